@@ -1,0 +1,59 @@
+import { GraphQLError } from "graphql";
+import { prisma } from "../db/client.js";
+import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
+import type { Viewer } from "./viewer.js";
+
+/** One message for every failure, so a response reveals nothing about why. */
+export const UNAUTHENTICATED_MESSAGE = "Missing or invalid credentials";
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError(UNAUTHENTICATED_MESSAGE, {
+    extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
+  });
+}
+
+// lastUsedAt is a hint, not an audit trail: writing it at most once a minute
+// per key keeps reads from turning into writes.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Resolves `Authorization: Bearer <secret>` to a Viewer, or throws the single
+ * UNAUTHENTICATED error (missing, malformed, unknown or revoked key, or a key
+ * of a CLOSED account).
+ */
+export async function authenticate(authorization: string | null, operatorToken: string): Promise<Viewer> {
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization?.trim() ?? "");
+  if (!match) throw unauthenticated();
+  const secret = match[1]!;
+  if (secretsEqual(secret, operatorToken)) return { role: "OPERATOR" };
+  if (!looksLikeApiKeySecret(secret)) throw unauthenticated();
+
+  const key = await prisma.apiKey.findUnique({
+    where: { secretHash: hashSecret(secret) },
+    select: {
+      id: true,
+      prefix: true,
+      revokedAt: true,
+      lastUsedAt: true,
+      account: { select: { id: true, kind: true, status: true, managerId: true, manager: { select: { status: true } } } },
+    },
+  });
+  if (!key || key.revokedAt || key.account.status === "CLOSED") throw unauthenticated();
+
+  const now = Date.now();
+  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    // Not awaited: the request does not wait for a bookkeeping write.
+    void prisma.apiKey
+      .updateMany({ where: { id: key.id, revokedAt: null }, data: { lastUsedAt: new Date(now) } })
+      .catch(() => {});
+  }
+  const account = key.account;
+  return {
+    role: account.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
+    accountId: account.id,
+    managerId: account.managerId,
+    accountStatus: account.status,
+    managerStatus: account.manager?.status ?? account.status,
+    apiKey: { id: key.id, prefix: key.prefix },
+  };
+}

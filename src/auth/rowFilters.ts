@@ -1,0 +1,48 @@
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Viewer } from "./viewer.js";
+
+// Row filters: for each model, the rows a viewer may reach, as a Prisma
+// `where` fragment built from the caller (never from input). Every root
+// lookup (node, nodes, managers, mutations naming an id) goes through one of
+// these; nested relations start from a row that already passed.
+
+/** The operator reaches every account, a manager itself and its sub-accounts, a sub-account itself. */
+export function reachableAccounts(viewer: Viewer): Prisma.AccountWhereInput {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return {};
+    case "MANAGER":
+      return { OR: [{ id: viewer.accountId }, { managerId: viewer.accountId }] };
+    case "SUB_ACCOUNT":
+      return { id: viewer.accountId };
+  }
+}
+
+/** API keys of reachable accounts. */
+export function reachableApiKeys(viewer: Viewer): Prisma.ApiKeyWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
+}
+
+/** Audit events about a reachable account, or (for a manager) anywhere in its tree, also after a purge. */
+export function reachableAuditEvents(viewer: Viewer): Prisma.AuditEventWhereInput {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return {};
+    case "MANAGER":
+      return { OR: [{ treeManagerId: viewer.accountId }, { accountId: viewer.accountId }] };
+    case "SUB_ACCOUNT":
+      return { accountId: viewer.accountId };
+  }
+}
+
+/** True when an account row is reachable for the viewer (the same rule as reachableAccounts). */
+export function canReachAccount(viewer: Viewer, account: { id: string; managerId: string | null }): boolean {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return true;
+    case "MANAGER":
+      return account.id === viewer.accountId || account.managerId === viewer.accountId;
+    case "SUB_ACCOUNT":
+      return account.id === viewer.accountId;
+  }
+}

@@ -1,0 +1,31 @@
+import path from "node:path";
+
+/** The server's runtime interface (README: "Configuration"), read once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset: run the embedded PGlite database under dataDir. */
+  databaseUrl: string | undefined;
+  operatorToken: string | undefined;
+  production: boolean;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+  }
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error("DATABASE_URL must be a postgresql:// URL");
+  }
+  return {
+    port,
+    host: env.HOST?.trim() || "127.0.0.1",
+    dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
+    databaseUrl,
+    operatorToken: env.OPERATOR_TOKEN?.trim() || undefined,
+    production: env.NODE_ENV === "production",
+  };
+}

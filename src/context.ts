@@ -1,0 +1,7 @@
+import type { Viewer } from "./auth/viewer.js";
+
+/** Per-request context: who is calling, and the request's id for logs. */
+export interface Context {
+  readonly viewer: Viewer;
+  readonly requestId: string;
+}

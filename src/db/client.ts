@@ -1,0 +1,46 @@
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.js";
+
+/**
+ * SQL statements sent by this process. Tests read it around a request to
+ * prove that a query costs a fixed number of statements (no N+1).
+ */
+export const statementCounter = { count: 0 };
+
+function countingPool(connectionString: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+  });
+  // An idle connection dropped by the server (e.g. the embedded database
+  // stopping at shutdown) must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    const query = client.query;
+    client.query = function countedQuery(this: pg.PoolClient, ...args: unknown[]) {
+      statementCounter.count++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof client.query;
+  });
+  return pool;
+}
+
+const url = process.env.DATABASE_URL;
+if (!url) {
+  throw new Error("DATABASE_URL is not set: start the server through src/server.ts, which prepares the database first");
+}
+
+export const pool = countingPool(url);
+
+/** The one Prisma client of the process, over the counted pg pool. */
+export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+
+export type Prisma = typeof prisma;
+export type Tx = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
+
+/** Closes the pool so the process can exit cleanly. */
+export async function disconnectDatabase(): Promise<void> {
+  await prisma.$disconnect();
+  await pool.end().catch(() => {});
+}

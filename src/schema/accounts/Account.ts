@@ -1,0 +1,54 @@
+import { builder } from "../builder.js";
+import { AccountStatusEnum } from "../enums.js";
+import { ApiKeyConnection } from "../apiKeys/ApiKey.js";
+import { NEWEST_FIRST } from "../connections.js";
+import { prisma } from "../../db/client.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
+
+/** Events about a sub-account; for a manager, about it and its whole tree (also after a purge). */
+function auditEventsOf(account: { id: string; kind: string }): Prisma.AuditEventWhereInput {
+  return account.kind === "MANAGER" ? { treeManagerId: account.id } : { accountId: account.id };
+}
+
+/** Fields every account has, managers and sub-accounts alike. */
+export const AccountRef = builder.prismaInterface("Account", {
+  name: "Account",
+  description: "A manager or a sub-account.",
+  interfaces: [builder.nodeInterfaceRef()],
+  resolveType: (account) => (account.kind === "MANAGER" ? "Manager" : "SubAccount"),
+  fields: (t) => ({
+    email: t.expose("email", { type: "EmailAddress", description: "Login and contact email, stored lowercased; unique across all accounts." }),
+    organizationName: t.exposeString("organizationName", { nullable: true, description: "Name of the organization behind the account." }),
+    status: t.expose("status", { type: AccountStatusEnum, description: "The account's own lifecycle status." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the account was created." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the account was last changed." }),
+    apiKeys: t.relatedConnection(
+      "apiKeys",
+      {
+        description: "The account's API keys, newest first. Revoked keys only with `includeRevoked`.",
+        cursor: "id",
+        totalCount: true,
+        args: {
+          includeRevoked: t.arg.boolean({ defaultValue: false, description: "Also list revoked keys." }),
+        },
+        query: (args) => ({
+          where: args.includeRevoked ? {} : { revokedAt: null },
+          orderBy: NEWEST_FIRST,
+        }),
+      },
+      ApiKeyConnection,
+    ),
+    auditEvents: t.prismaConnection(
+      {
+        type: AuditEventRef,
+        description: "Audit events about this account (for a manager: about it and all its sub-accounts), newest first, whoever acted.",
+        cursor: "id",
+        totalCount: (account) => prisma.auditEvent.count({ where: auditEventsOf(account) }),
+        resolve: (query, account) =>
+          prisma.auditEvent.findMany({ ...query, where: auditEventsOf(account), orderBy: NEWEST_EVENTS_FIRST }),
+      },
+      AuditEventConnection,
+    ),
+  }),
+});

@@ -1,0 +1,157 @@
+import type { Prisma } from "../../generated/prisma/client.js";
+import { builder } from "../builder.js";
+import { AccountStatusEnum } from "../enums.js";
+import { AccountRef } from "./Account.js";
+import { sharedConnection, NEWEST_FIRST } from "../connections.js";
+import { SubAccountConnection } from "./SubAccount.js";
+
+export const ManagerRef = builder.prismaNode("Account", {
+  variant: "Manager",
+  description: "A manager: an account approved by the platform operator that runs a tree of sub-accounts.",
+  interfaces: [AccountRef],
+  id: { field: "id" },
+  findUnique: (id) => ({ id, kind: "MANAGER" }),
+  fields: (t) => ({
+    subAccountLimit: t.exposeInt("subAccountLimit", {
+      description: "How many sub-accounts that are not closed this manager may have (default 1000; set by operators).",
+    }),
+    autoDeleteClosedSubAccounts: t.exposeBoolean("autoDeleteClosedSubAccounts", {
+      description: "Whether closed sub-accounts are purged with their data 30 days after closing (default true).",
+    }),
+    subAccounts: t.relatedConnection(
+      "subAccounts",
+      {
+        description:
+          "The manager's sub-accounts, newest first by default. Closed ones are left out unless `includeClosed` is true or `filter.status` names CLOSED.",
+        cursor: "id",
+        totalCount: true,
+        args: {
+          filter: t.arg({ type: SubAccountFilterInput, required: false, description: "Narrow the list." }),
+          sort: t.arg({ type: SubAccountSortEnum, defaultValue: "CREATED_AT_DESC", description: "Order of the list." }),
+          includeClosed: t.arg.boolean({ defaultValue: false, description: "Also list CLOSED sub-accounts." }),
+        },
+        query: (args) => ({
+          where: subAccountWhere(args.filter ?? undefined, args.includeClosed ?? false),
+          orderBy: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"],
+        }),
+        extensions: { validateArgs: validateSubAccountListArgs },
+      },
+      SubAccountConnection,
+    ),
+  }),
+});
+
+export const ManagerConnection = sharedConnection(ManagerRef, "Manager", "managers");
+
+// ------------------------------------------------------------- listing
+
+export const StringFilterInput = builder.inputType("StringFilter", {
+  description: "Conditions on a text field; given together, all must hold.",
+  fields: (t) => ({
+    eq: t.string({ required: false, description: "Exactly this value (emails compare lowercased)." }),
+    contains: t.string({
+      required: false,
+      description: "Contains this text, case-insensitively; at least 3 characters; `%` and `_` are taken literally.",
+    }),
+  }),
+});
+
+export const SubAccountFilterInput = builder.inputType("SubAccountFilter", {
+  description: "Filters for `Manager.subAccounts`; all given conditions must hold.",
+  fields: (t) => ({
+    email: t.field({ type: StringFilterInput, required: false, description: "Condition on the email." }),
+    organizationName: t.field({ type: StringFilterInput, required: false, description: "Condition on the organization name." }),
+    status: t.field({
+      type: [AccountStatusEnum],
+      required: false,
+      description: "Only these statuses. Naming CLOSED includes closed sub-accounts.",
+    }),
+  }),
+});
+
+export const ManagerFilterInput = builder.inputType("ManagerFilter", {
+  description: "Filters for `managers`; all given conditions must hold.",
+  fields: (t) => ({
+    email: t.field({ type: StringFilterInput, required: false, description: "Condition on the email." }),
+    organizationName: t.field({ type: StringFilterInput, required: false, description: "Condition on the organization name." }),
+  }),
+});
+
+export const SubAccountSortEnum = builder.enumType("SubAccountSort", {
+  description: "Orders for listing sub-accounts.",
+  values: {
+    CREATED_AT_ASC: { description: "Oldest first." },
+    CREATED_AT_DESC: { description: "Newest first (the default)." },
+    EMAIL_ASC: { description: "By email, A to Z." },
+    EMAIL_DESC: { description: "By email, Z to A." },
+  } as const,
+});
+
+const SUB_ACCOUNT_ORDER: Record<string, Prisma.AccountOrderByWithRelationInput[]> = {
+  CREATED_AT_DESC: NEWEST_FIRST,
+  CREATED_AT_ASC: [{ createdAt: "asc" }, { id: "asc" }],
+  EMAIL_ASC: [{ email: "asc" }],
+  EMAIL_DESC: [{ email: "desc" }],
+};
+
+export interface StringFilter {
+  eq?: string | null;
+  contains?: string | null;
+}
+
+export const CONTAINS_MIN_LENGTH = 3;
+export const FILTER_MAX_LENGTH = 254;
+
+/** `%`, `_` and `\` are LIKE metacharacters: escape them so they match themselves. */
+function likeLiteral(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The Prisma condition for a text filter; emails are stored lowercased, so `eq` lowercases too. */
+export function stringCondition(
+  field: "email" | "organizationName",
+  filter: StringFilter | null | undefined,
+): Prisma.AccountWhereInput[] {
+  if (!filter) return [];
+  const conditions: Prisma.AccountWhereInput[] = [];
+  if (filter.eq != null) conditions.push({ [field]: field === "email" ? filter.eq.toLowerCase() : filter.eq });
+  if (filter.contains != null) conditions.push({ [field]: { contains: likeLiteral(filter.contains), mode: "insensitive" } });
+  return conditions;
+}
+
+export function subAccountWhere(
+  filter: { email?: StringFilter | null; organizationName?: StringFilter | null; status?: readonly string[] | null } | undefined,
+  includeClosed: boolean,
+): Prisma.AccountWhereInput {
+  const and: Prisma.AccountWhereInput[] = [
+    ...stringCondition("email", filter?.email),
+    ...stringCondition("organizationName", filter?.organizationName),
+  ];
+  if (filter?.status) and.push({ status: { in: [...filter.status] as never } });
+  else if (!includeClosed) and.push({ status: { not: "CLOSED" } });
+  return and.length ? { AND: and } : {};
+}
+
+/** Argument rules checked before execution (see schema/argumentRules.ts). */
+export function validateStringFilters(args: Record<string, any>): string[] {
+  const problems: string[] = [];
+  for (const field of ["email", "organizationName"] as const) {
+    const f = args.filter?.[field] as StringFilter | undefined;
+    if (f?.contains != null && [...f.contains].length < CONTAINS_MIN_LENGTH) {
+      problems.push(`filter.${field}.contains must be at least ${CONTAINS_MIN_LENGTH} characters`);
+    }
+    for (const op of ["eq", "contains"] as const) {
+      const v = f?.[op];
+      if (v != null && [...v].length > FILTER_MAX_LENGTH) problems.push(`filter.${field}.${op} must be at most ${FILTER_MAX_LENGTH} characters`);
+      if (v != null && v.includes("\u0000")) problems.push(`filter.${field}.${op} must not contain NUL characters`);
+    }
+  }
+  return problems;
+}
+
+function validateSubAccountListArgs(args: Record<string, any>): string[] {
+  const problems = validateStringFilters(args);
+  const status = args.filter?.status as string[] | null | undefined;
+  if (status && status.length === 0) problems.push("filter.status must name at least one status");
+  return problems;
+}

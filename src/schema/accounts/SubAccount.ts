@@ -1,0 +1,63 @@
+import { builder } from "../builder.js";
+import { AccountStatusEnum } from "../enums.js";
+import { MoneyRef, money, moneyOrNull } from "../money.js";
+import { effectiveStatus, scheduledDeletionAt } from "../../domain/lifecycle.js";
+import { AccountRef } from "./Account.js";
+import { sharedConnection } from "../connections.js";
+import { ManagerRef } from "./Manager.js";
+
+export const SubAccountRef = builder.prismaNode("Account", {
+  variant: "SubAccount",
+  description: "A sub-account: an account a manager created for one of its customers or business units.",
+  interfaces: [AccountRef],
+  id: { field: "id" },
+  findUnique: (id) => ({ id, kind: "SUB_ACCOUNT" }),
+  fields: (t) => ({
+    managerEmail: t.field({
+      type: "EmailAddress",
+      description: "The manager's email (Telnyx's `api_user`). Visible to the sub-account; the manager itself is not.",
+      select: { manager: { select: { email: true } } },
+      resolve: (sub) => sub.manager!.email,
+    }),
+    manager: t.relation("manager", {
+      type: ManagerRef,
+      nullable: true,
+      description: "The manager of this sub-account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      authScopes: { privileged: true },
+    }),
+    rollupBilling: t.exposeBoolean("rollupBilling", {
+      description: "True: charges are debited from the manager's balance. Fixed at creation.",
+    }),
+    allowCustomPricing: t.exposeBoolean("allowCustomPricing", {
+      description: "Whether an operator-set custom rate card applies instead of the manager's rates.",
+    }),
+    creditLimit: t.field({
+      type: MoneyRef,
+      nullable: true,
+      description: "Cap on `totalSpent`; null means no cap.",
+      resolve: (sub) => moneyOrNull(sub.creditLimitMicros),
+    }),
+    totalSpent: t.field({
+      type: MoneyRef,
+      description: "Running total of all the sub-account's charges.",
+      resolve: (sub) => money(sub.totalSpentMicros),
+    }),
+    effectiveStatus: t.field({
+      type: AccountStatusEnum,
+      description: "The status the sub-account acts with: SUSPENDED while its manager is suspended, else its own status.",
+      select: { manager: { select: { status: true } } },
+      resolve: (sub) => effectiveStatus(sub.status, sub.manager?.status),
+    }),
+    suspendedAt: t.expose("suspendedAt", { type: "DateTime", nullable: true, description: "When the sub-account was suspended; null unless SUSPENDED." }),
+    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "When the sub-account was closed; null unless CLOSED." }),
+    scheduledDeletionAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When a closed sub-account will be purged: closedAt + 30 days while the manager's auto-delete is on, else null.",
+      select: { manager: { select: { autoDeleteClosedSubAccounts: true } } },
+      resolve: (sub) => scheduledDeletionAt(sub.closedAt, sub.manager?.autoDeleteClosedSubAccounts ?? false),
+    }),
+  }),
+});
+
+export const SubAccountConnection = sharedConnection(SubAccountRef, "SubAccount", "sub-accounts");

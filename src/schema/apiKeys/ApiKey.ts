@@ -1,0 +1,23 @@
+import { builder } from "../builder.js";
+import { sharedConnection } from "../connections.js";
+import { AccountRef } from "../accounts/Account.js";
+
+export const ApiKeyRef = builder.prismaNode("ApiKey", {
+  description: "An API key of an account. The secret is shown once, at creation; only its hash is kept.",
+  id: { field: "id" },
+  findUnique: (id) => ({ id }),
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Name given to the key, e.g. \"production server\"." }),
+    prefix: t.exposeString("prefix", { description: "The first characters of the secret, for recognising a key; never the secret." }),
+    account: t.relation("account", { type: AccountRef, description: "The account the key authenticates as." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the key was created." }),
+    lastUsedAt: t.expose("lastUsedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the key last authenticated a request (kept to the minute).",
+    }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When the key was revoked; null while it works." }),
+  }),
+});
+
+export const ApiKeyConnection = sharedConnection(ApiKeyRef, "ApiKey", "API keys");

@@ -1,0 +1,24 @@
+import { builder } from "../builder.js";
+import { sharedConnection } from "../connections.js";
+import { RoleEnum } from "../enums.js";
+import { AccountRef } from "../accounts/Account.js";
+
+export const AuditEventRef = builder.prismaNode("AuditEvent", {
+  description: "A record of one successful change: what was done, by whom, to which account, when.",
+  id: { field: "id" },
+  findUnique: (id) => ({ id }),
+  fields: (t) => ({
+    action: t.exposeString("action", { description: 'What was done, e.g. "subAccount.suspend", "apiKey.create".' }),
+    actorRole: t.expose("actorRole", { type: RoleEnum, description: "Role of the caller that made the change." }),
+    actorApiKeyPrefix: t.exposeString("actorApiKeyPrefix", {
+      nullable: true,
+      description: "Prefix of the API key that made the change; null for the operator.",
+    }),
+    account: t.relation("account", { type: AccountRef, nullable: true, description: "The account acted upon; null once it is purged." }),
+    occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
+  }),
+});
+
+export const AuditEventConnection = sharedConnection(AuditEventRef, "AuditEvent", "audit events");
+
+export const NEWEST_EVENTS_FIRST = [{ occurredAt: "desc" as const }, { id: "desc" as const }];

@@ -1,0 +1,80 @@
+import SchemaBuilder from "@pothos/core";
+import DataloaderPlugin from "@pothos/plugin-dataloader";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { GraphQLError } from "graphql";
+import type { Context } from "../context.js";
+import { prisma } from "../db/client.js";
+import type PrismaTypes from "../generated/pothos-types.js";
+import { getDatamodel } from "../generated/pothos-types.js";
+
+/** The error a field gives a role that may not read it: null plus FORBIDDEN. */
+export function forbiddenFieldError(): GraphQLError {
+  return new GraphQLError("This field is not available to your role", { extensions: { code: "FORBIDDEN" } });
+}
+
+// Plugin order matters: scope-auth first, so its checks wrap every other plugin's resolvers.
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  AuthScopes: {
+    operator: boolean;
+    manager: boolean;
+    subAccount: boolean;
+    /** Operators and managers: everything DOMAIN.md hides from sub-accounts. */
+    privileged: boolean;
+  };
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+    EmailAddress: { Input: string; Output: string };
+    E164: { Input: string; Output: string };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: ({ viewer }) => ({
+      operator: viewer.role === "OPERATOR",
+      manager: viewer.role === "MANAGER",
+      subAccount: viewer.role === "SUB_ACCOUNT",
+      privileged: viewer.role !== "SUB_ACCOUNT",
+    }),
+    unauthorizedError: () => forbiddenFieldError(),
+  },
+  prisma: {
+    client: prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    // `node` and `nodes` are defined in schema/node.ts, through the row filters.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    nodeTypeOptions: { description: "An object with an opaque global id, fetchable with `node` and `nodes`." },
+    idFieldOptions: { description: "Opaque global id; never a bare database id." },
+    pageInfoTypeOptions: { description: "Where a page stands in its list, for cursor pagination." },
+    hasNextPageFieldOptions: { description: "Whether more items follow this page." },
+    hasPreviousPageFieldOptions: { description: "Whether items precede this page." },
+    startCursorFieldOptions: { description: "Cursor of the first item of the page." },
+    endCursorFieldOptions: { description: "Cursor of the last item of the page; pass it as `after` for the next page." },
+    firstArgOptions: { defaultValue: 20, description: "Page size, 1 to 250 (default 20)." },
+    afterArgOptions: { description: "Return items after this cursor (an `endCursor` or edge `cursor` of this list)." },
+    lastArgOptions: { description: "Page size from the end, 1 to 250, with `before`." },
+    beforeArgOptions: { description: "Return items before this cursor." },
+    cursorFieldOptions: { description: "Opaque cursor of this item, for `after`/`before`." },
+    nodeFieldOptions: { description: "The item." },
+    edgesFieldOptions: { description: "The items of the page, each with its cursor." },
+    pageInfoFieldOptions: { description: "Pagination state of this page." },
+    nodesOnConnection: { description: "The items of the page." },
+  },
+});
+
+builder.queryType({ description: "Read the account tree, as far as the caller may see it." });
+builder.mutationType({ description: "Change the account tree. Every mutation returns a union of its success type and its typed errors." });

@@ -1,0 +1,34 @@
+import type { ObjectRef } from "@pothos/core";
+import { builder } from "./builder.js";
+
+/**
+ * A named, shared Relay connection (`<Name>Connection` / `<Name>Edge`) with
+ * `totalCount`, reusable by every field that lists the same type.
+ */
+export function sharedConnection<T>(ref: ObjectRef<any, T> | any, name: string, plural: string) {
+  const edge = builder.edgeObject({
+    type: ref,
+    name: `${name}Edge`,
+    description: `One of ${plural}, with its cursor.`,
+  });
+  return builder.connectionObject(
+    {
+      type: ref,
+      name: `${name}Connection`,
+      description: `A page of ${plural}.`,
+      fields: (t) => ({
+        totalCount: t.int({
+          description: `How many ${plural} the whole list holds (with the same filters), across all pages.`,
+          resolve: (connection) => {
+            const { totalCount } = connection as unknown as { totalCount?: number | (() => number | Promise<number>) };
+            return typeof totalCount === "function" ? totalCount() : (totalCount ?? 0);
+          },
+        }),
+      }),
+    },
+    edge,
+  );
+}
+
+/** Newest first, with the id to break ties between rows of the same millisecond. */
+export const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as const }];

@@ -1,0 +1,25 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { NotFoundError } from "../domain/errors.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Decodes one of our global ids; undefined for anything that is not one. */
+export function parseGlobalId(globalId: string): { typename: string; id: string } | undefined {
+  if (typeof globalId !== "string" || globalId.length > 200) return undefined;
+  try {
+    const { typename, id } = decodeGlobalID(globalId);
+    return UUID.test(id) ? { typename, id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The database id behind a global id of one of the expected types, or a
+ * NotFoundError: a malformed id, a wrong type and a missing row look alike.
+ */
+export function decodeIdOrThrow(globalId: string, typenames: readonly string[], what = "The object"): { typename: string; id: string } {
+  const parsed = parseGlobalId(globalId);
+  if (!parsed || !typenames.includes(parsed.typename)) throw new NotFoundError(what);
+  return parsed;
+}

@@ -1,0 +1,20 @@
+// Imports every part of the schema, then builds it. Order does not matter:
+// each module registers its types and fields on the shared builder.
+import { lexicographicSortSchema } from "graphql";
+import { builder } from "./builder.js";
+import "./scalars.js";
+import "./enums.js";
+import "./money.js";
+import "./errors.js";
+import "./accounts/Account.js";
+import "./accounts/Manager.js";
+import "./accounts/SubAccount.js";
+import "./accounts/queries.js";
+import "./accounts/mutations.js";
+import "./apiKeys/ApiKey.js";
+import "./apiKeys/mutations.js";
+import "./audit/AuditEvent.js";
+import "./viewer.js";
+import "./node.js";
+
+export const schema = lexicographicSortSchema(builder.toSchema());

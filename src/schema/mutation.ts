@@ -1,0 +1,35 @@
+import type { InputObjectRef, ObjectRef } from "@pothos/core";
+import type { Context } from "../context.js";
+import type { DomainError } from "../domain/errors.js";
+import { builder } from "./builder.js";
+import { resultOf, resultUnion } from "./errors.js";
+
+type ErrorClass = abstract new (...args: never[]) => DomainError;
+
+/** A union shared by several mutations (e.g. suspend and reactivate). */
+export function sharedResult<S extends object>(name: string, success: ObjectRef<any, S>, errors: readonly ErrorClass[], description: string) {
+  return { union: resultUnion(name, success, errors, description), errors };
+}
+
+/**
+ * Declares a mutation the way every mutation here looks: one required
+ * `input`, a result union of its success type and its typed errors.
+ */
+export function defineMutation<In extends object, S extends object>(
+  name: string,
+  options: {
+    description: string;
+    input: InputObjectRef<any, In>;
+    result: { union: ReturnType<typeof resultUnion<S>>; errors: readonly ErrorClass[] };
+    resolve: (input: In, ctx: Context) => Promise<S>;
+  },
+): void {
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: options.result.union as never,
+      description: options.description,
+      args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
+      resolve: (_root, args, ctx) => resultOf(options.result.errors, () => options.resolve(args.input as In, ctx)) as never,
+    }),
+  );
+}

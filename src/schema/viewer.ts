@@ -1,0 +1,29 @@
+import type { Viewer } from "../auth/viewer.js";
+import { prisma } from "../db/client.js";
+import { builder } from "./builder.js";
+import { RoleEnum } from "./enums.js";
+import { AccountRef } from "./accounts/Account.js";
+import { ApiKeyRef } from "./apiKeys/ApiKey.js";
+
+const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
+  description: "The caller of this request, as its credentials identify it.",
+  fields: (t) => ({
+    role: t.field({ type: RoleEnum, description: "The caller's role.", resolve: (v) => v.role }),
+    account: t.prismaField({
+      type: AccountRef,
+      nullable: true,
+      description: "The caller's own account; null for the operator.",
+      resolve: (query, v) => (v.role === "OPERATOR" ? null : prisma.account.findUnique({ ...query, where: { id: v.accountId } })),
+    }),
+    apiKey: t.prismaField({
+      type: ApiKeyRef,
+      nullable: true,
+      description: "The API key that authenticated this request; null for the operator.",
+      resolve: (query, v) => (v.role === "OPERATOR" ? null : prisma.apiKey.findUnique({ ...query, where: { id: v.apiKey.id } })),
+    }),
+  }),
+});
+
+builder.queryField("viewer", (t) =>
+  t.field({ type: ViewerRef, description: "Who is calling.", resolve: (_root, _args, ctx) => ctx.viewer }),
+);

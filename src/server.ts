@@ -1,0 +1,49 @@
+// Entry point of `npm start`: prepare the database, then listen.
+import { createServer } from "node:http";
+import { readConfig } from "./config.js";
+import { prepareDatabase } from "./db/prepare.js";
+import { resolveOperatorToken } from "./auth/operatorToken.js";
+
+const config = readConfig();
+const log = (message: string, fields: Record<string, unknown> = {}) =>
+  console.log(JSON.stringify({ level: "info", time: new Date().toISOString(), message, ...fields }));
+
+const database = await prepareDatabase(config);
+log("database ready", {
+  database: database.embedded ? `embedded PGlite in ${config.dataDir}/pglite` : "DATABASE_URL",
+  migrationsApplied: database.migrationsApplied,
+});
+
+const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
+if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
+
+// Imported only now: the Prisma client reads DATABASE_URL when it loads.
+const { createApp } = await import("./yoga.js");
+const { disconnectDatabase } = await import("./db/client.js");
+const { startPurgeSchedule } = await import("./services/purge.js");
+
+const yoga = createApp({ operatorToken: operator.token, production: config.production });
+const server = createServer(yoga);
+const stopPurge = startPurgeSchedule();
+
+server.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  log(`gateway listening on http://${config.host}:${port}/graphql`, { port, host: config.host });
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log("shutting down", { signal });
+  stopPurge();
+  // Stop accepting connections; requests in flight finish first.
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await disconnectDatabase();
+  await database.embedded?.stop();
+  log("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,295 @@
+import type { Tx } from "../db/client.js";
+import { prisma } from "../db/client.js";
+import type { Account } from "../generated/prisma/client.js";
+import { reachableAccounts } from "../auth/rowFilters.js";
+import { isManager, isOperator, type Viewer } from "../auth/viewer.js";
+import {
+  AccountNotActiveError,
+  ForbiddenError,
+  LimitExceededError,
+  NotFoundError,
+  ValidationError,
+} from "../domain/errors.js";
+import { effectiveStatus, planTransition, type StatusAction } from "../domain/lifecycle.js";
+import { parseAmount } from "../domain/money.js";
+import { InputChecker, LIMITS } from "../domain/text.js";
+import { generateApiKeySecret } from "../auth/secrets.js";
+import { recordAudit } from "./audit.js";
+import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
+import { inTransaction, lockAccount, withEmailConflict } from "./transactions.js";
+
+export const DEFAULT_SUB_ACCOUNT_LIMIT = 1000;
+export const MAX_SUB_ACCOUNT_LIMIT = 1_000_000;
+
+/** Loads an account the viewer may reach, of the given kind, or throws NotFoundError. */
+export async function findReachableAccount(
+  db: Tx | typeof prisma,
+  viewer: Viewer,
+  id: string,
+  kind?: "MANAGER" | "SUB_ACCOUNT",
+): Promise<Account & { manager: Account | null }> {
+  const account = await db.account.findFirst({
+    where: { id, ...(kind ? { kind } : {}), ...reachableAccounts(viewer) },
+    include: { manager: true },
+  });
+  if (!account) throw new NotFoundError(kind === "MANAGER" ? "The manager" : kind === "SUB_ACCOUNT" ? "The sub-account" : "The account");
+  return account;
+}
+
+/** Throws AccountNotActiveError unless the account (and, for a sub-account, its manager) is ACTIVE. */
+export function assertAccountActive(account: Account & { manager: Account | null }): void {
+  const status = effectiveStatus(account.status, account.manager?.status);
+  if (status !== "ACTIVE") {
+    throw new AccountNotActiveError(
+      status,
+      account.status === "ACTIVE" ? "The account's manager is suspended" : `The account is ${status.toLowerCase()}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- managers
+
+export interface CreateManagerInput {
+  email: string;
+  organizationName?: string | null;
+  subAccountLimit?: number | null;
+  apiKeyName?: string | null;
+}
+
+/** Operator only: a new manager with its first API key (the secret is returned once). */
+export async function createManager(viewer: Viewer, input: CreateManagerInput) {
+  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can create managers");
+  const check = new InputChecker();
+  const email = check.email(input.email, "email")!;
+  const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
+  const apiKeyName = check.name(input.apiKeyName ?? "Default key", "apiKeyName", LIMITS.apiKeyName);
+  const limit = input.subAccountLimit ?? DEFAULT_SUB_ACCOUNT_LIMIT;
+  check.check(limit >= 0 && limit <= MAX_SUB_ACCOUNT_LIMIT, "subAccountLimit", `must be from 0 to ${MAX_SUB_ACCOUNT_LIMIT}`);
+  check.done();
+
+  const key = generateApiKeySecret();
+  return withEmailConflict(() =>
+    inTransaction(async (tx) => {
+      const manager = await tx.account.create({
+        data: { kind: "MANAGER", email, organizationName: organizationName ?? null, subAccountLimit: limit },
+      });
+      const apiKey = await tx.apiKey.create({
+        data: { accountId: manager.id, name: apiKeyName!, prefix: key.prefix, secretHash: key.hash },
+      });
+      await recordAudit(tx, viewer, "manager.create", manager);
+      return { manager, apiKey, secret: key.secret };
+    }),
+  );
+}
+
+export interface UpdateManagerInput {
+  id: string;
+  email?: string | null;
+  organizationName?: string | null;
+  subAccountLimit?: number | null;
+  autoDeleteClosedSubAccounts?: boolean | null;
+}
+
+/** The operator, or the manager itself; only the operator changes subAccountLimit. */
+export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
+  const check = new InputChecker();
+  const email = check.email(input.email, "email");
+  const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
+  if (input.subAccountLimit != null) {
+    check.check(
+      input.subAccountLimit >= 0 && input.subAccountLimit <= MAX_SUB_ACCOUNT_LIMIT,
+      "subAccountLimit",
+      `must be from 0 to ${MAX_SUB_ACCOUNT_LIMIT}`,
+    );
+  }
+  check.done();
+
+  return withEmailConflict(() =>
+    inTransaction(async (tx) => {
+      const manager = await findReachableAccount(tx, viewer, input.id, "MANAGER");
+      if (input.subAccountLimit != null && !isOperator(viewer)) {
+        throw new ForbiddenError("Only an operator can change subAccountLimit");
+      }
+      const data = {
+        ...(email !== undefined ? { email } : {}),
+        ...(input.organizationName !== undefined ? { organizationName: organizationName ?? null } : {}),
+        ...(input.subAccountLimit != null ? { subAccountLimit: input.subAccountLimit } : {}),
+        ...(input.autoDeleteClosedSubAccounts != null ? { autoDeleteClosedSubAccounts: input.autoDeleteClosedSubAccounts } : {}),
+      };
+      const changed = Object.entries(data).filter(([k, v]) => manager[k as keyof typeof data] !== v).map(([k]) => k);
+      if (changed.length === 0) return manager;
+      const updated = await tx.account.update({ where: { id: manager.id }, data });
+      await recordAudit(tx, viewer, "manager.update", updated, { fields: changed });
+      return updated;
+    }),
+  );
+}
+
+/** Operator only: suspend or reactivate a manager (managers cannot be closed). */
+export async function changeManagerStatus(viewer: Viewer, id: string, action: "suspend" | "reactivate") {
+  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can suspend or reactivate managers");
+  return inTransaction(async (tx) => {
+    await lockAccount(tx, id);
+    const manager = await findReachableAccount(tx, viewer, id, "MANAGER");
+    const plan = planTransition(manager.status, action);
+    if (!plan.change) return manager;
+    const updated = await tx.account.update({
+      where: { id },
+      data: { status: plan.to, suspendedAt: plan.to === "SUSPENDED" ? new Date() : null },
+    });
+    await recordAudit(tx, viewer, `manager.${action}`, updated);
+    return updated;
+  });
+}
+
+// ------------------------------------------------------------ sub-accounts
+
+export interface CreateSubAccountInput {
+  email: string;
+  organizationName?: string | null;
+  rollupBilling?: boolean | null;
+  allowCustomPricing?: boolean | null;
+  creditLimit?: string | null;
+  idempotencyKey?: string | null;
+}
+
+/** Manager only: a new sub-account under the caller, within its subAccountLimit. */
+export async function createSubAccount(viewer: Viewer, input: CreateSubAccountInput) {
+  if (!isManager(viewer)) throw new ForbiddenError("Only a manager can create sub-accounts");
+  const check = new InputChecker();
+  const email = check.email(input.email, "email")!;
+  const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
+  const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey);
+  let creditLimitMicros: bigint | null = null;
+  if (input.creditLimit != null) {
+    const parsed = parseAmount(input.creditLimit, { allowZero: true });
+    if (parsed.ok) creditLimitMicros = parsed.micros;
+    else check.add("creditLimit", `creditLimit ${parsed.message}`);
+  }
+  check.done();
+  const managerId = viewer.accountId;
+
+  return withEmailConflict(() =>
+    inTransaction(async (tx) => {
+      if (idempotencyKey) {
+        const claim = await claimIdempotencyKey<{ subAccountId: string }>(tx, {
+          accountId: managerId,
+          operation: "createSubAccount",
+          key: idempotencyKey,
+          input: { ...input, idempotencyKey: undefined },
+        });
+        if (claim.replayed) return tx.account.findUniqueOrThrow({ where: { id: claim.ref.subAccountId } });
+      }
+      // The lock serialises concurrent creations under one manager, so the
+      // count below cannot be overtaken between the check and the insert.
+      await lockAccount(tx, managerId);
+      const manager = await findReachableAccount(tx, viewer, managerId, "MANAGER");
+      assertAccountActive(manager);
+      const open = await tx.account.count({ where: { managerId, status: { not: "CLOSED" } } });
+      if (open >= manager.subAccountLimit) {
+        throw new LimitExceededError(`This manager already has ${open} open sub-accounts (limit ${manager.subAccountLimit})`, manager.subAccountLimit);
+      }
+      const sub = await tx.account.create({
+        data: {
+          kind: "SUB_ACCOUNT",
+          managerId,
+          email,
+          organizationName: organizationName ?? null,
+          rollupBilling: input.rollupBilling ?? false,
+          allowCustomPricing: input.allowCustomPricing ?? false,
+          creditLimitMicros,
+        },
+      });
+      await recordAudit(tx, viewer, "subAccount.create", sub);
+      if (idempotencyKey) {
+        await storeIdempotentResult(tx, { accountId: managerId, operation: "createSubAccount", key: idempotencyKey }, { subAccountId: sub.id });
+      }
+      return sub;
+    }),
+  );
+}
+
+export interface UpdateSubAccountInput {
+  id: string;
+  email?: string | null;
+  organizationName?: string | null;
+  allowCustomPricing?: boolean | null;
+  creditLimit?: string | null;
+  clearCreditLimit?: boolean | null;
+}
+
+/** The fields a sub-account may change about itself; everything else is its manager's. */
+const SELF_EDITABLE = new Set(["id", "email", "organizationName"]);
+
+/** Its manager or an operator changes anything here; the sub-account itself only email and name. */
+export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountInput) {
+  const check = new InputChecker();
+  const email = check.email(input.email, "email");
+  const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
+  let creditLimitMicros: bigint | undefined;
+  if (input.creditLimit != null) {
+    const parsed = parseAmount(input.creditLimit, { allowZero: true });
+    if (parsed.ok) creditLimitMicros = parsed.micros;
+    else check.add("creditLimit", `creditLimit ${parsed.message}`);
+    if (input.clearCreditLimit) check.add("clearCreditLimit", "cannot be combined with creditLimit");
+  }
+  check.done();
+
+  return withEmailConflict(() =>
+    inTransaction(async (tx) => {
+      await lockAccount(tx, input.id);
+      const sub = await findReachableAccount(tx, viewer, input.id, "SUB_ACCOUNT");
+      if (viewer.role === "SUB_ACCOUNT") {
+        const forbidden = Object.entries(input).filter(([k, v]) => v != null && !SELF_EDITABLE.has(k)).map(([k]) => k);
+        if (forbidden.length) throw new ForbiddenError(`A sub-account cannot change ${forbidden.join(", ")}`);
+      }
+      if (sub.status === "CLOSED") planTransition("CLOSED", "close"); // closed accounts are frozen
+      const nextLimit = input.clearCreditLimit ? null : (creditLimitMicros ?? sub.creditLimitMicros);
+      if (nextLimit != null && nextLimit < sub.totalSpentMicros) {
+        throw ValidationError.of("creditLimit", "creditLimit cannot be below the sub-account's total spent");
+      }
+      const data = {
+        ...(email !== undefined ? { email } : {}),
+        ...(input.organizationName !== undefined ? { organizationName: organizationName ?? null } : {}),
+        ...(input.allowCustomPricing != null ? { allowCustomPricing: input.allowCustomPricing } : {}),
+        ...(creditLimitMicros !== undefined || input.clearCreditLimit ? { creditLimitMicros: nextLimit } : {}),
+      };
+      const changed = Object.entries(data).filter(([k, v]) => sub[k as keyof typeof data] !== v).map(([k]) => k);
+      if (changed.length === 0) return sub;
+      const updated = await tx.account.update({ where: { id: sub.id }, data });
+      await recordAudit(tx, viewer, "subAccount.update", updated, { fields: changed });
+      return updated;
+    }),
+  );
+}
+
+/**
+ * Suspend, reactivate or close a sub-account: its manager or an operator.
+ * Closing revokes every key and releases every number in the same transaction.
+ */
+export async function changeSubAccountStatus(viewer: Viewer, id: string, action: StatusAction) {
+  return inTransaction(async (tx) => {
+    await lockAccount(tx, id);
+    const sub = await findReachableAccount(tx, viewer, id, "SUB_ACCOUNT");
+    if (viewer.role === "SUB_ACCOUNT") throw new ForbiddenError("Only the manager can change a sub-account's status");
+    const plan = planTransition(sub.status, action);
+    if (!plan.change) return sub;
+    const now = new Date();
+    const updated = await tx.account.update({
+      where: { id },
+      data:
+        plan.to === "CLOSED"
+          ? { status: "CLOSED", closedAt: now }
+          : { status: plan.to, suspendedAt: plan.to === "SUSPENDED" ? now : null },
+    });
+    if (plan.to === "CLOSED") {
+      await tx.apiKey.updateMany({ where: { accountId: id, revokedAt: null }, data: { revokedAt: now } });
+      await tx.phoneNumber.updateMany({
+        where: { accountId: id, status: "ACTIVE" },
+        data: { status: "RELEASED", activeNumber: null, releasedAt: now },
+      });
+    }
+    await recordAudit(tx, viewer, `subAccount.${action}`, updated);
+    return updated;
+  });
+}

@@ -1,0 +1,48 @@
+import { reachableApiKeys } from "../auth/rowFilters.js";
+import { generateApiKeySecret } from "../auth/secrets.js";
+import type { Viewer } from "../auth/viewer.js";
+import { AccountNotActiveError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { InputChecker, LIMITS } from "../domain/text.js";
+import { findReachableAccount } from "./accounts.js";
+import { recordAudit } from "./audit.js";
+import { inTransaction, lockAccount } from "./transactions.js";
+
+/** Active keys an account may hold at once. */
+export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 100;
+
+/**
+ * A new key for a reachable account: a manager for itself and its
+ * sub-accounts, a sub-account for itself, the operator for anyone.
+ */
+export async function createApiKey(viewer: Viewer, accountId: string, name: string) {
+  const check = new InputChecker();
+  const keyName = check.name(name, "name", LIMITS.apiKeyName)!;
+  check.done();
+  const key = generateApiKeySecret();
+  return inTransaction(async (tx) => {
+    await lockAccount(tx, accountId);
+    const account = await findReachableAccount(tx, viewer, accountId);
+    if (account.status === "CLOSED") throw new AccountNotActiveError("CLOSED");
+    const active = await tx.apiKey.count({ where: { accountId, revokedAt: null } });
+    if (active >= MAX_ACTIVE_KEYS_PER_ACCOUNT) {
+      throw ValidationError.of("accountId", `An account can hold at most ${MAX_ACTIVE_KEYS_PER_ACCOUNT} active keys; revoke one first`);
+    }
+    const apiKey = await tx.apiKey.create({
+      data: { accountId, name: keyName, prefix: key.prefix, secretHash: key.hash },
+    });
+    await recordAudit(tx, viewer, "apiKey.create", account, { apiKeyPrefix: key.prefix });
+    return { apiKey, secret: key.secret };
+  });
+}
+
+/** Revokes a reachable key; revoking a revoked key changes nothing. */
+export async function revokeApiKey(viewer: Viewer, id: string) {
+  return inTransaction(async (tx) => {
+    const apiKey = await tx.apiKey.findFirst({ where: { id, ...reachableApiKeys(viewer) }, include: { account: true } });
+    if (!apiKey) throw new NotFoundError("The API key");
+    if (apiKey.revokedAt) return apiKey;
+    const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    await recordAudit(tx, viewer, "apiKey.revoke", apiKey.account, { apiKeyPrefix: apiKey.prefix });
+    return revoked;
+  });
+}

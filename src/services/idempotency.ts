@@ -1,0 +1,54 @@
+import { createHash } from "node:crypto";
+import type { Tx } from "../db/client.js";
+import { IdempotencyConflictError } from "../domain/errors.js";
+
+/** A stable hash of a mutation's input (keys sorted), to detect key reuse with another payload. */
+export function hashInput(input: unknown): string {
+  const canonical = JSON.stringify(input, (_key, value) =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
+      : typeof value === "bigint"
+        ? value.toString()
+        : value,
+  );
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+export type IdempotentOutcome<Ref> = { replayed: false } | { replayed: true; ref: Ref };
+
+/**
+ * Claims an idempotency key inside the caller's transaction. The insert
+ * blocks behind a concurrent claim of the same key until that transaction
+ * ends: if it committed, this call returns its stored result reference (or
+ * throws IdempotencyConflictError for another input); if it rolled back, the
+ * claim is ours. A failed mutation rolls its claim back, so keys are spent
+ * only by changes that took effect.
+ */
+export async function claimIdempotencyKey<Ref>(
+  tx: Tx,
+  scope: { accountId: string; operation: string; key: string; input: unknown },
+): Promise<IdempotentOutcome<Ref>> {
+  const requestHash = hashInput(scope.input);
+  const claimed = await tx.idempotencyKey.createMany({
+    data: [{ accountId: scope.accountId, operation: scope.operation, key: scope.key, requestHash, result: {} }],
+    skipDuplicates: true,
+  });
+  if (claimed.count === 1) return { replayed: false };
+  const existing = await tx.idempotencyKey.findUniqueOrThrow({
+    where: { accountId_operation_key: { accountId: scope.accountId, operation: scope.operation, key: scope.key } },
+  });
+  if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
+  return { replayed: true, ref: existing.result as Ref };
+}
+
+/** Stores the reference to the first result, for replays. */
+export async function storeIdempotentResult(
+  tx: Tx,
+  scope: { accountId: string; operation: string; key: string },
+  ref: Record<string, unknown>,
+): Promise<void> {
+  await tx.idempotencyKey.update({
+    where: { accountId_operation_key: { accountId: scope.accountId, operation: scope.operation, key: scope.key } },
+    data: { result: ref as never },
+  });
+}

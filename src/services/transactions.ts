@@ -1,0 +1,34 @@
+import { prisma, type Tx } from "../db/client.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { ConflictError } from "../domain/errors.js";
+
+/**
+ * Runs `work` in one interactive transaction. The embedded database serves
+ * one transaction at a time, so the wait for a connection is generous.
+ */
+export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  return prisma.$transaction(work, { maxWait: 20_000, timeout: 30_000 });
+}
+
+/** Locks an account row until the transaction ends (serialises changes to it). */
+export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
+  await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+}
+
+/** True for Prisma's unique-constraint violation on one of the given fields. */
+export function isUniqueViolation(error: unknown, field?: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002") return false;
+  if (!field) return true;
+  const meta = JSON.stringify(error.meta ?? {});
+  return meta.includes(field);
+}
+
+/** Maps a unique violation of the email index to the contract's ConflictError. */
+export async function withEmailConflict<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error, "email")) throw new ConflictError("An account with this email already exists");
+    throw error;
+  }
+}
