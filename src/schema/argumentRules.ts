@@ -1,5 +1,6 @@
 import {
   GraphQLError,
+  getArgumentValues,
   TypeInfo,
   getNamedType,
   visit,
@@ -7,7 +8,6 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from "graphql";
-import { getArgumentValues } from "graphql/execution/values.js";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
 

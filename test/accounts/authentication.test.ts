@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { OPERATOR_TOKEN, app, gql, gqlData } from "../helpers/app.js";
+import { createManager, createSubAccount } from "../helpers/factories.js";
+
+const VIEWER = "{ viewer { role account { id } apiKey { id prefix lastUsedAt } } }";
+
+async function expectUnauthenticated(authorization: string | undefined) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (authorization !== undefined) headers.authorization = authorization;
+  const response = await app.fetch("http://gateway.test/graphql", { method: "POST", headers, body: JSON.stringify({ query: VIEWER }) });
+  expect(response.status).toBe(401);
+  const body = await response.json();
+  expect(body.data).toBeUndefined();
+  expect(body.errors).toEqual([{ message: "Missing or invalid credentials", extensions: { code: "UNAUTHENTICATED" } }]);
+}
+
+describe("authentication", () => {
+  it("answers 401 UNAUTHENTICATED with one message for a missing, malformed or unknown credential", async () => {
+    await expectUnauthenticated(undefined);
+    await expectUnauthenticated("");
+    await expectUnauthenticated("Bearer");
+    await expectUnauthenticated("Basic dXNlcjpwYXNz");
+    await expectUnauthenticated(`Bearer ${OPERATOR_TOKEN}x`);
+    await expectUnauthenticated("Bearer agk_" + "A".repeat(43));
+    await expectUnauthenticated("Bearer ' OR 1=1 --");
+    await expectUnauthenticated("Bearer " + "x".repeat(5000));
+  });
+
+  it("authenticates the operator by OPERATOR_TOKEN with no account or key", async () => {
+    const data = await gqlData(VIEWER, { token: OPERATOR_TOKEN });
+    expect(data.viewer).toEqual({ role: "OPERATOR", account: null, apiKey: null });
+  });
+
+  it("authenticates manager and sub-account keys, shows the key's prefix, records lastUsedAt", async () => {
+    const manager = await createManager();
+    const sub = await createSubAccount(manager);
+    const m = await gqlData(VIEWER, { token: manager.token });
+    expect(m.viewer.role).toBe("MANAGER");
+    expect(m.viewer.account.id).toBe(manager.id);
+    expect(manager.token.startsWith(m.viewer.apiKey.prefix)).toBe(true);
+    expect(m.viewer.apiKey.prefix.length).toBeLessThan(manager.token.length / 2);
+    const s = await gqlData(VIEWER, { token: sub.token });
+    expect(s.viewer.role).toBe("SUB_ACCOUNT");
+    expect(s.viewer.account.id).toBe(sub.id);
+    // lastUsedAt is written after the first authenticated request.
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await gqlData(VIEWER, { token: sub.token });
+    expect(again.viewer.apiKey.lastUsedAt).not.toBeNull();
+  });
+
+  it("refuses a revoked key and the keys of a closed sub-account with the same 401", async () => {
+    const manager = await createManager();
+    const sub = await createSubAccount(manager);
+    const revoke = await gqlData(
+      `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on RevokeApiKeySuccess { apiKey { revokedAt } } } }`,
+      { token: manager.token, variables: { id: sub.keyId } },
+    );
+    expect(revoke.revokeApiKey.apiKey.revokedAt).not.toBeNull();
+    await expectUnauthenticated(`Bearer ${sub.token}`);
+
+    const other = await createSubAccount(manager);
+    await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, {
+      token: manager.token,
+      variables: { id: other.id },
+    });
+    await expectUnauthenticated(`Bearer ${other.token}`);
+  });
+
+  it("never stores or returns a secret after creation", async () => {
+    const manager = await createManager();
+    const res = await gql(`{ viewer { apiKey { id name prefix } } }`, { token: manager.token });
+    expect(JSON.stringify(res.body)).not.toContain(manager.token);
+  });
+});

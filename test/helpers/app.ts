@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { createApp } from "../../src/yoga.js";
+import { statementCounter } from "../../src/db/client.js";
+
+export const OPERATOR_TOKEN = "op_test_" + randomBytes(16).toString("hex");
+
+/** The real gateway, called through its HTTP layer (yoga.fetch): headers, status codes and all. */
+export const app = createApp({ operatorToken: OPERATOR_TOKEN, production: false });
+
+export interface GqlResponse<T = any> {
+  status: number;
+  body: { data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] };
+  headers: Headers;
+}
+
+/** Sends one GraphQL request as `token` (omit it for an anonymous request). */
+export async function gql<T = any>(query: string, options: { token?: string | null; variables?: Record<string, unknown> } = {}): Promise<GqlResponse<T>> {
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await app.fetch("http://gateway.test/graphql", {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables: options.variables ?? {} }),
+  });
+  return { status: response.status, body: (await response.json()) as GqlResponse<T>["body"], headers: response.headers };
+}
+
+/** Like gql, but fails the test on any GraphQL error; returns `data`. */
+export async function gqlData<T = any>(query: string, options: { token?: string | null; variables?: Record<string, unknown> } = {}): Promise<T> {
+  const res = await gql<T>(query, options);
+  if (res.body.errors?.length || res.status !== 200) {
+    throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
+  }
+  return res.body.data as T;
+}
+
+/** Counts the SQL statements this process sends while `work` runs. */
+export async function countStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const before = statementCounter.count;
+  const result = await work();
+  return { result, statements: statementCounter.count - before };
+}
+
+/** The error codes of a response, for terse assertions. */
+export const errorCodes = (res: GqlResponse) => (res.body.errors ?? []).map((e) => e.extensions?.code);

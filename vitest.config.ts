@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  // graphql ships ESM and CJS builds; pin one so every package shares the same
+  // classes (instanceof checks fail across two copies).
+  resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
+  test: {
+    globalSetup: ["./test/globalSetup.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Test files share one database (data is unique per test); the embedded
+    // one serves a transaction at a time, so a few workers are plenty.
+    pool: "forks",
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
+    reporters: ["default"],
+  },
+});
