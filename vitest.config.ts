@@ -6,11 +6,12 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
   test: {
     globalSetup: ["./test/globalSetup.ts"],
+    setupFiles: ["./test/setupDatabase.ts"],
+    // Workers keep their modules (and their database) across test files.
+    isolate: false,
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Test files share one database (data is unique per test); the embedded
-    // one serves a transaction at a time, so a few workers are plenty.
     pool: "forks",
     poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     reporters: ["default"],

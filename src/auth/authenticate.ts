@@ -28,7 +28,10 @@ export async function authenticate(authorization: string | null, operatorToken: 
   if (secretsEqual(secret, operatorToken)) return { role: "OPERATOR" };
   if (!looksLikeApiKeySecret(secret)) throw unauthenticated();
 
-  const key = await prisma.apiKey.findUnique({
+  // findFirst, not findUnique: Prisma batches concurrent findUnique calls into
+  // one query, and with a driver adapter that batch can answer null for one of
+  // two concurrent lookups of the same key (seen here under parallel requests).
+  const key = await prisma.apiKey.findFirst({
     where: { secretHash: hashSecret(secret) },
     select: {
       id: true,

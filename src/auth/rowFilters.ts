@@ -5,6 +5,14 @@ import type { Viewer } from "./viewer.js";
 // `where` fragment built from the caller (never from input). Every root
 // lookup (node, nodes, managers, mutations naming an id) goes through one of
 // these; nested relations start from a row that already passed.
+//
+// Combine them with `within(where, filter)`, never by spreading: a spread
+// filter's `id` would silently replace the `id` asked for.
+
+/** `where` AND the row filter, with neither able to override the other. */
+export function within<W extends object>(where: W, rowFilter: W): { AND: W[] } {
+  return { AND: [where, rowFilter] };
+}
 
 /** The operator reaches every account, a manager itself and its sub-accounts, a sub-account itself. */
 export function reachableAccounts(viewer: Viewer): Prisma.AccountWhereInput {
@@ -20,6 +28,11 @@ export function reachableAccounts(viewer: Viewer): Prisma.AccountWhereInput {
 
 /** API keys of reachable accounts. */
 export function reachableApiKeys(viewer: Viewer): Prisma.ApiKeyWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
+}
+
+/** Phone numbers (released ones too) held by a reachable account: a transferred number follows its new owner. */
+export function reachablePhoneNumbers(viewer: Viewer): Prisma.PhoneNumberWhereInput {
   return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
 }
 

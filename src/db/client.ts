@@ -8,6 +8,9 @@ import { PrismaClient } from "../generated/prisma/client.js";
  */
 export const statementCounter = { count: 0 };
 
+// On the embedded database the pool holds ONE connection (see prepare.ts).
+// So inside an interactive transaction, use its `tx` only: a query on the
+// global `prisma` would wait for the connection the transaction holds.
 function countingPool(connectionString: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString,

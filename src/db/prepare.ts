@@ -19,5 +19,16 @@ export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "data
   const url = config.databaseUrl ?? embedded!.connectionString;
   const migrationsApplied = await applyMigrations(url);
   process.env.DATABASE_URL = url;
+  if (embedded) useSingleConnection();
   return { url, embedded, migrationsApplied };
+}
+
+/**
+ * PGlite is one Postgres session. Its socket server multiplexes connections,
+ * but concurrent extended-protocol queries from two connections interleave
+ * (one gets "unnamed prepared statement does not exist", or another's rows),
+ * so the app talks to the embedded database through exactly one connection.
+ */
+export function useSingleConnection(): void {
+  process.env.DATABASE_POOL_SIZE = "1";
 }

@@ -48,7 +48,7 @@ function errorType<T extends E.DomainError>(
   const ref = builder.objectRef<T>(cls.name).implement({
     description,
     interfaces: [ErrorInterface],
-    isTypeOf: (value: unknown) => value instanceof cls,
+    isTypeOf: (value: unknown) => (value as { __typename?: string })?.__typename === cls.name,
     fields: fields as never,
   });
   errorRefs.set(cls, ref as never);
@@ -95,7 +95,7 @@ export function resultUnion<S extends object>(
   return builder.unionType(`${name}Result`, {
     description,
     types: [success, ...errors.map((cls) => errorRefs.get(cls)!)] as never,
-    resolveType: (value: unknown) => (value instanceof E.DomainError ? value.constructor.name : success.name) as never,
+    resolveType: (value: unknown) => ((value as { __typename?: string }).__typename ?? success.name) as never,
   });
 }
 
@@ -107,7 +107,15 @@ export async function resultOf<T>(errors: readonly ErrorClass[], work: () => Pro
   try {
     return await work();
   } catch (error) {
-    if (errors.some((cls) => error instanceof cls)) return error as E.DomainError;
+    if (errors.some((cls) => error instanceof cls)) return asResult(error as E.DomainError);
     throw error;
   }
+}
+
+/**
+ * A domain error as a plain result object: graphql-js treats any returned
+ * Error instance as a thrown one, so the typed result must not be an Error.
+ */
+function asResult(error: E.DomainError): E.DomainError {
+  return { ...error, code: error.code, message: error.message, __typename: error.constructor.name } as unknown as E.DomainError;
 }

@@ -3,7 +3,8 @@ import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Context } from "../context.js";
 import { prisma } from "../db/client.js";
-import { reachableAccounts, reachableApiKeys, reachableAuditEvents } from "../auth/rowFilters.js";
+import { reachableAccounts, reachableApiKeys, reachableAuditEvents, within } from "../auth/rowFilters.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
 import { builder } from "./builder.js";
 import { parseGlobalId } from "./globalIds.js";
@@ -16,12 +17,12 @@ type Loader = (ids: string[], viewer: Viewer, query: object) => Promise<{ id: st
  */
 const loaders: Record<string, Loader> = {
   Manager: (ids, viewer, query) =>
-    prisma.account.findMany({ ...query, where: { id: { in: ids }, kind: "MANAGER", ...reachableAccounts(viewer) } }),
+    prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "MANAGER" }, reachableAccounts(viewer)) }),
   SubAccount: (ids, viewer, query) =>
-    prisma.account.findMany({ ...query, where: { id: { in: ids }, kind: "SUB_ACCOUNT", ...reachableAccounts(viewer) } }),
-  ApiKey: (ids, viewer, query) => prisma.apiKey.findMany({ ...query, where: { id: { in: ids }, ...reachableApiKeys(viewer) } }),
+    prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "SUB_ACCOUNT" }, reachableAccounts(viewer)) }),
+  ApiKey: (ids, viewer, query) => prisma.apiKey.findMany({ ...query, where: within<Prisma.ApiKeyWhereInput>({ id: { in: ids } }, reachableApiKeys(viewer)) }),
   AuditEvent: (ids, viewer, query) =>
-    prisma.auditEvent.findMany({ ...query, where: { id: { in: ids }, ...reachableAuditEvents(viewer) } }),
+    prisma.auditEvent.findMany({ ...query, where: within<Prisma.AuditEventWhereInput>({ id: { in: ids } }, reachableAuditEvents(viewer)) }),
 };
 
 /** Registers the loader of a node type defined in another module (phone numbers, billing). */

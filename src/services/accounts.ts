@@ -1,7 +1,7 @@
 import type { Tx } from "../db/client.js";
 import { prisma } from "../db/client.js";
-import type { Account } from "../generated/prisma/client.js";
-import { reachableAccounts } from "../auth/rowFilters.js";
+import type { Account, Prisma } from "../generated/prisma/client.js";
+import { reachableAccounts, within } from "../auth/rowFilters.js";
 import { isManager, isOperator, type Viewer } from "../auth/viewer.js";
 import {
   AccountNotActiveError,
@@ -29,7 +29,7 @@ export async function findReachableAccount(
   kind?: "MANAGER" | "SUB_ACCOUNT",
 ): Promise<Account & { manager: Account | null }> {
   const account = await db.account.findFirst({
-    where: { id, ...(kind ? { kind } : {}), ...reachableAccounts(viewer) },
+    where: within<Prisma.AccountWhereInput>({ id, ...(kind ? { kind } : {}) }, reachableAccounts(viewer)),
     include: { manager: true },
   });
   if (!account) throw new NotFoundError(kind === "MANAGER" ? "The manager" : kind === "SUB_ACCOUNT" ? "The sub-account" : "The account");

@@ -1,4 +1,5 @@
-import { reachableApiKeys } from "../auth/rowFilters.js";
+import { reachableApiKeys, within } from "../auth/rowFilters.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
 import type { Viewer } from "../auth/viewer.js";
 import { AccountNotActiveError, NotFoundError, ValidationError } from "../domain/errors.js";
@@ -38,7 +39,7 @@ export async function createApiKey(viewer: Viewer, accountId: string, name: stri
 /** Revokes a reachable key; revoking a revoked key changes nothing. */
 export async function revokeApiKey(viewer: Viewer, id: string) {
   return inTransaction(async (tx) => {
-    const apiKey = await tx.apiKey.findFirst({ where: { id, ...reachableApiKeys(viewer) }, include: { account: true } });
+    const apiKey = await tx.apiKey.findFirst({ where: within<Prisma.ApiKeyWhereInput>({ id }, reachableApiKeys(viewer)), include: { account: true } });
     if (!apiKey) throw new NotFoundError("The API key");
     if (apiKey.revokedAt) return apiKey;
     const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
