@@ -13,7 +13,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
+    // The embedded database is one Postgres session, so on PGlite the suite
+    // runs in one worker (parallel workers would only queue behind it); on a
+    // real Postgres (TEST_DATABASE_URL) test files run in parallel.
+    poolOptions: { forks: process.env.TEST_DATABASE_URL ? { maxForks: 3, minForks: 1 } : { singleFork: true } },
     reporters: ["default"],
   },
 });

@@ -75,15 +75,37 @@ export function findArgumentProblems(schema: GraphQLSchema, document: DocumentNo
   return problems;
 }
 
+/**
+ * graphql-js reports a variable that fails its type (an invalid email, a
+ * string for an Int) without a code; give such request errors BAD_USER_INPUT.
+ */
+function withInputCode(error: GraphQLError): GraphQLError {
+  if (error.path || error.extensions?.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code: "BAD_USER_INPUT" },
+  });
+}
+
 export function useArgumentRules(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const done = {
+        onExecuteDone({ result, setResult }: { result: any; setResult: (r: any) => void }) {
+          if (!("errors" in result) || !result.errors?.length) return;
+          setResult({ ...result, errors: result.errors.map(withInputCode) });
+        },
+      };
       const problems = findArgumentProblems(args.schema, args.document, (args.variableValues ?? {}) as Record<string, unknown>);
       if (problems.length) {
         setResultAndStopExecution({
           errors: problems.map((message) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })),
         });
       }
+      return done;
     },
   };
 }

@@ -49,6 +49,10 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
+    // The page-size rule (1..250, default 20) is enforced before execution by
+    // schema/argumentRules.ts; these only make Pothos agree with it.
+    maxConnectionSize: 250,
+    defaultConnectionSize: 20,
     onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
   },
   relay: {

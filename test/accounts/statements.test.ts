@@ -1,0 +1,44 @@
+// "No N+1" is asserted, not hoped: the nested tree costs the same number of
+// SQL statements for 5 and for 200 sub-accounts.
+import { describe, expect, it } from "vitest";
+import { prisma } from "../../src/db/client.js";
+import { countStatements, gqlData } from "../helpers/app.js";
+import { createManager, unique } from "../helpers/factories.js";
+
+async function managerWithSubAccounts(count: number) {
+  const manager = await createManager();
+  const managerId = Buffer.from(manager.id, "base64").toString().split(":")[1]!;
+  const tag = unique("tree");
+  // Bulk-made (the API path is covered elsewhere); two keys each.
+  await prisma.account.createMany({
+    data: Array.from({ length: count }, (_, i) => ({ kind: "SUB_ACCOUNT" as const, managerId, email: `${tag}-${i}@example.com` })),
+  });
+  const subs = await prisma.account.findMany({ where: { managerId }, select: { id: true } });
+  await prisma.apiKey.createMany({
+    data: subs.flatMap((s, i) => [0, 1].map((k) => ({ accountId: s.id, name: `k${k}`, prefix: "agk_test", secretHash: `${tag}-${i}-${k}` }))),
+  });
+  return manager;
+}
+
+const TREE = `{ viewer { account { id email ... on Manager {
+  subAccounts(first: 250) { totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id email status effectiveStatus managerEmail
+      apiKeys { totalCount nodes { id name prefix createdAt } } } } } } } } }`;
+
+describe("SQL statements per request", () => {
+  it("the tree manager -> sub-accounts -> api keys costs a constant number of statements", async () => {
+    const small = await managerWithSubAccounts(5);
+    const large = await managerWithSubAccounts(200);
+    // Warm up (the first request of a key also writes lastUsedAt).
+    await gqlData(TREE, { token: small.token });
+    await gqlData(TREE, { token: large.token });
+    const a = await countStatements(() => gqlData(TREE, { token: small.token }));
+    const b = await countStatements(() => gqlData(TREE, { token: large.token }));
+    expect(a.result.viewer.account.subAccounts.edges).toHaveLength(5);
+    expect(b.result.viewer.account.subAccounts.edges).toHaveLength(200);
+    expect(b.result.viewer.account.subAccounts.edges[0].node.apiKeys.totalCount).toBe(2);
+    expect(b.statements).toBe(a.statements);
+    // One to authenticate, one for the whole tree.
+    expect(a.statements).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,128 @@
+// Bad input gets a clear, typed error and changes nothing.
+import { beforeAll, describe, expect, it } from "vitest";
+import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { createManager, createSubAccount, uniqueEmail, type TestAccount } from "../helpers/factories.js";
+
+let manager: TestAccount;
+let sub: TestAccount;
+beforeAll(async () => {
+  manager = await createManager();
+  sub = await createSubAccount(manager);
+});
+
+const CREATE_SUB = `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { __typename
+  ... on ValidationError { code message fieldErrors { path message } } ... on Error { code message } } }`;
+const subCount = async () =>
+  (await gqlData(`{ viewer { account { ... on Manager { subAccounts(includeClosed: true) { totalCount } } } } }`, { token: manager.token })).viewer.account
+    .subAccounts.totalCount;
+
+describe("input validation", () => {
+  it.each(["not-an-email", "a@", "@b.com", "a b@example.com", ""])("refuses the email %j before anything runs", async (email) => {
+    const before = await subCount();
+    const res = await gql(CREATE_SUB, { token: manager.token, variables: { input: { email } } });
+    expect(errorCodes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(res.body.data ?? null).toBeNull();
+    expect(await subCount()).toBe(before);
+  });
+
+  it.each([
+    ["an oversized organization name", "x".repeat(201), "organizationName"],
+    ["a NUL character", "Acme\u0000Corp", "organizationName"],
+    ["a control character", "Acme\u0007", "organizationName"],
+    ["a right-to-left override", "Acme\u202Egnp.exe", "organizationName"],
+    ["a blank name", "   ", "organizationName"],
+  ])("refuses %s with a ValidationError naming the field, and stores nothing", async (_label, organizationName, field) => {
+    const before = await subCount();
+    const data = await gqlData(CREATE_SUB, { token: manager.token, variables: { input: { email: uniqueEmail(), organizationName } } });
+    expect(data.createSubAccount.__typename).toBe("ValidationError");
+    expect(data.createSubAccount.code).toBe("VALIDATION");
+    expect(data.createSubAccount.fieldErrors[0].path).toEqual([field]);
+    expect(await subCount()).toBe(before);
+  });
+
+  it("accepts right-to-left scripts and other unicode in names", async () => {
+    const data = await gqlData(CREATE_SUB, { token: manager.token, variables: { input: { email: uniqueEmail(), organizationName: "شركة الاتصالات 東京 ☎" } } });
+    expect(data.createSubAccount.__typename).toBe("CreateSubAccountSuccess");
+  });
+
+  it.each(["-1", "1e3", "NaN", "0.0000001", "", " 5", "1,000"])("refuses the credit limit %j", async (creditLimit) => {
+    const data = await gqlData(CREATE_SUB, { token: manager.token, variables: { input: { email: uniqueEmail(), creditLimit } } });
+    expect(data.createSubAccount.__typename).toBe("ValidationError");
+    expect(data.createSubAccount.fieldErrors[0].path).toEqual(["creditLimit"]);
+  });
+
+  it("stores emails lowercased and treats them as unique across all accounts, whatever the case", async () => {
+    const email = uniqueEmail("Mixed").replace("mixed", "MiXeD");
+    const first = await gqlData(`mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { email } } } }`, {
+      token: manager.token,
+      variables: { input: { email } },
+    });
+    expect(first.createSubAccount.subAccount.email).toBe(email.toLowerCase());
+    const again = await gqlData(CREATE_SUB, { token: manager.token, variables: { input: { email: email.toUpperCase() } } });
+    expect(again.createSubAccount).toMatchObject({ __typename: "ConflictError", code: "CONFLICT" });
+    // Unique against managers too.
+    const asManager = await gqlData(`mutation($e: EmailAddress!) { createManager(input: { email: $e }) { __typename } }`, {
+      token: OPERATOR_TOKEN,
+      variables: { e: manager.email.toUpperCase() },
+    });
+    expect(asManager.createManager.__typename).toBe("ConflictError");
+  });
+
+  it.each(["garbage", "", Buffer.from("SubAccount:not-a-uuid").toString("base64"), Buffer.from("ApiKey:00000000-0000-7000-8000-000000000000").toString("base64")])(
+    "answers a bad or wrong-type id (%j) with NotFoundError",
+    async (id) => {
+      const data = await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename ... on Error { code } } }`, {
+        token: manager.token,
+        variables: { id },
+      });
+      expect(data.suspendSubAccount).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
+    },
+  );
+
+  it("refuses an API key name that is empty or too long", async () => {
+    for (const name of ["", "k".repeat(101)]) {
+      const data = await gqlData(`mutation($id: ID!, $name: String!) { createApiKey(input: { accountId: $id, name: $name }) { __typename ... on ValidationError { fieldErrors { path } } } }`, {
+        token: manager.token,
+        variables: { id: sub.id, name },
+      });
+      expect(data.createApiKey).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["name"] }] });
+    }
+  });
+
+  it("refuses subAccountLimit out of range", async () => {
+    const data = await gqlData(`mutation($e: EmailAddress!) { createManager(input: { email: $e, subAccountLimit: -1 }) { __typename } }`, {
+      token: OPERATOR_TOKEN,
+      variables: { e: uniqueEmail() },
+    });
+    expect(data.createManager.__typename).toBe("ValidationError");
+  });
+});
+
+describe("what a sub-account may change about itself", () => {
+  const UPDATE = `mutation($input: UpdateSubAccountInput!) { updateSubAccount(input: $input) { __typename
+    ... on UpdateSubAccountSuccess { subAccount { email organizationName allowCustomPricing creditLimit { amount } } } ... on Error { code message } } }`;
+
+  it("may change its email and organization name", async () => {
+    const email = uniqueEmail("self");
+    const data = await gqlData(UPDATE, { token: sub.token, variables: { input: { id: sub.id, email, organizationName: "Renamed" } } });
+    expect(data.updateSubAccount.subAccount).toMatchObject({ email, organizationName: "Renamed" });
+  });
+
+  it("an update mixing allowed and forbidden fields is refused as a whole", async () => {
+    const data = await gqlData(UPDATE, { token: sub.token, variables: { input: { id: sub.id, organizationName: "Sneaky", creditLimit: "1000000" } } });
+    expect(data.updateSubAccount).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    const custom = await gqlData(UPDATE, { token: sub.token, variables: { input: { id: sub.id, allowCustomPricing: true } } });
+    expect(custom.updateSubAccount.__typename).toBe("ForbiddenError");
+    const now = await gqlData(`{ viewer { account { organizationName ... on SubAccount { allowCustomPricing creditLimit { amount } } } } }`, { token: sub.token });
+    expect(now.viewer.account).toEqual({ organizationName: "Renamed", allowCustomPricing: false, creditLimit: null });
+  });
+
+  it("its manager may set and clear the credit limit, but not both at once", async () => {
+    const set = await gqlData(UPDATE, { token: manager.token, variables: { input: { id: sub.id, creditLimit: "25.5" } } });
+    expect(set.updateSubAccount.subAccount.creditLimit).toEqual({ amount: "25.500000" });
+    const both = await gqlData(UPDATE, { token: manager.token, variables: { input: { id: sub.id, creditLimit: "1", clearCreditLimit: true } } });
+    expect(both.updateSubAccount.__typename).toBe("ValidationError");
+    const cleared = await gqlData(UPDATE, { token: manager.token, variables: { input: { id: sub.id, clearCreditLimit: true } } });
+    expect(cleared.updateSubAccount.subAccount.creditLimit).toBeNull();
+  });
+});
