@@ -5,8 +5,8 @@ import { prepareDatabase } from "./db/prepare.js";
 import { resolveOperatorToken } from "./auth/operatorToken.js";
 
 const config = readConfig();
-const log = (message: string, fields: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ level: "info", time: new Date().toISOString(), message, ...fields }));
+const { logger } = await import("./observability/logger.js");
+const log = (message: string, fields: Record<string, unknown> = {}) => logger.info(fields, message);
 
 const database = await prepareDatabase(config);
 log("database ready", {
@@ -40,6 +40,7 @@ async function shutdown(signal: string) {
   stopPurge();
   // Stop accepting connections; requests in flight finish first.
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await yoga.close();
   await disconnectDatabase();
   await database.embedded?.stop();
   log("stopped");

@@ -1,34 +1,155 @@
 import { randomUUID } from "node:crypto";
-import { createYoga } from "graphql-yoga";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
+import { GraphQLError, type GraphQLSchema } from "graphql";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { Counter, Registry } from "prom-client";
 import { authenticate } from "./auth/authenticate.js";
+import type { Viewer } from "./auth/viewer.js";
 import type { Context } from "./context.js";
-import { useArgumentRules } from "./schema/argumentRules.js";
+import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
+import { logger } from "./observability/logger.js";
+import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
 import { schema } from "./schema/index.js";
 
 export interface AppOptions {
   operatorToken: string;
   production: boolean;
+  rateLimits?: RateLimitOptions;
 }
 
-/** The gateway as a fetch-style app: `server.ts` listens with it, tests call `yoga.fetch`. */
-export function createApp({ operatorToken, production }: AppOptions) {
-  return createYoga<Record<string, unknown>, Context>({
-    schema,
+/** Largest request body accepted (bytes); larger ones get 413. */
+export const MAX_REQUEST_BODY_BYTES = 1_000_000;
+
+/** The gateway as a fetch-style app: `server.ts` listens with it, tests call `app.fetch`. */
+export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS }: AppOptions) {
+  const limiter = createRequestLimiter(rateLimits);
+  const registry = new Registry();
+  const errorsByCode = new Counter({
+    name: "gateway_graphql_errors_total",
+    help: "GraphQL errors and typed mutation errors returned, by code.",
+    labelNames: ["code"],
+    registers: [registry],
+  });
+  // Who is calling is settled per request before parsing and validation, so
+  // an anonymous caller learns nothing about the schema, and rate limits
+  // apply to every request.
+  const viewers = new WeakMap<Request, Viewer>();
+
+  const yoga = createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
+    schema: async ({ request, req }): Promise<GraphQLSchema> => {
+      let viewer: Viewer;
+      try {
+        viewer = await authenticate(request.headers.get("authorization"), operatorToken);
+      } catch (error) {
+        await limiter.consume("address", req?.socket?.remoteAddress ?? "local");
+        throw error;
+      }
+      await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
+      viewers.set(request, viewer);
+      return schema;
+    },
+    context: ({ request }): Context => ({
+      viewer: viewers.get(request)!,
+      requestId: requestIdOf(request),
+    }),
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/health",
     landingPage: false,
     batching: false,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     graphiql: {
       title: "Account gateway",
       headers: JSON.stringify({ Authorization: "Bearer <your API key or operator token>" }),
     },
     maskedErrors: { isDev: !production },
-    context: async ({ request }): Promise<Context> => ({
-      viewer: await authenticate(request.headers.get("authorization"), operatorToken),
-      requestId: request.headers.get("x-request-id")?.slice(0, 100) || randomUUID(),
-    }),
-    plugins: [useArgumentRules()],
+    logging: false,
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      EnvelopArmorPlugin({
+        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
+        maxAliases: { n: QUERY_LIMITS.maxAliases },
+        maxTokens: { n: QUERY_LIMITS.maxTokens },
+        maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+        // Cost is computed with page sizes by useArgumentRules instead.
+        costLimit: { enabled: false },
+        blockFieldSuggestion: { enabled: production },
+      }),
+      useArgumentRules(),
+      useUnexpectedErrorReporting(errorsByCode),
+      usePrometheus({
+        endpoint: "/metrics",
+        registry,
+        metrics: {
+          graphql_yoga_http_duration: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_error_result: true,
+        },
+      }),
+    ],
   });
+  return Object.assign(yoga, { close: () => limiter.close() });
+}
+
+const requestIds = new WeakMap<Request, string>();
+
+/** The request's id: the caller's X-Request-Id when it is sane, else a new UUID; echoed in the response. */
+function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (!id) {
+    const given = request.headers.get("x-request-id");
+    id = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+/**
+ * Unexpected errors (bugs, database failures) are logged with the request id
+ * and replaced by a bare INTERNAL_SERVER_ERROR carrying that id, so the client
+ * can quote it and no ORM or SQL text ever leaves the server.
+ */
+function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const context = args.contextValue as Context;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!("errors" in result) && !("data" in result)) return;
+          const single = result as { errors?: readonly GraphQLError[]; data?: Record<string, unknown> | null };
+          for (const value of Object.values(single.data ?? {})) {
+            const code = (value as { code?: unknown } | null)?.code;
+            if (typeof code === "string") errorsByCode.inc({ code });
+          }
+          if (!single.errors?.length) return;
+          const errors = single.errors.map((error) => {
+            const expected = error.extensions?.code && error.extensions.code !== "INTERNAL_SERVER_ERROR";
+            if (expected || (!error.originalError && error.extensions?.code)) {
+              errorsByCode.inc({ code: String(error.extensions.code) });
+              return error;
+            }
+            if (!error.originalError && !error.path) return error;
+            errorsByCode.inc({ code: "INTERNAL_SERVER_ERROR" });
+            logger.error(
+              { requestId: context.requestId, path: error.path, err: error.originalError ?? error },
+              "unexpected error",
+            );
+            return new GraphQLError("Unexpected error.", {
+              nodes: error.nodes,
+              path: error.path,
+              extensions: { code: "INTERNAL_SERVER_ERROR", requestId: context.requestId },
+            });
+          });
+          setResult({ ...single, errors } as never);
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      response.headers.set("x-request-id", requestIdOf(request));
+    },
+  };
 }
 
 export type App = ReturnType<typeof createApp>;

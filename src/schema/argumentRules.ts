@@ -1,18 +1,40 @@
 import {
   GraphQLError,
+  Kind,
   getArgumentValues,
-  TypeInfo,
   getNamedType,
-  visit,
-  visitWithTypeInfo,
+  getNullableType,
+  getOperationAST,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
   type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
   type GraphQLSchema,
+  type SelectionSetNode,
 } from "graphql";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
 
 /** Page sizes every connection accepts (DOMAIN.md: Listing). */
-export const PAGE_SIZE = { min: 1, max: 250 } as const;
+export const PAGE_SIZE = { min: 1, max: 250, default: 20 } as const;
+
+/**
+ * Limits on a single operation. A Relay tree of viewer -> 250 sub-accounts ->
+ * 20 phone numbers and 20 API keys each (with edges/node) fits with room to
+ * spare; README "Query limits" explains each.
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 20,
+  /** One point per object a query may return, page sizes multiplied in. */
+  maxCost: 25_000,
+} as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -25,54 +47,87 @@ function isOurCursor(cursor: string): boolean {
   }
 }
 
-/** Problems with the arguments of one field: the page-size and cursor rules of every connection, plus the field's own rule. */
-function checkField(fieldName: string, returnTypeName: string, args: Record<string, any>, ownRule?: (args: any) => string[]): string[] {
+/** The page-size and cursor rules of every connection, plus the field's own rule (`extensions.validateArgs`). */
+function checkField(label: string, field: GraphQLField<unknown, unknown>, args: Record<string, any>): string[] {
   const problems: string[] = [];
-  if (returnTypeName.endsWith("Connection")) {
+  if (getNamedType(field.type).name.endsWith("Connection")) {
     for (const name of ["first", "last"] as const) {
       const value = args[name];
       if (value != null && (value < PAGE_SIZE.min || value > PAGE_SIZE.max)) {
-        problems.push(`${fieldName}: \`${name}\` must be from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}, got ${value}`);
+        problems.push(`${label}: \`${name}\` must be from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}, got ${value}`);
       }
     }
-    if (args.last != null && args.first != null) problems.push(`${fieldName}: give \`first\` or \`last\`, not both`);
+    if (args.last != null && args.first != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     for (const name of ["after", "before"] as const) {
-      if (args[name] != null && !isOurCursor(args[name])) problems.push(`${fieldName}: \`${name}\` is not a cursor of this API`);
+      if (args[name] != null && !isOurCursor(args[name])) problems.push(`${label}: \`${name}\` is not a cursor of this API`);
     }
   }
-  if (ownRule) problems.push(...ownRule(args).map((p) => `${fieldName}: ${p}`));
+  const ownRule = field.extensions?.validateArgs as ((args: unknown) => string[]) | undefined;
+  if (ownRule) problems.push(...ownRule(args).map((p) => `${label}: ${p}`));
   return problems;
 }
 
+/** How many items a field may return per parent: a page size for connections, the id count for `nodes`. */
+function fanOut(field: GraphQLField<unknown, unknown>, args: Record<string, any>): number {
+  if (getNamedType(field.type).name.endsWith("Connection")) {
+    const size = args.first ?? args.last ?? PAGE_SIZE.default;
+    return Math.min(Math.max(Number(size) || 0, 0), PAGE_SIZE.max);
+  }
+  if (Array.isArray(args.ids)) return args.ids.length;
+  return 1;
+}
+
 /**
- * Checks argument rules for the whole operation before execution starts, so
- * a bad page size, foreign cursor or short `contains` is a BAD_USER_INPUT
- * error that runs no SQL, never a silent clamp. Fields declare their own
- * rule as `extensions.validateArgs(args) => string[]`.
+ * Walks the operation that will run (fragments included, in place) and
+ * returns every argument problem and the operation's cost: one point per
+ * object it may return, multiplied by the page sizes above it.
  */
-export function findArgumentProblems(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): string[] {
-  const typeInfo = new TypeInfo(schema);
+export function analyzeOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): { problems: string[]; cost: number } {
+  const operation = getOperationAST(document, operationName);
   const problems: string[] = [];
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Field(node) {
-        const fieldDef = typeInfo.getFieldDef();
-        if (!fieldDef) return;
-        const ownRule = fieldDef.extensions?.validateArgs as ((args: unknown) => string[]) | undefined;
-        const returnTypeName = getNamedType(fieldDef.type).name;
-        if (!ownRule && !returnTypeName.endsWith("Connection")) return;
-        let args: Record<string, unknown>;
+  let cost = 0;
+  if (!operation) return { problems, cost };
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+
+  const walk = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, multiplier: number, depth: number) => {
+    if (depth > 64) return; // armor's depth limit refuses such operations; this only guards the walk
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (!isObjectType(parentType) && !isInterfaceType(parentType)) continue;
+        const field = parentType.getFields()[selection.name.value];
+        if (!field) continue;
+        let args: Record<string, unknown> = {};
         try {
-          args = getArgumentValues(fieldDef, node, variables);
+          args = getArgumentValues(field, selection, variables);
         } catch {
-          return; // coercion problems are reported by graphql-js itself
+          continue; // graphql-js reports coercion problems itself
         }
-        problems.push(...checkField(node.alias?.value ?? node.name.value, returnTypeName, args, ownRule));
-      },
-    }),
-  );
-  return problems;
+        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args));
+        const type = getNamedType(field.type);
+        if (selection.selectionSet && isCompositeType(type)) {
+          cost += multiplier;
+          const listy = isListType(getNullableType(field.type));
+          walk(selection.selectionSet, type, multiplier * (listy && !Array.isArray(args.ids) ? 1 : fanOut(field, args)), depth + 1);
+        }
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
+        if (type && isCompositeType(type)) walk(selection.selectionSet, type, multiplier, depth + 1);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        const type = fragment && schema.getType(fragment.typeCondition.name.value);
+        if (fragment && type && isCompositeType(type)) walk(fragment.selectionSet, type, multiplier, depth + 1);
+      }
+    }
+  };
+  const root = schema.getRootType(operation.operation);
+  if (root) walk(operation.selectionSet, root, 1, 0);
+  return { problems, cost };
 }
 
 /**
@@ -90,22 +145,41 @@ function withInputCode(error: GraphQLError): GraphQLError {
   });
 }
 
+/**
+ * Checks argument rules and cost for the whole operation before execution
+ * starts, so a bad page size, a foreign cursor, a short `contains` or an
+ * overly expensive query is a clear error that runs no SQL, never a silent
+ * clamp.
+ */
 export function useArgumentRules(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const done = {
-        onExecuteDone({ result, setResult }: { result: any; setResult: (r: any) => void }) {
-          if (!("errors" in result) || !result.errors?.length) return;
-          setResult({ ...result, errors: result.errors.map(withInputCode) });
-        },
-      };
-      const problems = findArgumentProblems(args.schema, args.document, (args.variableValues ?? {}) as Record<string, unknown>);
+      const { problems, cost } = analyzeOperation(
+        args.schema,
+        args.document,
+        args.operationName,
+        (args.variableValues ?? {}) as Record<string, unknown>,
+      );
       if (problems.length) {
         setResultAndStopExecution({
           errors: problems.map((message) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })),
         });
+      } else if (cost > QUERY_LIMITS.maxCost) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(
+              `Query is too expensive: it may return ${cost} objects (page sizes multiplied), the limit is ${QUERY_LIMITS.maxCost}. Ask for smaller pages.`,
+              { extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost: QUERY_LIMITS.maxCost } },
+            ),
+          ],
+        });
       }
-      return done;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!("errors" in result) || !result.errors?.length) return;
+          setResult({ ...result, errors: result.errors.map(withInputCode) });
+        },
+      };
     },
   };
 }

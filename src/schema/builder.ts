@@ -80,5 +80,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/** The builder's type parameters, for annotating refs that reference each other across modules. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
 builder.queryType({ description: "Read the account tree, as far as the caller may see it." });
 builder.mutationType({ description: "Change the account tree. Every mutation returns a union of its success type and its typed errors." });

@@ -1,11 +1,14 @@
 import type { ObjectRef } from "@pothos/core";
-import { builder } from "./builder.js";
+import { builder, type BuilderTypes } from "./builder.js";
+
+/** A shared connection type, as relatedConnection/prismaConnection accept it. */
+export type SharedConnection = ObjectRef<BuilderTypes, any>;
 
 /**
  * A named, shared Relay connection (`<Name>Connection` / `<Name>Edge`) with
  * `totalCount`, reusable by every field that lists the same type.
  */
-export function sharedConnection<T>(ref: ObjectRef<any, T> | any, name: string, plural: string) {
+export function sharedConnection(ref: ObjectRef<BuilderTypes, any>, name: string, plural: string): SharedConnection {
   const edge = builder.edgeObject({
     type: ref,
     name: `${name}Edge`,

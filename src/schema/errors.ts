@@ -47,7 +47,7 @@ function errorType<T extends E.DomainError>(
 ) {
   const ref = builder.objectRef<T>(cls.name).implement({
     description,
-    interfaces: [ErrorInterface],
+    interfaces: [ErrorInterface] as never,
     isTypeOf: (value: unknown) => (value as { __typename?: string })?.__typename === cls.name,
     fields: fields as never,
   });

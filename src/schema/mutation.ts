@@ -15,13 +15,13 @@ export function sharedResult<S extends object>(name: string, success: ObjectRef<
  * Declares a mutation the way every mutation here looks: one required
  * `input`, a result union of its success type and its typed errors.
  */
-export function defineMutation<In extends object, S extends object>(
+export function defineMutation<In extends object>(
   name: string,
   options: {
     description: string;
     input: InputObjectRef<any, In>;
-    result: { union: ReturnType<typeof resultUnion<S>>; errors: readonly ErrorClass[] };
-    resolve: (input: In, ctx: Context) => Promise<S>;
+    result: { union: unknown; errors: readonly ErrorClass[] };
+    resolve: (input: In, ctx: Context) => Promise<object>;
   },
 ): void {
   builder.mutationField(name, (t) =>
@@ -29,7 +29,7 @@ export function defineMutation<In extends object, S extends object>(
       type: options.result.union as never,
       description: options.description,
       args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
-      resolve: (_root, args, ctx) => resultOf(options.result.errors, () => options.resolve(args.input as In, ctx)) as never,
+      resolve: (_root, args, ctx) => resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx)) as never,
     }),
   );
 }

@@ -13,13 +13,13 @@ const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
       type: AccountRef,
       nullable: true,
       description: "The caller's own account; null for the operator.",
-      resolve: (query, v) => (v.role === "OPERATOR" ? null : prisma.account.findUnique({ ...query, where: { id: v.accountId } })),
+      resolve: async (query, v) => (v.role === "OPERATOR" ? null : await prisma.account.findUnique({ ...query, where: { id: v.accountId } })),
     }),
     apiKey: t.prismaField({
       type: ApiKeyRef,
       nullable: true,
       description: "The API key that authenticated this request; null for the operator.",
-      resolve: (query, v) => (v.role === "OPERATOR" ? null : prisma.apiKey.findUnique({ ...query, where: { id: v.apiKey.id } })),
+      resolve: async (query, v) => (v.role === "OPERATOR" ? null : await prisma.apiKey.findUnique({ ...query, where: { id: v.apiKey.id } })),
     }),
   }),
 });

@@ -1,4 +1,7 @@
-import { builder } from "../builder.js";
+import type { PrismaInterfaceRef, PrismaModelTypes } from "@pothos/plugin-prisma";
+import type { Account } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { ApiKeyConnection } from "../apiKeys/ApiKey.js";
 import { NEWEST_FIRST } from "../connections.js";
@@ -12,7 +15,7 @@ function auditEventsOf(account: { id: string; kind: string }): Prisma.AuditEvent
 }
 
 /** Fields every account has, managers and sub-accounts alike. */
-export const AccountRef = builder.prismaInterface("Account", {
+export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaInterface("Account", {
   name: "Account",
   description: "A manager or a sub-account.",
   interfaces: [builder.nodeInterfaceRef()],

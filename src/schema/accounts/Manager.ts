@@ -1,11 +1,13 @@
-import type { Prisma } from "../../generated/prisma/client.js";
-import { builder } from "../builder.js";
+import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
+import type { Account, Prisma } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
-import { sharedConnection, NEWEST_FIRST } from "../connections.js";
+import { sharedConnection, NEWEST_FIRST, type SharedConnection } from "../connections.js";
 import { SubAccountConnection } from "./SubAccount.js";
 
-export const ManagerRef = builder.prismaNode("Account", {
+export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "Manager",
   description: "A manager: an account approved by the platform operator that runs a tree of sub-accounts.",
   interfaces: [AccountRef],
@@ -41,7 +43,7 @@ export const ManagerRef = builder.prismaNode("Account", {
   }),
 });
 
-export const ManagerConnection = sharedConnection(ManagerRef, "Manager", "managers");
+export const ManagerConnection: SharedConnection = sharedConnection(ManagerRef, "Manager", "managers");
 
 // ------------------------------------------------------------- listing
 

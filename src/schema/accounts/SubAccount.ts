@@ -1,12 +1,15 @@
-import { builder } from "../builder.js";
+import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
+import type { Account } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { MoneyRef, money, moneyOrNull } from "../money.js";
 import { effectiveStatus, scheduledDeletionAt } from "../../domain/lifecycle.js";
 import { AccountRef } from "./Account.js";
-import { sharedConnection } from "../connections.js";
+import { sharedConnection, type SharedConnection } from "../connections.js";
 import { ManagerRef } from "./Manager.js";
 
-export const SubAccountRef = builder.prismaNode("Account", {
+export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "SubAccount",
   description: "A sub-account: an account a manager created for one of its customers or business units.",
   interfaces: [AccountRef],
@@ -60,4 +63,4 @@ export const SubAccountRef = builder.prismaNode("Account", {
   }),
 });
 
-export const SubAccountConnection = sharedConnection(SubAccountRef, "SubAccount", "sub-accounts");
+export const SubAccountConnection: SharedConnection = sharedConnection(SubAccountRef, "SubAccount", "sub-accounts");

@@ -1,8 +1,11 @@
-import { builder } from "../builder.js";
-import { sharedConnection } from "../connections.js";
+import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
+import type { ApiKey } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import { builder, type BuilderTypes } from "../builder.js";
+import { sharedConnection, type SharedConnection } from "../connections.js";
 import { AccountRef } from "../accounts/Account.js";
 
-export const ApiKeyRef = builder.prismaNode("ApiKey", {
+export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["ApiKey"], ApiKey> = builder.prismaNode("ApiKey", {
   description: "An API key of an account. The secret is shown once, at creation; only its hash is kept.",
   id: { field: "id" },
   findUnique: (id) => ({ id }),
@@ -20,4 +23,4 @@ export const ApiKeyRef = builder.prismaNode("ApiKey", {
   }),
 });
 
-export const ApiKeyConnection = sharedConnection(ApiKeyRef, "ApiKey", "API keys");
+export const ApiKeyConnection: SharedConnection = sharedConnection(ApiKeyRef, "ApiKey", "API keys");

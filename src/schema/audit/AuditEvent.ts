@@ -1,9 +1,12 @@
-import { builder } from "../builder.js";
-import { sharedConnection } from "../connections.js";
+import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
+import type { AuditEvent } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import { builder, type BuilderTypes } from "../builder.js";
+import { sharedConnection, type SharedConnection } from "../connections.js";
 import { RoleEnum } from "../enums.js";
 import { AccountRef } from "../accounts/Account.js";
 
-export const AuditEventRef = builder.prismaNode("AuditEvent", {
+export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["AuditEvent"], AuditEvent> = builder.prismaNode("AuditEvent", {
   description: "A record of one successful change: what was done, by whom, to which account, when.",
   id: { field: "id" },
   findUnique: (id) => ({ id }),
@@ -19,6 +22,6 @@ export const AuditEventRef = builder.prismaNode("AuditEvent", {
   }),
 });
 
-export const AuditEventConnection = sharedConnection(AuditEventRef, "AuditEvent", "audit events");
+export const AuditEventConnection: SharedConnection = sharedConnection(AuditEventRef, "AuditEvent", "audit events");
 
 export const NEWEST_EVENTS_FIRST = [{ occurredAt: "desc" as const }, { id: "desc" as const }];

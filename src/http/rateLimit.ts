@@ -1,0 +1,59 @@
+import { GraphQLError } from "graphql";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+
+export interface RateLimitOptions {
+  /** Requests a credential may make per window. */
+  perKey: number;
+  /** Requests without a valid credential an address may make per window. */
+  perAddress: number;
+  windowSeconds: number;
+  /** Share budgets across gateway processes through this Redis. */
+  redisUrl?: string;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
+  perKey: Number(process.env.RATE_LIMIT_PER_KEY ?? 6000),
+  perAddress: Number(process.env.RATE_LIMIT_PER_ADDRESS ?? 300),
+  windowSeconds: 60,
+  redisUrl: process.env.REDIS_URL || undefined,
+};
+
+export interface RequestLimiter {
+  /** Throws a 429 RATE_LIMITED error (with Retry-After) once `key`'s budget is spent. */
+  consume(kind: "key" | "address", key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Fixed-window request budgets (rate-limiter-flexible): in-process by
+ * default, in Redis when REDIS_URL is set so that several gateway processes
+ * share one budget per key.
+ */
+export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMITS): RequestLimiter {
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  redis?.on("error", () => {}); // reported per request via insuranceLimiter fallback
+  const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ points, duration: options.windowSeconds, keyPrefix });
+    if (!redis) return memory;
+    // If Redis is unreachable, fall back to the in-process budget rather than failing requests.
+    return new RateLimiterRedis({ storeClient: redis, points, duration: options.windowSeconds, keyPrefix, insuranceLimiter: memory });
+  };
+  const limiters = { key: make(options.perKey, "gw:key"), address: make(options.perAddress, "gw:addr") };
+  return {
+    async consume(kind, key) {
+      try {
+        await limiters[kind].consume(key);
+      } catch (result) {
+        if (!(result instanceof RateLimiterRes)) throw result;
+        const retryAfter = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+        throw new GraphQLError(`Too many requests; retry after ${retryAfter} seconds`, {
+          extensions: { code: "RATE_LIMITED", retryAfterSeconds: retryAfter, http: { status: 429, headers: { "Retry-After": String(retryAfter) } } },
+        });
+      }
+    },
+    async close() {
+      redis?.disconnect();
+    },
+  };
+}
