@@ -4,4 +4,6 @@ import type { Viewer } from "./auth/viewer.js";
 export interface Context {
   readonly viewer: Viewer;
   readonly requestId: string;
+  /** Codes of the typed errors this request's mutations returned, for metrics. */
+  readonly typedErrors: string[];
 }

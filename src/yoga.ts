@@ -53,6 +53,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     context: ({ request }): Context => ({
       viewer: viewers.get(request)!,
       requestId: requestIdOf(request),
+      typedErrors: [],
     }),
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/health",
@@ -119,10 +120,7 @@ function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
         onExecuteDone({ result, setResult }) {
           if (!("errors" in result) && !("data" in result)) return;
           const single = result as { errors?: readonly GraphQLError[]; data?: Record<string, unknown> | null };
-          for (const value of Object.values(single.data ?? {})) {
-            const code = (value as { code?: unknown } | null)?.code;
-            if (typeof code === "string") errorsByCode.inc({ code });
-          }
+          for (const code of context.typedErrors) errorsByCode.inc({ code });
           if (!single.errors?.length) return;
           const errors = single.errors.map((error) => {
             const expected = error.extensions?.code && error.extensions.code !== "INTERNAL_SERVER_ERROR";

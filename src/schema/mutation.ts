@@ -29,7 +29,12 @@ export function defineMutation<In extends object>(
       type: options.result.union as never,
       description: options.description,
       args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
-      resolve: (_root, args, ctx) => resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx)) as never,
+      resolve: async (_root, args, ctx) => {
+        const result = await resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx));
+        const code = (result as { __typename?: string; code?: string }).__typename && (result as { code?: string }).code;
+        if (code) ctx.typedErrors.push(code);
+        return result as never;
+      },
     }),
   );
 }

@@ -1,0 +1,140 @@
+// Hostile input at the HTTP and query level: each gets a clear error, never a
+// 500, and no response carries ORM or SQL text.
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/yoga.js";
+import { OPERATOR_TOKEN, app, countStatements, errorCodes, gql } from "../helpers/app.js";
+import { createManager } from "../helpers/factories.js";
+
+const post = (body: string, headers: Record<string, string> = {}, target = app) =>
+  target.fetch("http://gateway.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${OPERATOR_TOKEN}`, ...headers },
+    body,
+  });
+
+const LEAKS = /prisma|postgres|SELECT |INSERT |constraint|\.ts:\d+|node_modules/i;
+
+describe("query limits", () => {
+  it("refuses a 50-deep query before any SQL runs", async () => {
+    let query = "id";
+    for (let i = 0; i < 25; i++) query = `apiKeys { nodes { account { ${query} } } }`;
+    const { result, statements } = await countStatements(() => gql(`{ viewer { account { ${query} } } }`, { token: OPERATOR_TOKEN }));
+    expect(result.body.errors?.[0]?.message).toMatch(/depth/i);
+    expect(result.body.data ?? null).toBeNull();
+    expect(statements).toBe(0);
+  });
+
+  it("refuses 200 aliases", async () => {
+    const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: viewer { role }`).join(" ");
+    const res = await gql(`{ ${aliases} }`, { token: OPERATOR_TOKEN });
+    expect(res.body.errors?.[0]?.message).toMatch(/alias/i);
+  });
+
+  it("refuses queries whose page sizes multiply past the cost limit, with no SQL", async () => {
+    const query = `{ viewer { account { ... on Manager { subAccounts(first: 250) { nodes { apiKeys(first: 250) { nodes { id } } } } } } } }`;
+    const { result, statements } = await countStatements(() => gql(query, { token: OPERATOR_TOKEN }));
+    expect(errorCodes(result)).toEqual(["QUERY_TOO_COMPLEX"]);
+    expect(statements).toBe(0);
+  });
+
+  it("lets a real Relay tree through: viewer -> 250 sub-accounts -> keys with edges/node", async () => {
+    const manager = await createManager();
+    const query = `{ viewer { account { id ... on Manager { subAccounts(first: 250) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { id email status apiKeys { totalCount edges { cursor node { id name prefix } } } } } } } } } }`;
+    const res = await gql(query, { token: manager.token });
+    expect(res.body.errors).toBeUndefined();
+  });
+
+  it("refuses a 2 MB body with 413", async () => {
+    const res = await post(JSON.stringify({ query: `{ viewer { role } }`, variables: { pad: "x".repeat(2_000_000) } }));
+    expect(res.status).toBe(413);
+  });
+
+  it("refuses batched (array) requests", async () => {
+    const res = await post(JSON.stringify([{ query: "{ viewer { role } }" }, { query: "{ viewer { role } }" }]));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it("refuses mutations over GET", async () => {
+    const url = `http://gateway.test/graphql?query=${encodeURIComponent('mutation { createManager(input: { email: "get@example.com" }) { __typename } }')}`;
+    const res = await app.fetch(url, { method: "GET", headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, accept: "application/json" } });
+    expect(res.status).toBe(405);
+  });
+
+  it("answers unknown ids, bad variables and unicode without a 500", async () => {
+    for (const id of ["", "\u0000", "💥".repeat(1000), "' OR 1=1 --", "x".repeat(10_000)]) {
+      const res = await gql(`query($id: ID!) { node(id: $id) { id } }`, { token: OPERATOR_TOKEN, variables: { id } });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual({ node: null });
+    }
+    const bad = await gql(`query($first: Int) { managers(first: $first) { totalCount } }`, { token: OPERATOR_TOKEN, variables: { first: "ten" } });
+    expect(errorCodes(bad)).toEqual(["BAD_USER_INPUT"]);
+  });
+});
+
+describe("production mode", () => {
+  const production = createApp({ operatorToken: OPERATOR_TOKEN, production: true });
+
+  it("gives no field suggestions", async () => {
+    const res = await post(JSON.stringify({ query: "{ viewr { role } }" }), {}, production);
+    const body = await res.json();
+    expect(JSON.stringify(body)).not.toMatch(/Did you mean/);
+  });
+
+  it("echoes the request id", async () => {
+    const res = await post(JSON.stringify({ query: "{ viewer { role } }" }), { "x-request-id": "req-123" }, production);
+    expect(res.headers.get("x-request-id")).toBe("req-123");
+    const generated = await post(JSON.stringify({ query: "{ viewer { role } }" }), {}, production);
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("never leaks ORM or SQL text in errors", async () => {
+    const queries = [
+      `{ node(id: "${"A".repeat(300)}") { id } }`,
+      `mutation { suspendSubAccount(input: { id: "'; DROP TABLE accounts; --" }) { __typename } }`,
+      `{ managers(first: 10, filter: { email: { contains: "%_\\\\'" } }) { totalCount } }`,
+    ];
+    for (const query of queries) {
+      const res = await post(JSON.stringify({ query }), {}, production);
+      const text = await res.text();
+      expect(res.status).toBeLessThan(500);
+      expect(text).not.toMatch(LEAKS);
+    }
+  });
+});
+
+describe("rate limits", () => {
+  it("answers 429 with Retry-After once a key's budget is spent", async () => {
+    const limited = createApp({ operatorToken: OPERATOR_TOKEN, production: true, rateLimits: { perKey: 3, perAddress: 2, windowSeconds: 60 } });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await post(JSON.stringify({ query: "{ viewer { role } }" }), {}, limited);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
+    const body = await last!.json();
+    expect(body.errors[0].extensions.code).toBe("RATE_LIMITED");
+  });
+
+  it("limits unauthenticated attempts per address", async () => {
+    const limited = createApp({ operatorToken: OPERATOR_TOKEN, production: true, rateLimits: { perKey: 100, perAddress: 2, windowSeconds: 60 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(JSON.stringify({ query: "{ viewer { role } }" }), { authorization: "Bearer nope" }, limited)).status);
+    expect(statuses).toEqual([401, 401, 429, 429]);
+  });
+});
+
+describe("/metrics", () => {
+  it("serves Prometheus text with request and error counts", async () => {
+    await gql(`{ viewer { role } }`, { token: OPERATOR_TOKEN });
+    await gql(`mutation { suspendManager(input: { id: "nope" }) { __typename } }`, { token: OPERATOR_TOKEN });
+    const res = await app.fetch("http://gateway.test/metrics");
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toContain("graphql_yoga_http_duration");
+    expect(text).toMatch(/gateway_graphql_errors_total\{code="NOT_FOUND"\} \d+/);
+  });
+});
