@@ -1,9 +1,13 @@
-// Prints the schema to schema.graphql (`npm run schema`). A test fails when the
-// committed file is stale.
-import { writeFileSync } from "node:fs";
-import { printSchema } from "graphql";
+// `npm run schema`: prints the full schema to schema.graphql and the schema
+// each role is served to schemas/<role>.graphql, so schema tools can diff
+// them. A test fails when a committed file is stale.
+import { mkdirSync, writeFileSync } from "node:fs";
 
 process.env.DATABASE_URL ??= "postgresql://unused@127.0.0.1:1/unused"; // the client connects lazily; printing needs no database
-const { schema } = await import("../src/schema/index.js");
-writeFileSync(new URL("../schema.graphql", import.meta.url), printSchema(schema) + "\n");
-console.log("schema.graphql written");
+const { printedSchemas } = await import("../src/schema/printed.js");
+for (const [file, text] of Object.entries(printedSchemas())) {
+  const url = new URL(`../${file}`, import.meta.url);
+  mkdirSync(new URL(".", url), { recursive: true });
+  writeFileSync(url, text);
+  console.log(`${file} written`);
+}

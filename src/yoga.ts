@@ -12,6 +12,10 @@ import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from
 import { logger } from "./observability/logger.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
 import { schema } from "./schema/index.js";
+import { buildRoleSchemas } from "./schema/roleSchemas.js";
+
+// Built once per process: each role is served the schema it may use.
+const roleSchemas = buildRoleSchemas(schema);
 
 export interface AppOptions {
   operatorToken: string;
@@ -48,7 +52,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       }
       await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
       viewers.set(request, viewer);
-      return schema;
+      return roleSchemas[viewer.role];
     },
     context: ({ request }): Context => ({
       viewer: viewers.get(request)!,

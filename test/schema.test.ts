@@ -1,16 +1,34 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isInputObjectType, isInterfaceType, isObjectType, printSchema } from "graphql";
+import { isInputObjectType, isInterfaceType, isObjectType } from "graphql";
 import { describe, expect, it } from "vitest";
 import { schema } from "../src/schema/index.js";
+import { printedSchemas } from "../src/schema/printed.js";
+import { buildRoleSchemas } from "../src/schema/roleSchemas.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("schema.graphql", () => {
-  it("is the printed schema: run `npm run schema` after changing the schema", () => {
-    const committed = readFileSync(new URL("../schema.graphql", import.meta.url), "utf8");
-    expect(committed).toBe(printSchema(schema) + "\n");
+  it("schema.graphql and schemas/*.graphql are current: run `npm run schema` after changing the schema", () => {
+    for (const [file, text] of Object.entries(printedSchemas())) {
+      expect(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"), file).toBe(text);
+    }
+  });
+
+  it("serves each role its own schema: a sub-account's has no manager-only or pricing field", () => {
+    const roles = buildRoleSchemas(schema);
+    const sub = roles.SUB_ACCOUNT;
+    const subAccount = sub.getType("SubAccount") as any;
+    expect(subAccount.getFields().manager).toBeUndefined();
+    expect(subAccount.getFields().managerEmail).toBeDefined();
+    expect(sub.getQueryType()!.getFields().managers).toBeUndefined();
+    expect(sub.getMutationType()!.getFields().createManager).toBeUndefined();
+    const manager = roles.MANAGER;
+    expect((manager.getType("SubAccount") as any).getFields().manager).toBeDefined();
+    expect(manager.getMutationType()!.getFields().createManager).toBeUndefined();
+    expect(manager.getMutationType()!.getFields().createSubAccount).toBeDefined();
+    expect(roles.OPERATOR.getMutationType()!.getFields().createManager).toBeDefined();
   });
 
   it("describes every type, field, argument and input field", () => {

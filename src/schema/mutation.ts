@@ -22,12 +22,15 @@ export function defineMutation<In extends object>(
     input: InputObjectRef<any, In>;
     result: { union: unknown; errors: readonly ErrorClass[] };
     resolve: (input: In, ctx: Context) => Promise<object>;
+    /** Roles (auth scopes) that may call it; others do not see it in their schema. Default: everyone. */
+    authScopes?: { operator?: boolean; manager?: boolean; subAccount?: boolean; privileged?: boolean };
   },
 ): void {
   builder.mutationField(name, (t) =>
     t.field({
       type: options.result.union as never,
       description: options.description,
+      ...(options.authScopes ? { authScopes: options.authScopes } : {}),
       args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
       resolve: async (_root, args, ctx) => {
         const result = await resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx));

@@ -75,11 +75,28 @@ describe("nested paths and counts", () => {
     }
   });
 
-  it("a sub-account's viewer is itself, and it cannot climb to its manager", async () => {
-    const res = await gql(`{ viewer { account { id ... on SubAccount { managerEmail manager { id email } } } } }`, { token: w.sub.token });
-    expect(res.body.data.viewer.account).toEqual({ id: w.sub.id, managerEmail: w.manager.email, manager: null });
-    expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
-    expect(res.body.errors![0]!.path).toEqual(["viewer", "account", "manager"]);
+  it("a sub-account's viewer is itself, and its schema has no way up to its manager", async () => {
+    const own = await gqlData(`{ viewer { account { id ... on SubAccount { managerEmail } } } }`, { token: w.sub.token });
+    expect(own.viewer.account).toEqual({ id: w.sub.id, managerEmail: w.manager.email });
+    const res = await gql(`{ viewer { account { ... on SubAccount { manager { id email } } } } }`, { token: w.sub.token });
+    expect(res.body.data ?? null).toBeNull();
+    expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    // Through an alias and a fragment as well.
+    const aliased = await gql(`{ viewer { account { ...Up } } } fragment Up on SubAccount { boss: manager { id } }`, { token: w.sub.token });
+    expect(errorCodes(aliased)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+  });
+
+  it("behind the role schema, the field rule still answers null with FORBIDDEN (second line)", async () => {
+    const { execute, parse } = await import("graphql");
+    const { schema } = await import("../../src/schema/index.js");
+    const viewer = { role: "SUB_ACCOUNT" as const, accountId: Buffer.from(w.sub.id, "base64").toString().split(":")[1]!, managerId: null, accountStatus: "ACTIVE" as const, managerStatus: "ACTIVE" as const, apiKey: { id: "x", prefix: "x" } };
+    const result: any = await execute({
+      schema,
+      document: parse(`{ viewer { account { ... on SubAccount { manager { id } } } } }`),
+      contextValue: { viewer, requestId: "t", typedErrors: [] },
+    });
+    expect(result.data.viewer.account.manager).toBeNull();
+    expect(result.errors.map((e: any) => e.extensions.code)).toEqual(["FORBIDDEN"]);
   });
 
   it("SubAccount.manager resolves for the manager and the operator", async () => {
@@ -103,10 +120,10 @@ describe("managers (operators only)", () => {
     expect(data.managers).toEqual({ totalCount: 1, nodes: [{ id: w.manager.id, email: w.manager.email }] });
   });
 
-  it.each(["manager", "sub"])("gives a %s FORBIDDEN and no data", async (role) => {
+  it.each(["manager", "sub"])("is not in a %s's schema: naming it fails validation, no data", async (role) => {
     const res = await gql(MANAGERS, { token: roles[role], variables: { email: w.manager.email } });
-    expect(res.body.data).toBeNull();
-    expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
+    expect(res.body.data ?? null).toBeNull();
+    expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
   });
 });
 
@@ -156,10 +173,10 @@ describe("what each role may do", () => {
   const CREATE_SUB = `mutation($email: EmailAddress!) { createSubAccount(input: { email: $email }) { __typename ... on Error { code } } }`;
   const SUSPEND_MANAGER = `mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename ... on Error { code } } }`;
 
-  it("only the operator creates managers", async () => {
+  it("only the operator creates managers: the mutation is not in anyone else's schema", async () => {
     for (const role of ["manager", "sub"]) {
-      const data = await gqlData(CREATE_MANAGER, { token: roles[role], variables: { email: `nope-${role}-${Date.now()}@example.com` } });
-      expect(data.createManager).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      const res = await gql(CREATE_MANAGER, { token: roles[role], variables: { email: `nope-${role}-${Date.now()}@example.com` } });
+      expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
     }
   });
 
@@ -172,8 +189,8 @@ describe("what each role may do", () => {
 
   it("only the operator suspends managers", async () => {
     for (const role of ["manager", "sub"]) {
-      const data = await gqlData(SUSPEND_MANAGER, { token: roles[role], variables: { id: w.manager.id } });
-      expect(data.suspendManager).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      const res = await gql(SUSPEND_MANAGER, { token: roles[role], variables: { id: w.manager.id } });
+      expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
     }
   });
 

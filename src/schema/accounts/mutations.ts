@@ -37,6 +37,7 @@ const CreateManagerSuccess = builder
 
 defineMutation("createManager", {
   description: "Create a manager with its first API key. Operators only.",
+  authScopes: { operator: true },
   input: CreateManagerInput,
   result: sharedResult("CreateManager", CreateManagerSuccess, [E.ValidationError, E.ConflictError, E.ForbiddenError], "The result of createManager."),
   resolve: (input, ctx) => accounts.createManager(ctx.viewer, input),
@@ -93,6 +94,7 @@ for (const [name, action, description] of [
 ] as const) {
   defineMutation(name, {
     description,
+    authScopes: { operator: true },
     input: ManagerStatusInput,
     result: ManagerStatusResult,
     resolve: (input, ctx) => accounts.changeManagerStatus(ctx.viewer, managerId(String(input.id)), action),
