@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   windowSeconds: number;
   /** Share budgets across gateway processes through this Redis. */
   redisUrl?: string;
+  /** Prefix of the budget keys in Redis (several deployments may share one Redis). */
+  namespace?: string;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
@@ -17,6 +19,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
   perAddress: Number(process.env.RATE_LIMIT_PER_ADDRESS ?? 300),
   windowSeconds: 60,
   redisUrl: process.env.REDIS_URL || undefined,
+  namespace: process.env.RATE_LIMIT_NAMESPACE || "gateway",
 };
 
 export interface RequestLimiter {
@@ -39,7 +42,8 @@ export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LI
     // If Redis is unreachable, fall back to the in-process budget rather than failing requests.
     return new RateLimiterRedis({ storeClient: redis, points, duration: options.windowSeconds, keyPrefix, insuranceLimiter: memory });
   };
-  const limiters = { key: make(options.perKey, "gw:key"), address: make(options.perAddress, "gw:addr") };
+  const ns = options.namespace ?? "gateway";
+  const limiters = { key: make(options.perKey, `${ns}:key`), address: make(options.perAddress, `${ns}:addr`) };
   return {
     async consume(kind, key) {
       try {
