@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
@@ -64,6 +65,8 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     landingPage: false,
     batching: false,
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // GraphiQL with its assets embedded: it works with no internet access (no CDN).
+    renderGraphiQL,
     graphiql: {
       title: "Account gateway",
       headers: JSON.stringify({ Authorization: "Bearer <your API key or operator token>" }),

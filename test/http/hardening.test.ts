@@ -138,3 +138,14 @@ describe("/metrics", () => {
     expect(text).toMatch(/gateway_graphql_errors_total\{code="NOT_FOUND"\} \d+/);
   });
 });
+
+describe("GraphiQL", () => {
+  it("is served at /graphql to browsers with every asset embedded (no CDN)", async () => {
+    const res = await app.fetch("http://gateway.test/graphql", { headers: { accept: "text/html" } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("<html");
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
+  });
+});
