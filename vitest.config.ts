@@ -16,7 +16,10 @@ export default defineConfig({
     // The embedded database is one Postgres session, so on PGlite the suite
     // runs in one worker (parallel workers would only queue behind it); on a
     // real Postgres (TEST_DATABASE_URL) test files run in parallel.
-    poolOptions: { forks: process.env.TEST_DATABASE_URL ? { maxForks: 3, minForks: 1 } : { singleFork: true } },
+    // minForks = maxForks: with isolate off, tinypool retires a worker it sees
+    // idle above minForks even while that fork still runs test files, and the
+    // run ends with "Terminating worker thread" (seen with 3 files).
+    poolOptions: { forks: process.env.TEST_DATABASE_URL ? { maxForks: 3, minForks: 3 } : { singleFork: true } },
     reporters: ["default"],
   },
 });

@@ -36,6 +36,26 @@ export function reachablePhoneNumbers(viewer: Viewer): Prisma.PhoneNumberWhereIn
   return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
 }
 
+/** Usage records of reachable accounts (a sub-account sees its own quantities; costs are a field rule). */
+export function reachableUsageRecords(viewer: Viewer): Prisma.UsageRecordWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
+}
+
+/**
+ * Ledger entries on the balances of reachable accounts; none at all for a
+ * sub-account, since every entry reveals a price or a cost (DOMAIN.md).
+ */
+export function reachableLedgerEntries(viewer: Viewer): Prisma.LedgerEntryWhereInput {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return {};
+    case "MANAGER":
+      return { balanceAccount: reachableAccounts(viewer) };
+    case "SUB_ACCOUNT":
+      return { id: { in: [] } };
+  }
+}
+
 /** Audit events about a reachable account, or (for a manager) anywhere in its tree, also after a purge. */
 export function reachableAuditEvents(viewer: Viewer): Prisma.AuditEventWhereInput {
   switch (viewer.role) {

@@ -13,7 +13,15 @@ import "./accounts/queries.js";
 import "./accounts/mutations.js";
 import "./apiKeys/ApiKey.js";
 import "./apiKeys/mutations.js";
+import "./phoneNumbers/PhoneNumber.js";
+import "./phoneNumbers/mutations.js";
 import "./audit/AuditEvent.js";
+import "./billing/Balance.js";
+import "./billing/LedgerEntry.js";
+import "./billing/UsageRecord.js";
+import "./billing/UsageSummary.js";
+import "./billing/PriceList.js";
+import "./billing/mutations.js";
 import "./viewer.js";
 import "./node.js";
 

@@ -37,7 +37,8 @@ async function loadNodes(globalIds: readonly string[], ctx: Context, info: Graph
   const parsed = globalIds.map(parseGlobalId);
   const byType = new Map<string, string[]>();
   for (const p of parsed) {
-    if (p && loaders[p.typename]) byType.set(p.typename, [...(byType.get(p.typename) ?? []), p.id]);
+    // A type the caller's (role-scoped) schema leaves out resolves to null, like a missing row.
+    if (p && loaders[p.typename] && info.schema.getType(p.typename)) byType.set(p.typename, [...(byType.get(p.typename) ?? []), p.id]);
   }
   const found = new Map<string, object>();
   await Promise.all(

@@ -1,17 +1,26 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { Tx } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import { chargeUsage, loadForCharge } from "./billing.js";
 
 /**
  * The seam between phone numbers and billing: provisioning a number records
  * one PHONE_NUMBER_MONTHLY usage and charges it like any usage, inside the
- * provisioning transaction (so a failed charge provisions nothing).
- * Implemented by the billing service.
+ * provisioning transaction (so a failed charge provisions nothing; the
+ * provisioning's own audit event covers it). The usage's idempotency key is
+ * "phoneNumber:" and the number's global id: a number is charged once, and
+ * the key shown in UsageRecord.idempotencyKey names the number the way
+ * clients know it, never by a bare database id.
  */
 export async function chargeNumberProvisioning(
-  _tx: Tx,
+  tx: Tx,
   _viewer: Viewer,
-  _account: { id: string; managerId: string | null; kind: "MANAGER" | "SUB_ACCOUNT" },
-  _phoneNumberId: string,
+  account: { id: string; managerId: string | null; kind: "MANAGER" | "SUB_ACCOUNT" },
+  phoneNumberId: string,
 ): Promise<void> {
-  // Billing (step 3) replaces this with a real charge.
+  await chargeUsage(tx, await loadForCharge(tx, account.id), {
+    product: "PHONE_NUMBER_MONTHLY",
+    quantity: 1,
+    idempotencyKey: `phoneNumber:${encodeGlobalID("PhoneNumber", phoneNumberId)}`,
+  });
 }

@@ -7,12 +7,20 @@ import { ConflictError } from "../domain/errors.js";
  * one transaction at a time, so the wait for a connection is generous.
  */
 export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-  return prisma.$transaction(work, { maxWait: 20_000, timeout: 30_000 });
+  return prisma.$transaction(work, { maxWait: 60_000, timeout: 60_000 });
 }
 
-/** Locks an account row until the transaction ends (serialises changes to it). */
+/**
+ * Locks an account row until the transaction ends (serialises changes to it).
+ * NO KEY UPDATE, not UPDATE: it still excludes every other lock and update of
+ * the row, but not the KEY SHARE lock that inserting a row which references
+ * the account takes (an audit event's tree manager, a ledger entry). With
+ * FOR UPDATE, a transaction holding a sub-account and inserting an event
+ * about its manager deadlocks with one holding the manager and waiting for
+ * the sub-account (seen with concurrent transfers and charges on Postgres).
+ */
 export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
-  await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+  await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid FOR NO KEY UPDATE`;
 }
 
 /** True for Prisma's unique-constraint violation on one of the given fields. */

@@ -1,7 +1,9 @@
 // Test data made through the real API, with unique values per test, so test
 // files can share one database and run in parallel.
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { OPERATOR_TOKEN, gqlData } from "./app.js";
+import { prisma } from "../../src/db/client.js";
+import { parseGlobalId } from "../../src/schema/globalIds.js";
 
 export const unique = (label = "x") => `${label}-${randomUUID().slice(0, 8)}`;
 export const uniqueEmail = (label = "user") => `${unique(label)}@example.com`;
@@ -68,3 +70,74 @@ export async function createWorld() {
   return { manager, otherManager, sub, sibling, otherSub };
 }
 export type World = Awaited<ReturnType<typeof createWorld>>;
+
+/**
+ * A valid E.164 number no other test will use: "+1" and 14 random digits
+ * (15 digits in all, the longest E.164 allows), so parallel test files never collide.
+ */
+export const uniquePhoneNumber = () => "+1" + Array.from({ length: 14 }, () => randomInt(10)).join("");
+
+/** Provisions a number (a fresh unique one unless given) on an account, as `token`; returns its global id and number. */
+export async function provisionNumber(token: string, accountId: string, number = uniquePhoneNumber()): Promise<{ id: string; number: string }> {
+  await fundCharges(accountId);
+  const data = await gqlData(
+    `mutation($input: ProvisionPhoneNumberInput!) { provisionPhoneNumber(input: $input) {
+      __typename ... on ProvisionPhoneNumberSuccess { phoneNumber { id number } } ... on Error { code message } } }`,
+    { token, variables: { input: { accountId, number } } },
+  );
+  const r = data.provisionPhoneNumber;
+  if (r.__typename !== "ProvisionPhoneNumberSuccess") throw new Error(`provisionPhoneNumber failed: ${JSON.stringify(r)}`);
+  return { id: r.phoneNumber.id, number: r.phoneNumber.number };
+}
+
+/** Adds funds to an account's own balance (as the operator unless `token` is given); returns the new available amount. */
+export async function topUp(accountId: string, amount: string, token = OPERATOR_TOKEN): Promise<string> {
+  const data = await gqlData(
+    `mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) {
+      __typename ... on TopUpBalanceSuccess { balance { available { amount } } } ... on Error { code message } } }`,
+    { token, variables: { input: { accountId, amount, idempotencyKey: unique("topup") } } },
+  );
+  const r = data.topUpBalance;
+  if (r.__typename !== "TopUpBalanceSuccess") throw new Error(`topUpBalance failed: ${JSON.stringify(r)}`);
+  return r.balance.available.amount;
+}
+
+/** Replaces an account's own rate card (operator), e.g. `{ SMS_OUTBOUND: "0.01" }`. */
+export async function setAccountPricing(accountId: string, rates: Record<string, string>): Promise<void> {
+  const data = await gqlData(
+    `mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename ... on Error { code message } } }`,
+    {
+      token: OPERATOR_TOKEN,
+      variables: { input: { accountId, rates: Object.entries(rates).map(([product, unitPrice]) => ({ product, unitPrice })) } },
+    },
+  );
+  if (data.setAccountPricing.__typename !== "SetPricingSuccess") throw new Error(`setAccountPricing failed: ${JSON.stringify(data.setAccountPricing)}`);
+}
+
+const funded = new Set<string>();
+/** What fundCharges credits: enough for any test's charges. */
+export const TEST_FUNDS_MICROS = 1_000_000_000n;
+
+/**
+ * Credits the balance that pays an account's charges (its manager's under
+ * rollup billing) once per account, so that operations which charge (such as
+ * provisioning a number) succeed in tests about something else. Written as an
+ * ADJUSTMENT ledger entry straight to the database: the balance still equals
+ * its ledger, and no audit event or top-up (with its 5-a-day limit) appears in
+ * the test's data. Ids that are not an account are left alone.
+ */
+export async function fundCharges(accountId: string): Promise<void> {
+  const id = parseGlobalId(accountId)?.id;
+  if (!id || funded.has(id)) return;
+  funded.add(id);
+  await prisma.$transaction(async (tx) => {
+    const account = await tx.account.findUnique({ where: { id }, select: { kind: true, managerId: true, rollupBilling: true } });
+    if (!account) return;
+    const payer = account.kind === "SUB_ACCOUNT" && account.rollupBilling ? account.managerId! : id;
+    const [row] = await tx.$queryRaw<{ balanceMicros: bigint }[]>`
+      UPDATE "accounts" SET "balanceMicros" = "balanceMicros" + ${TEST_FUNDS_MICROS} WHERE "id" = ${payer}::uuid RETURNING "balanceMicros"`;
+    await tx.ledgerEntry.create({
+      data: { balanceAccountId: payer, causedByAccountId: payer, kind: "ADJUSTMENT", amountMicros: TEST_FUNDS_MICROS, balanceAfterMicros: row!.balanceMicros },
+    });
+  });
+}

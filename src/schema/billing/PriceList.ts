@@ -1,0 +1,62 @@
+import type { PriceList } from "../../domain/pricing.js";
+import { unitPriceOf } from "../../domain/pricing.js";
+import { builder } from "../builder.js";
+import { MoneyRef, money } from "../money.js";
+import { ManagerRef } from "../accounts/Manager.js";
+import { SubAccountRef } from "../accounts/SubAccount.js";
+import { PhoneNumberRef } from "../phoneNumbers/PhoneNumber.js";
+import { PricingSourceEnum, ProductEnum } from "./enums.js";
+import { priceListLoader } from "./loaders.js";
+
+const RateRef = builder.objectRef<PriceList["rates"][number]>("Rate").implement({
+  description: "The effective price of one product.",
+  fields: (t) => ({
+    product: t.field({ type: ProductEnum, description: "The product.", resolve: (r) => r.product }),
+    unitPrice: t.field({ type: MoneyRef, description: "Price per unit.", resolve: (r) => money(r.unitPriceMicros) }),
+  }),
+});
+
+// Prices are for managers and operators: on any path, a sub-account gets null with FORBIDDEN.
+export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement({
+  description: "The prices an account pays: one effective rate per product. Managers and operators only.",
+  runScopesOnType: true,
+  authScopes: { privileged: true },
+  fields: (t) => ({
+    source: t.field({ type: PricingSourceEnum, description: "Where the account's prices come from.", resolve: (p) => p.source }),
+    rates: t.field({ type: [RateRef], description: "One effective rate per product.", resolve: (p) => p.rates }),
+  }),
+});
+
+const PRICING_FIELDS = { kind: true, managerId: true, allowCustomPricing: true } as const;
+
+builder.prismaObjectField(ManagerRef, "pricing", (t) =>
+  t.field({
+    type: PriceListRef,
+    description: "The manager's effective prices: negotiated rates over the platform defaults. Managers and operators only.",
+    authScopes: { privileged: true },
+    resolve: (manager, _args, ctx) => priceListLoader(ctx).load(manager),
+  }),
+);
+
+builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
+  t.field({
+    type: PriceListRef,
+    nullable: true,
+    description:
+      "The sub-account's effective prices: its manager's, live, or its custom rates while allowCustomPricing is on. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+    authScopes: { privileged: true },
+    resolve: (sub, _args, ctx) => priceListLoader(ctx).load(sub),
+  }),
+);
+
+builder.prismaObjectField(PhoneNumberRef, "monthlyPrice", (t) =>
+  t.field({
+    type: MoneyRef,
+    nullable: true,
+    description: "The effective PHONE_NUMBER_MONTHLY rate of the number's account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+    authScopes: { privileged: true },
+    select: { account: { select: { id: true, ...PRICING_FIELDS } } },
+    resolve: async (number, _args, ctx) =>
+      money(unitPriceOf(await priceListLoader(ctx).load(number.account), "PHONE_NUMBER_MONTHLY")),
+  }),
+);

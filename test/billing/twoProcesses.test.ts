@@ -1,0 +1,134 @@
+// Two gateway processes on one Postgres keep DOMAIN.md's invariants: the
+// guarantees live in the database (conditional UPDATEs, row locks, unique
+// idempotency claims), not in one process's memory. Needs a real Postgres:
+// PGlite is one in-process session that a second process cannot share.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { prisma } from "../../src/db/client.js";
+import { OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
+import { RECORD_USAGE, TOP_UP, dbId, expectInvariants } from "./operations.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const databaseUrl = process.env.TEST_DATABASE_URL;
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+});
+
+/** Starts `src/server.ts` on the test database; resolves with its base URL once it listens. */
+function startGateway(): Promise<string> {
+  let output = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? "/tmp",
+      DATABASE_URL: databaseUrl!,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      OPERATOR_TOKEN,
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), "gateway-billing-")),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway not ready in 90 s:\n${output}`)), 90_000);
+    const poll = setInterval(() => {
+      const match = /listening on (http:\/\/[^"]+\/graphql)/.exec(output);
+      if (match) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    }, 100);
+    child.on("exit", (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+}
+
+/** One GraphQL request over real HTTP; returns the mutation's result object. */
+async function send(url: string, token: string, query: string, input: Record<string, unknown>): Promise<any> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables: { input } }),
+  });
+  const body = (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(JSON.stringify(body.errors));
+  return Object.values(body.data!)[0];
+}
+
+const tally = (results: any[]) =>
+  results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
+
+describe("two gateway processes on one Postgres", () => {
+  it.skipIf(!databaseUrl)(
+    "share one balance, one credit limit, one top-up limit and one idempotency key without breaking an invariant",
+    async () => {
+      const [a, b] = await Promise.all([startGateway(), startGateway()]);
+      const gateways = [a, b];
+      const manager = await createManager();
+      await setAccountPricing(manager.id, { SMS_OUTBOUND: "0.01" });
+      const subs = await Promise.all([0, 1, 2, 3].map(() => createSubAccount(manager, { rollupBilling: true })));
+      const capped = await createSubAccount(manager, { creditLimit: "0.15" });
+      await topUp(manager.id, "0.25");
+      await topUp(capped.id, "10", manager.token);
+
+      // 80 charges against room for 25 on the shared balance, and 40 against a
+      // credit limit with room for 15, alternating between the two processes.
+      const shared = Array.from({ length: 80 }, (_, i) => {
+        const sub = subs[i % subs.length]!;
+        return send(gateways[i % 2]!, sub.token, RECORD_USAGE, { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("u") });
+      });
+      const limited = Array.from({ length: 40 }, (_, i) =>
+        send(gateways[i % 2]!, capped.token, RECORD_USAGE, { accountId: capped.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("c") }),
+      );
+      // One key sent 20 times to each process.
+      const single = await createSubAccount(manager);
+      await topUp(single.id, "1", manager.token);
+      const once = Array.from({ length: 40 }, (_, i) =>
+        send(gateways[i % 2]!, i % 3 ? single.token : manager.token, RECORD_USAGE, {
+          accountId: single.id,
+          product: "SMS_OUTBOUND",
+          quantity: 1,
+          idempotencyKey: "both-processes",
+        }),
+      );
+      // 12 top-ups of a fresh own balance: 5 may succeed.
+      const own = await createSubAccount(manager);
+      const topUps = Array.from({ length: 12 }, (_, i) =>
+        send(gateways[i % 2]!, manager.token, TOP_UP, { accountId: own.id, amount: "1", idempotencyKey: unique("t") }),
+      );
+      const [sharedResults, limitedResults, onceResults, topUpResults] = await Promise.all([
+        Promise.all(shared),
+        Promise.all(limited),
+        Promise.all(once),
+        Promise.all(topUps),
+      ]);
+
+      expect(tally(sharedResults)).toEqual({ RecordUsageSuccess: 25, InsufficientFundsError: 55 });
+      expect(tally(limitedResults)).toEqual({ RecordUsageSuccess: 15, CreditLimitExceededError: 25 });
+      expect(tally(onceResults)).toEqual({ RecordUsageSuccess: 40 });
+      expect(new Set(onceResults.map((r) => r.usageRecord.id)).size).toBe(1);
+      expect(await prisma.usageRecord.count({ where: { accountId: dbId(single.id) } })).toBe(1);
+      expect(tally(topUpResults)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
+      const balances = await prisma.account.findMany({ where: { id: { in: [manager, capped, single, own].map((x) => dbId(x.id)) } } });
+      const byId = new Map(balances.map((r) => [r.id, r]));
+      expect(byId.get(dbId(manager.id))!.balanceMicros).toBe(0n);
+      expect(byId.get(dbId(capped.id))!.totalSpentMicros).toBe(150_000n);
+      expect(byId.get(dbId(single.id))!.balanceMicros).toBe(990_000n);
+      expect(byId.get(dbId(own.id))!.balanceMicros).toBe(5_000_000n);
+      await expectInvariants([manager.id, capped.id, single.id, own.id, ...subs.map((s) => s.id)]);
+    },
+    180_000,
+  );
+
+  it.skipIf(databaseUrl)("is skipped: set TEST_DATABASE_URL to a Postgres database to run two gateway processes against it", () => {});
+});
