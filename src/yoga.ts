@@ -119,7 +119,7 @@ function requestIdOf(request: Request): string {
  * and replaced by a bare INTERNAL_SERVER_ERROR carrying that id, so the client
  * can quote it and no ORM or SQL text ever leaves the server.
  */
-function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
+export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
   return {
     onExecute({ args }) {
       const context = args.contextValue as Context;

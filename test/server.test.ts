@@ -53,8 +53,18 @@ describe("the server process", () => {
     });
     expect(await asOperator.json()).toEqual({ data: { viewer: { role: "OPERATOR" } } });
 
+    // SIGTERM while a request is in flight: it still gets its answer, then the process exits 0.
     const exited = new Promise<number | null>((resolve) => child!.on("exit", (code) => resolve(code)));
+    const inFlight = fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: '{"query":"{ managers(first: 250) { totalCount nodes { id email subAccounts { totalCount } } } }"}',
+    });
+    await new Promise((r) => setTimeout(r, 5));
     child!.kill("SIGTERM");
+    const answered = await inFlight;
+    expect(answered.status).toBe(200);
+    expect((await answered.json()).data.managers.totalCount).toBe(0);
     expect(await exited).toBe(0);
     expect(server.output()).toContain('"message":"stopped"');
   });
