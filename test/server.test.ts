@@ -67,5 +67,5 @@ describe("the server process", () => {
     expect((await answered.json()).data.managers.totalCount).toBe(0);
     expect(await exited).toBe(0);
     expect(server.output()).toContain('"message":"stopped"');
-  });
+  }, 300_000);
 });

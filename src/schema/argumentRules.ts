@@ -18,6 +18,8 @@ import {
 } from "graphql";
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.js";
+import { reachableIds } from "./node.js";
 
 /** Page sizes every connection accepts (DOMAIN.md: Listing). */
 export const PAGE_SIZE = { min: 1, max: 250, default: 20 } as const;
@@ -38,19 +40,29 @@ export const QUERY_LIMITS = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function isOurCursor(cursor: string): boolean {
+/** The row id a cursor of ours names, or undefined for anything else. */
+function cursorRowId(cursor: string): string | undefined {
   try {
     const value = parsePrismaCursor(cursor);
-    return typeof value === "string" && UUID.test(value);
+    return typeof value === "string" && UUID.test(value) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** A cursor in the operation: which list type it pages, and the row it names. */
+interface CursorUse {
+  label: string;
+  /** The node type the connection lists, e.g. "SubAccount" for SubAccountConnection. */
+  typename: string;
+  rowId: string;
+}
+
 /** The page-size and cursor rules of every connection, plus the field's own rule (`extensions.validateArgs`). */
-function checkField(label: string, field: GraphQLField<unknown, unknown>, args: Record<string, any>): string[] {
+function checkField(label: string, field: GraphQLField<unknown, unknown>, args: Record<string, any>, cursors: CursorUse[]): string[] {
   const problems: string[] = [];
-  if (getNamedType(field.type).name.endsWith("Connection")) {
+  const typeName = getNamedType(field.type).name;
+  if (typeName.endsWith("Connection")) {
     for (const name of ["first", "last"] as const) {
       const value = args[name];
       if (value != null && (value < PAGE_SIZE.min || value > PAGE_SIZE.max)) {
@@ -59,7 +71,10 @@ function checkField(label: string, field: GraphQLField<unknown, unknown>, args: 
     }
     if (args.last != null && args.first != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     for (const name of ["after", "before"] as const) {
-      if (args[name] != null && !isOurCursor(args[name])) problems.push(`${label}: \`${name}\` is not a cursor of this API`);
+      if (args[name] == null) continue;
+      const rowId = cursorRowId(args[name]);
+      if (!rowId) problems.push(notOurCursor(label, name));
+      else cursors.push({ label: `${label}: \`${name}\``, typename: typeName.slice(0, -"Connection".length), rowId });
     }
   }
   const ownRule = field.extensions?.validateArgs as ((args: unknown) => string[]) | undefined;
@@ -87,11 +102,12 @@ export function analyzeOperation(
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown>,
-): { problems: string[]; cost: number } {
+): { problems: string[]; cost: number; cursors: CursorUse[] } {
   const operation = getOperationAST(document, operationName);
   const problems: string[] = [];
+  const cursors: CursorUse[] = [];
   let cost = 0;
-  if (!operation) return { problems, cost };
+  if (!operation) return { problems, cost, cursors };
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
@@ -108,7 +124,7 @@ export function analyzeOperation(
         } catch {
           continue; // graphql-js reports coercion problems itself
         }
-        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args));
+        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, cursors));
         const type = getNamedType(field.type);
         if (selection.selectionSet && isCompositeType(type)) {
           cost += multiplier;
@@ -127,7 +143,26 @@ export function analyzeOperation(
   };
   const root = schema.getRootType(operation.operation);
   if (root) walk(operation.selectionSet, root, 1, 0);
-  return { problems, cost };
+  return { problems, cost, cursors };
+}
+
+const notOurCursor = (label: string, name: string) => `${label}: \`${name}\` is not a cursor of this list`;
+
+/**
+ * A cursor is only good if it names a row the caller can reach in that kind
+ * of list: paging from any other row would place the page around a row out
+ * of reach, telling the caller that it exists (and roughly when it was
+ * created). Such a cursor gets the same BAD_USER_INPUT as a made-up one.
+ */
+async function unreachableCursors(cursors: CursorUse[], context: Context): Promise<string[]> {
+  const byType = new Map<string, CursorUse[]>();
+  for (const use of cursors) byType.set(use.typename, [...(byType.get(use.typename) ?? []), use]);
+  const problems: string[] = [];
+  for (const [typename, uses] of byType) {
+    const reachable = await reachableIds(typename, [...new Set(uses.map((u) => u.rowId))], context.viewer);
+    for (const use of uses) if (!reachable?.has(use.rowId)) problems.push(`${use.label} is not a cursor of this list`);
+  }
+  return problems;
 }
 
 /**
@@ -153,13 +188,16 @@ function withInputCode(error: GraphQLError): GraphQLError {
  */
 export function useArgumentRules(): Plugin {
   return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const { problems, cost } = analyzeOperation(
+    async onExecute({ args, setResultAndStopExecution }) {
+      const { problems, cost, cursors } = analyzeOperation(
         args.schema,
         args.document,
         args.operationName,
         (args.variableValues ?? {}) as Record<string, unknown>,
       );
+      if (!problems.length && cost <= QUERY_LIMITS.maxCost && cursors.length) {
+        problems.push(...(await unreachableCursors(cursors, args.contextValue as unknown as Context)));
+      }
       if (problems.length) {
         setResultAndStopExecution({
           errors: problems.map((message) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })),

@@ -30,6 +30,16 @@ export function registerNodeLoader(typename: string, loader: Loader): void {
   loaders[typename] = loader;
 }
 
+/**
+ * The ids among `ids` that the viewer may reach as rows of `typename`, by the
+ * same row filters as `node`. Undefined for a type with no loader.
+ */
+export async function reachableIds(typename: string, ids: string[], viewer: Viewer): Promise<Set<string> | undefined> {
+  const loader = loaders[typename];
+  if (!loader) return undefined;
+  return new Set((await loader(ids, viewer, { select: { id: true } })).map((row) => row.id));
+}
+
 export const MAX_NODES_PER_REQUEST = 100;
 
 /** Loads global ids in one query per type; null in the place of anything unreachable or malformed. */

@@ -16,7 +16,7 @@ import { InputChecker, LIMITS } from "../domain/text.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
 import { recordAudit } from "./audit.js";
 import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
-import { inTransaction, lockAccount, withEmailConflict } from "./transactions.js";
+import { inTransaction, lockReachableAccount, withEmailConflict } from "./transactions.js";
 
 export const DEFAULT_SUB_ACCOUNT_LIMIT = 1000;
 export const MAX_SUB_ACCOUNT_LIMIT = 1_000_000;
@@ -129,7 +129,7 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
 export async function changeManagerStatus(viewer: Viewer, id: string, action: "suspend" | "reactivate") {
   if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can suspend or reactivate managers");
   return inTransaction(async (tx) => {
-    await lockAccount(tx, id);
+    await lockReachableAccount(tx, viewer, id);
     const manager = await findReachableAccount(tx, viewer, id, "MANAGER");
     const plan = planTransition(manager.status, action);
     if (!plan.change) return manager;
@@ -182,7 +182,7 @@ export async function createSubAccount(viewer: Viewer, input: CreateSubAccountIn
       }
       // The lock serialises concurrent creations under one manager, so the
       // count below cannot be overtaken between the check and the insert.
-      await lockAccount(tx, managerId);
+      await lockReachableAccount(tx, viewer, managerId);
       const manager = await findReachableAccount(tx, viewer, managerId, "MANAGER");
       assertAccountActive(manager);
       const open = await tx.account.count({ where: { managerId, status: { not: "CLOSED" } } });
@@ -237,7 +237,7 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
 
   return withEmailConflict(() =>
     inTransaction(async (tx) => {
-      await lockAccount(tx, input.id);
+      await lockReachableAccount(tx, viewer, input.id);
       const sub = await findReachableAccount(tx, viewer, input.id, "SUB_ACCOUNT");
       if (viewer.role === "SUB_ACCOUNT") {
         const forbidden = Object.entries(input).filter(([k, v]) => v != null && !SELF_EDITABLE.has(k)).map(([k]) => k);
@@ -269,7 +269,7 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
  */
 export async function changeSubAccountStatus(viewer: Viewer, id: string, action: StatusAction) {
   return inTransaction(async (tx) => {
-    await lockAccount(tx, id);
+    await lockReachableAccount(tx, viewer, id);
     const sub = await findReachableAccount(tx, viewer, id, "SUB_ACCOUNT");
     if (viewer.role === "SUB_ACCOUNT") throw new ForbiddenError("Only the manager can change a sub-account's status");
     const plan = planTransition(sub.status, action);

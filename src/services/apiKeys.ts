@@ -6,7 +6,7 @@ import { AccountNotActiveError, NotFoundError, ValidationError } from "../domain
 import { InputChecker, LIMITS } from "../domain/text.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { inTransaction, lockAccount } from "./transactions.js";
+import { inTransaction, lockReachableAccount } from "./transactions.js";
 
 /** Active keys an account may hold at once. */
 export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 100;
@@ -21,7 +21,7 @@ export async function createApiKey(viewer: Viewer, accountId: string, name: stri
   check.done();
   const key = generateApiKeySecret();
   return inTransaction(async (tx) => {
-    await lockAccount(tx, accountId);
+    await lockReachableAccount(tx, viewer, accountId);
     const account = await findReachableAccount(tx, viewer, accountId);
     if (account.status === "CLOSED") throw new AccountNotActiveError("CLOSED");
     const active = await tx.apiKey.count({ where: { accountId, revokedAt: null } });

@@ -43,7 +43,7 @@ import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
 import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { loadPriceList } from "./pricing.js";
-import { inTransaction, lockAccount } from "./transactions.js";
+import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -146,7 +146,7 @@ export async function recordUsage(viewer: Viewer, accountId: string, input: Usag
   return inTransaction(async (tx) => {
     // Lock first: charges, status changes and credit-limit updates of this
     // account queue behind one another, and the reads below are current.
-    await lockAccount(tx, accountId);
+    await lockReachableAccount(tx, viewer, accountId);
     const account = await findReachableAccount(tx, viewer, accountId);
     const claim = await claimIdempotencyKey<{ usageRecordId: string }>(tx, {
       accountId,
@@ -199,7 +199,7 @@ export async function topUpBalance(viewer: Viewer, accountId: string, input: { a
 
   return inTransaction(async (tx) => {
     // The lock serialises top-ups of one account, so the count below is exact.
-    await lockAccount(tx, accountId);
+    await lockReachableAccount(tx, viewer, accountId);
     const account = await findReachableAccount(tx, viewer, accountId);
     const claim = await claimIdempotencyKey<{ ledgerEntryId: string }>(tx, {
       accountId,
@@ -263,7 +263,7 @@ export async function transferBalance(
 
   return inTransaction(async (tx) => {
     // Both rows, in a fixed order, so two opposite transfers cannot deadlock.
-    for (const id of [input.fromAccountId, input.toAccountId].sort()) await lockAccount(tx, id);
+    for (const id of [input.fromAccountId, input.toAccountId].sort()) await lockReachableAccount(tx, viewer, id);
     const from = await findReachableAccount(tx, viewer, input.fromAccountId);
     const to = await findReachableAccount(tx, viewer, input.toAccountId);
     const manager = treeManagerId(from);

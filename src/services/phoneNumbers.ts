@@ -7,7 +7,7 @@ import { InputChecker } from "../domain/text.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
 import { chargeNumberProvisioning } from "./phoneNumberCharges.js";
-import { inTransaction, isUniqueViolation, lockAccount } from "./transactions.js";
+import { inTransaction, isUniqueViolation, lockReachableAccount } from "./transactions.js";
 
 /** Longest friendly name a number may carry (characters, after trimming). */
 export const FRIENDLY_NAME_MAX_LENGTH = 100;
@@ -63,7 +63,7 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
       await lockNumberValue(tx, input.number);
       // The account lock orders this against closing the account: a close
       // either sees (and releases) this number or makes this one see CLOSED.
-      await lockAccount(tx, input.accountId);
+      await lockReachableAccount(tx, viewer, input.accountId);
       const account = await findReachableAccount(tx, viewer, input.accountId);
       assertAccountActive(account);
       const phoneNumber = await tx.phoneNumber.create({
@@ -107,7 +107,7 @@ export async function transferPhoneNumber(viewer: Viewer, id: string, toAccountI
     await lockPhoneNumber(tx, id);
     const phoneNumber = await findReachablePhoneNumber(tx, viewer, id);
     if (viewer.role === "SUB_ACCOUNT") throw new ForbiddenError("Only a manager can transfer phone numbers");
-    await lockAccount(tx, toAccountId);
+    await lockReachableAccount(tx, viewer, toAccountId);
     const target = await findReachableAccount(tx, viewer, toAccountId);
     if (treeOf(target) !== treeOf(phoneNumber.account)) throw new NotFoundError("The account");
     if (phoneNumber.status === "RELEASED") throw new ConflictError("A released phone number cannot be transferred");

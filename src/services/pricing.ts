@@ -7,7 +7,7 @@ import { resolvePriceList, type PriceList, type PricedAccount, type RateCard } f
 import { InputChecker } from "../domain/text.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { inTransaction, lockAccount } from "./transactions.js";
+import { inTransaction, lockReachableAccount } from "./transactions.js";
 
 /** An account as price resolution needs it. */
 export type PricingSubject = PricedAccount & { id: string; managerId: string | null };
@@ -110,7 +110,7 @@ export async function setAccountPricing(viewer: Viewer, accountId: string, rates
   const card = checkRates(rates, { requireOne: false });
   return inTransaction(async (tx) => {
     // Serialises two replacements of the same card.
-    await lockAccount(tx, accountId);
+    await lockReachableAccount(tx, viewer, accountId);
     const account = await findReachableAccount(tx, viewer, accountId);
     if (account.kind === "SUB_ACCOUNT" && !account.allowCustomPricing) {
       throw new ForbiddenError("This sub-account does not allow custom pricing; turn allowCustomPricing on first");

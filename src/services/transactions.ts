@@ -1,6 +1,7 @@
 import { prisma, type Tx } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { ConflictError } from "../domain/errors.js";
+import type { Viewer } from "../auth/viewer.js";
 
 /**
  * Runs `work` in one interactive transaction. The embedded database serves
@@ -21,6 +22,26 @@ export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
  */
 export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
   await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid FOR NO KEY UPDATE`;
+}
+
+/**
+ * lockAccount for a row the viewer may reach, and nothing else: the reach
+ * condition is part of the locking statement, so a row out of reach is never
+ * waited on and its NotFoundError comes as fast as a missing row's.
+ */
+export async function lockReachableAccount(tx: Tx, viewer: Viewer, accountId: string): Promise<void> {
+  switch (viewer.role) {
+    case "OPERATOR":
+      await lockAccount(tx, accountId);
+      return;
+    case "MANAGER":
+      await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid
+        AND ("id" = ${viewer.accountId}::uuid OR "managerId" = ${viewer.accountId}::uuid) FOR NO KEY UPDATE`;
+      return;
+    case "SUB_ACCOUNT":
+      await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid AND "id" = ${viewer.accountId}::uuid FOR NO KEY UPDATE`;
+      return;
+  }
 }
 
 /** True for Prisma's unique-constraint violation on one of the given fields. */

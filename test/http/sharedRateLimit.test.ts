@@ -67,5 +67,5 @@ describe("rate limits shared through Redis", async () => {
     // 10 requests across both processes against one budget of 6.
     expect(statuses.filter((s) => s === 200)).toHaveLength(6);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4);
-  });
+  }, 300_000);
 });

@@ -150,5 +150,5 @@ describe("purge of closed sub-accounts", () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--now needs an ISO 8601 date");
-  });
+  }, 300_000);
 });

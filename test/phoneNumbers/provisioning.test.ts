@@ -180,9 +180,12 @@ describe("releasePhoneNumber", () => {
     const { manager, sub } = await createWorld();
     const n = await provisionNumber(sub.token, sub.id);
     result(await release(manager.token, n.id));
-    const [event] = (await ownAuditEvents(sub.token)).filter((e) => e.action === "phoneNumber.release");
+    const [event] = (await ownAuditEvents(manager.token)).filter((e) => e.action === "phoneNumber.release");
     expect(event).toMatchObject({ actorRole: "MANAGER", account: { id: sub.id } });
     expect(manager.token.startsWith(event!.actorApiKeyPrefix!)).toBe(true);
+    // The sub-account sees the event about itself, but not its manager's key prefix.
+    const [seenBySub] = (await ownAuditEvents(sub.token)).filter((e) => e.action === "phoneNumber.release");
+    expect(seenBySub).toMatchObject({ actorRole: "MANAGER", actorApiKeyPrefix: null, account: { id: sub.id } });
   });
 
   it("a suspended account can still release its numbers", async () => {

@@ -13,9 +13,12 @@ export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
   fields: (t) => ({
     action: t.exposeString("action", { description: 'What was done, e.g. "subAccount.suspend", "apiKey.create".' }),
     actorRole: t.expose("actorRole", { type: RoleEnum, description: "Role of the caller that made the change." }),
-    actorApiKeyPrefix: t.exposeString("actorApiKeyPrefix", {
+    actorApiKeyPrefix: t.string({
       nullable: true,
-      description: "Prefix of the API key that made the change; null for the operator.",
+      description:
+        "Prefix of the API key that made the change; null for the operator, and null for a sub-account reading an event its manager caused (the manager's keys are not its data).",
+      resolve: (event, _args, ctx) =>
+        ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix,
     }),
     account: t.relation("account", { type: AccountRef, nullable: true, description: "The account acted upon; null once it is purged." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
