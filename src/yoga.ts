@@ -9,6 +9,7 @@ import { Counter, Registry } from "prom-client";
 import { authenticate } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { Context } from "./context.js";
+import { graphiqlOptions } from "./http/graphiql.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
@@ -67,10 +68,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     // GraphiQL with its assets embedded: it works with no internet access (no CDN).
     renderGraphiQL,
-    graphiql: {
-      title: "Account gateway",
-      headers: JSON.stringify({ Authorization: "Bearer <your API key or operator token>" }),
-    },
+    graphiql: graphiqlOptions,
     maskedErrors: { isDev: !production },
     logging: false,
     plugins: [
