@@ -11,7 +11,11 @@ if (Number.isNaN(now.getTime())) {
   process.exit(2);
 }
 const config = readConfig();
-const database = await prepareDatabase(config);
+const database = await prepareDatabase(config).catch((error: Error) => {
+  // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
+  console.error(`cannot start: ${error.message}`);
+  process.exit(1);
+});
 const { purgeClosedSubAccounts } = await import("../src/services/purge.js");
 const { disconnectDatabase } = await import("../src/db/client.js");
 const { purged } = await purgeClosedSubAccounts(now);

@@ -8,7 +8,11 @@ import { prepareDatabase } from "../src/db/prepare.js";
 import { resolveOperatorToken } from "../src/auth/operatorToken.js";
 
 const config = readConfig();
-const database = await prepareDatabase(config);
+const database = await prepareDatabase(config).catch((error: Error) => {
+  // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
+  console.error(`cannot start: ${error.message}`);
+  process.exit(1);
+});
 const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
 const { createApp } = await import("../src/yoga.js");
 const { disconnectDatabase } = await import("../src/db/client.js");

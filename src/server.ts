@@ -8,7 +8,11 @@ const config = readConfig();
 const { logger } = await import("./observability/logger.js");
 const log = (message: string, fields: Record<string, unknown> = {}) => logger.info(fields, message);
 
-const database = await prepareDatabase(config);
+const database = await prepareDatabase(config).catch((error: Error) => {
+  // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
+  console.error(`cannot start: ${error.message}`);
+  process.exit(1);
+});
 log("database ready", {
   database: database.embedded ? `embedded PGlite in ${config.dataDir}/pglite` : "DATABASE_URL",
   migrationsApplied: database.migrationsApplied,
@@ -26,6 +30,10 @@ const yoga = createApp({ operatorToken: operator.token, production: config.produ
 const server = createServer(yoga);
 const stopPurge = startPurgeSchedule();
 
+server.on("error", (error: NodeJS.ErrnoException) => {
+  logger.error({ code: error.code }, error.code === "EADDRINUSE" ? `port ${config.port} on ${config.host} is in use: set PORT to another port` : `cannot listen: ${error.message}`);
+  process.exit(1);
+});
 server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded.js";
@@ -15,6 +16,7 @@ export interface PreparedDatabase {
  * exports DATABASE_URL for src/db/client.ts.
  */
 export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<PreparedDatabase> {
+  if (!config.databaseUrl) claimDataDir(config.dataDir);
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, "pglite"));
   const url = config.databaseUrl ?? embedded!.connectionString;
   const migrationsApplied = await applyMigrations(url);
@@ -31,4 +33,43 @@ export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "data
  */
 export function useSingleConnection(): void {
   process.env.DATABASE_POOL_SIZE = "1";
+}
+
+/**
+ * PGlite opens its files from one process only: a second process (`npm run
+ * seed` while the server runs) would corrupt them. A pid file in the data
+ * folder makes the second one stop with a clear message instead.
+ */
+function claimDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = path.join(dataDir, "pglite.pid");
+  let holder: number | undefined;
+  try {
+    holder = Number(readFileSync(lockFile, "utf8").trim()) || undefined;
+  } catch {
+    holder = undefined;
+  }
+  if (holder && holder !== process.pid && isAlive(holder)) {
+    throw new Error(
+      `The embedded database in ${dataDir} is in use by process ${holder}. Stop that process first, ` +
+        "or point DATABASE_URL at a Postgres server to run several processes.",
+    );
+  }
+  writeFileSync(lockFile, String(process.pid));
+  process.once("exit", () => {
+    try {
+      if (readFileSync(lockFile, "utf8").trim() === String(process.pid)) rmSync(lockFile);
+    } catch {
+      // already gone
+    }
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
