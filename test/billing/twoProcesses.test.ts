@@ -2,55 +2,20 @@
 // guarantees live in the database (conditional UPDATEs, row locks, unique
 // idempotency claims), not in one process's memory. Needs a real Postgres:
 // PGlite is one in-process session that a second process cannot share.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
+import { killServers, startServer } from "../helpers/server.js";
 import { RECORD_USAGE, TOP_UP, dbId, expectInvariants } from "./operations.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const databaseUrl = process.env.TEST_DATABASE_URL;
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-});
+afterAll(killServers);
 
-/** Starts `src/server.ts` on the test database; resolves with its base URL once it listens. */
-function startGateway(): Promise<string> {
-  let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? "/tmp",
-      DATABASE_URL: databaseUrl!,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      OPERATOR_TOKEN,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), "gateway-billing-")),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready in 90 s:\n${output}`)), 90_000);
-    const poll = setInterval(() => {
-      const match = /listening on (http:\/\/[^"]+\/graphql)/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    }, 100);
-    child.on("exit", (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
-  });
+/** Starts `src/server.ts` on the test database; resolves with its GraphQL URL once it listens. */
+async function startGateway(): Promise<string> {
+  const server = await startServer({ DATABASE_URL: databaseUrl!, OPERATOR_TOKEN }, 90_000);
+  return `${server.baseUrl}/graphql`;
 }
 
 /** One GraphQL request over real HTTP; returns the mutation's result object. */

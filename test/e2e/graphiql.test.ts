@@ -2,46 +2,20 @@
 // a manager key entered in the Headers tab, the account tree run; then a
 // sub-account key, whose docs explorer has no pricing. Screenshots of each
 // step go to test-artifacts/ (not committed).
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { killServers, projectRoot, startServer } from "../helpers/server.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const artifacts = path.join(root, "test-artifacts");
+const artifacts = path.join(projectRoot, "test-artifacts");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OPERATOR_TOKEN = "op_e2e_" + Date.now();
-let server: ChildProcess | undefined;
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
-  server?.kill("SIGKILL");
+  killServers();
 });
-
-function startServer(): Promise<string> {
-  server = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: root,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", OPERATOR_TOKEN, DATA_DIR: mkdtempSync(path.join(tmpdir(), "gateway-e2e-")) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  server.stdout!.on("data", (d) => (output += d));
-  server.stderr!.on("data", (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready:\n${output}`)), 120_000);
-    const poll = setInterval(() => {
-      const match = /listening on (http:\/\/[^"]+)\/graphql/.exec(output);
-      if (match) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    }, 100);
-  });
-}
 
 async function api(base: string, token: string, query: string, variables: Record<string, unknown>) {
   const res = await fetch(`${base}/graphql`, {
@@ -87,7 +61,7 @@ if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(`Chromium is requir
 describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
   it("runs the account tree with a manager key, and hides pricing from a sub-account's docs", async () => {
     mkdirSync(artifacts, { recursive: true });
-    const base = await startServer();
+    const base = (await startServer({ OPERATOR_TOKEN })).baseUrl;
     const created = await api(base, OPERATOR_TOKEN, `mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`, {
       e: `e2e-${Date.now()}@acme.example`,
     });
