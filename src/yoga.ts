@@ -14,7 +14,7 @@ import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from
 import { logger } from "./observability/logger.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
 import { schema } from "./schema/index.js";
-import { buildRoleSchemas } from "./schema/roleSchemas.js";
+import { buildRoleSchemas, useRoleSchemaErrors } from "./schema/roleSchemas.js";
 
 // Built once per process: each role is served the schema it may use.
 const roleSchemas = buildRoleSchemas(schema);
@@ -82,6 +82,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
         costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: production },
       }),
+      useRoleSchemaErrors(schema),
       useArgumentRules(),
       useUnexpectedErrorReporting(errorsByCode),
       usePrometheus({

@@ -1,5 +1,6 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
-import type { GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { Plugin } from "graphql-yoga";
 import type { Viewer } from "../auth/viewer.js";
 
 export type Role = Viewer["role"];
@@ -44,4 +45,40 @@ export function schemaForRole(schema: GraphQLSchema, role: Role): GraphQLSchema 
 /** One schema per role, built once. */
 export function buildRoleSchemas(schema: GraphQLSchema): Record<Role, GraphQLSchema> {
   return Object.fromEntries(ROLES.map((role) => [role, schemaForRole(schema, role)])) as Record<Role, GraphQLSchema>;
+}
+
+const MISSING_FIELD = /^Cannot query field "(\w+)" on type "(\w+)"/;
+const MISSING_TYPE = /^Unknown type "(\w+)"/;
+
+/**
+ * Names the reason when validation fails on a field or type that exists but
+ * not in the caller's role schema: the request still fails before anything
+ * runs, and the error carries the contract's FORBIDDEN code instead of a bare
+ * "Cannot query field". Fields that exist for no role keep graphql-js's error.
+ */
+export function useRoleSchemaErrors(fullSchema: GraphQLSchema): Plugin {
+  const existsInFullSchema = (message: string): string | undefined => {
+    const field = MISSING_FIELD.exec(message);
+    if (field) {
+      const type = fullSchema.getType(field[2]!);
+      return type && "getFields" in type && (type.getFields() as Record<string, unknown>)[field[1]!] ? `${field[2]}.${field[1]}` : undefined;
+    }
+    const type = MISSING_TYPE.exec(message);
+    return type && fullSchema.getType(type[1]!) ? type[1] : undefined;
+  };
+  return {
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (!result.length) return;
+        setResult(
+          result.map((error) => {
+            const hidden = existsInFullSchema(error.message);
+            return hidden
+              ? new GraphQLError(`${hidden} is not available to your role`, { nodes: error.nodes, extensions: { code: "FORBIDDEN" } })
+              : error;
+          }),
+        );
+      };
+    },
+  };
 }

@@ -80,10 +80,14 @@ describe("nested paths and counts", () => {
     expect(own.viewer.account).toEqual({ id: w.sub.id, managerEmail: w.manager.email });
     const res = await gql(`{ viewer { account { ... on SubAccount { manager { id email } } } } }`, { token: w.sub.token });
     expect(res.body.data ?? null).toBeNull();
-    expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
+    expect(res.body.errors![0]!.message).toBe("SubAccount.manager is not available to your role");
     // Through an alias and a fragment as well.
     const aliased = await gql(`{ viewer { account { ...Up } } } fragment Up on SubAccount { boss: manager { id } }`, { token: w.sub.token });
-    expect(errorCodes(aliased)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    expect(errorCodes(aliased)).toEqual(["FORBIDDEN"]);
+    // A field that exists for no role is an ordinary validation error.
+    const unknown = await gql(`{ viewer { account { ... on SubAccount { nonsense } } } }`, { token: w.sub.token });
+    expect(errorCodes(unknown)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
   });
 
   it("behind the role schema, the field rule still answers null with FORBIDDEN (second line)", async () => {
@@ -120,10 +124,10 @@ describe("managers (operators only)", () => {
     expect(data.managers).toEqual({ totalCount: 1, nodes: [{ id: w.manager.id, email: w.manager.email }] });
   });
 
-  it.each(["manager", "sub"])("is not in a %s's schema: naming it fails validation, no data", async (role) => {
+  it.each(["manager", "sub"])("is not in a %s's schema: naming it fails validation with FORBIDDEN, no data", async (role) => {
     const res = await gql(MANAGERS, { token: roles[role], variables: { email: w.manager.email } });
     expect(res.body.data ?? null).toBeNull();
-    expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
   });
 });
 
@@ -176,7 +180,7 @@ describe("what each role may do", () => {
   it("only the operator creates managers: the mutation is not in anyone else's schema", async () => {
     for (const role of ["manager", "sub"]) {
       const res = await gql(CREATE_MANAGER, { token: roles[role], variables: { email: `nope-${role}-${Date.now()}@example.com` } });
-      expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+      expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
     }
   });
 
@@ -190,7 +194,7 @@ describe("what each role may do", () => {
   it("only the operator suspends managers", async () => {
     for (const role of ["manager", "sub"]) {
       const res = await gql(SUSPEND_MANAGER, { token: roles[role], variables: { id: w.manager.id } });
-      expect(errorCodes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+      expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
     }
   });
 
