@@ -24,6 +24,7 @@ if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenF
 // Imported only now: the Prisma client reads DATABASE_URL when it loads.
 const { createApp } = await import("./yoga.js");
 const { disconnectDatabase } = await import("./db/client.js");
+const { settleKeyUsage } = await import("./auth/authenticate.js");
 const { startPurgeSchedule } = await import("./services/purge.js");
 
 const yoga = createApp({ operatorToken: operator.token, production: config.production });
@@ -49,6 +50,7 @@ async function shutdown(signal: string) {
   // Stop accepting connections; requests in flight finish first.
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await yoga.close();
+  await settleKeyUsage();
   await disconnectDatabase();
   await database.embedded?.stop();
   log("stopped");

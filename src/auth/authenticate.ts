@@ -16,6 +16,14 @@ export function unauthenticated(): GraphQLError {
 // per key keeps reads from turning into writes.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** lastUsedAt writes still in flight (they are not awaited by the request). */
+const pendingKeyUsage = new Set<Promise<unknown>>();
+
+/** Resolves once every lastUsedAt write started so far has finished (for tests and shutdown). */
+export async function settleKeyUsage(): Promise<void> {
+  await Promise.all([...pendingKeyUsage]);
+}
+
 /**
  * Resolves `Authorization: Bearer <secret>` to a Viewer, or throws the single
  * UNAUTHENTICATED error (missing, malformed, unknown or revoked key, or a key
@@ -46,9 +54,11 @@ export async function authenticate(authorization: string | null, operatorToken: 
   const now = Date.now();
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     // Not awaited: the request does not wait for a bookkeeping write.
-    void prisma.apiKey
+    const write = prisma.apiKey
       .updateMany({ where: { id: key.id, revokedAt: null }, data: { lastUsedAt: new Date(now) } })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => pendingKeyUsage.delete(write));
+    pendingKeyUsage.add(write);
   }
   const account = key.account;
   return {

@@ -34,7 +34,10 @@ export interface RequestLimiter {
  * share one budget per key.
  */
 export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMITS): RequestLimiter {
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  // The offline queue holds the first commands until the connection is up, so
+  // requests arriving right after start spend the shared budget too; if Redis
+  // stays unreachable they fail after one retry and the in-process budget applies.
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on("error", () => {}); // reported per request via insuranceLimiter fallback
   const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: options.windowSeconds, keyPrefix });

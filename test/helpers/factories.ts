@@ -114,7 +114,9 @@ export async function setAccountPricing(accountId: string, rates: Record<string,
   if (data.setAccountPricing.__typename !== "SetPricingSuccess") throw new Error(`setAccountPricing failed: ${JSON.stringify(data.setAccountPricing)}`);
 }
 
-const funded = new Set<string>();
+// One funding per account, shared by concurrent callers: they wait for the
+// same promise, so none provisions before the funds are committed.
+const funded = new Map<string, Promise<void>>();
 /** What fundCharges credits: enough for any test's charges. */
 export const TEST_FUNDS_MICROS = 1_000_000_000n;
 
@@ -128,8 +130,12 @@ export const TEST_FUNDS_MICROS = 1_000_000_000n;
  */
 export async function fundCharges(accountId: string): Promise<void> {
   const id = parseGlobalId(accountId)?.id;
-  if (!id || funded.has(id)) return;
-  funded.add(id);
+  if (!id) return;
+  if (!funded.has(id)) funded.set(id, addTestFunds(id));
+  await funded.get(id);
+}
+
+async function addTestFunds(id: string): Promise<void> {
   await prisma.$transaction(async (tx) => {
     const account = await tx.account.findUnique({ where: { id }, select: { kind: true, managerId: true, rollupBilling: true } });
     if (!account) return;
