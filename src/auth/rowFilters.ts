@@ -67,15 +67,3 @@ export function reachableAuditEvents(viewer: Viewer): Prisma.AuditEventWhereInpu
       return { accountId: viewer.accountId };
   }
 }
-
-/** True when an account row is reachable for the viewer (the same rule as reachableAccounts). */
-export function canReachAccount(viewer: Viewer, account: { id: string; managerId: string | null }): boolean {
-  switch (viewer.role) {
-    case "OPERATOR":
-      return true;
-    case "MANAGER":
-      return account.id === viewer.accountId || account.managerId === viewer.accountId;
-    case "SUB_ACCOUNT":
-      return account.id === viewer.accountId;
-  }
-}

@@ -80,8 +80,6 @@ errorType(E.RateLimitedError, "Too many requests of this kind.", (t) => ({
   retryAfterSeconds: t.int({ description: "Seconds until a retry can succeed.", resolve: (e) => e.retryAfterSeconds }),
 }));
 
-export const Errors = E;
-
 /**
  * A mutation's result union, `<Name>Result = <Success> | <Error>...`, in the
  * contract's order. Expected failures are results, not GraphQL errors.

@@ -18,6 +18,10 @@ export function parseGlobalId(globalId: string): { typename: string; id: string 
  * The database id behind a global id of one of the expected types, or a
  * NotFoundError: a malformed id, a wrong type and a missing row look alike.
  */
+/** The database id of an account (Manager or SubAccount global id), or NotFoundError. */
+export const decodeAccountId = (globalId: string, what = "The account"): string =>
+  decodeIdOrThrow(globalId, ["Manager", "SubAccount"], what).id;
+
 export function decodeIdOrThrow(globalId: string, typenames: readonly string[], what = "The object"): { typename: string; id: string } {
   const parsed = parseGlobalId(globalId);
   if (!parsed || !typenames.includes(parsed.typename)) throw new NotFoundError(what);

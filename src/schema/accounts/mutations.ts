@@ -1,7 +1,7 @@
 import type { Account } from "../../generated/prisma/client.js";
 import * as accounts from "../../services/accounts.js";
 import { builder } from "../builder.js";
-import { Errors as E } from "../errors.js";
+import * as E from "../../domain/errors.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { decodeIdOrThrow } from "../globalIds.js";
 import { ApiKeyRef } from "../apiKeys/ApiKey.js";

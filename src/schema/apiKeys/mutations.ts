@@ -1,7 +1,7 @@
 import * as apiKeys from "../../services/apiKeys.js";
 import { builder } from "../builder.js";
-import { Errors as E } from "../errors.js";
-import { decodeIdOrThrow } from "../globalIds.js";
+import * as E from "../../domain/errors.js";
+import { decodeAccountId, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { ApiKeyRef } from "./ApiKey.js";
 
@@ -31,7 +31,7 @@ defineMutation("createApiKey", {
     "The result of createApiKey.",
   ),
   resolve: (input, ctx) =>
-    apiKeys.createApiKey(ctx.viewer, decodeIdOrThrow(String(input.accountId), ["Manager", "SubAccount"], "The account").id, input.name),
+    apiKeys.createApiKey(ctx.viewer, decodeAccountId(String(input.accountId)), input.name),
 });
 
 const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {

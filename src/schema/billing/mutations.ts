@@ -3,8 +3,8 @@ import type { PriceList } from "../../domain/pricing.js";
 import * as billing from "../../services/billing.js";
 import * as pricing from "../../services/pricing.js";
 import { builder } from "../builder.js";
-import { Errors as E } from "../errors.js";
-import { decodeIdOrThrow } from "../globalIds.js";
+import * as E from "../../domain/errors.js";
+import { decodeAccountId } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { AccountRef } from "../accounts/Account.js";
 import { BalanceRef, balanceOf } from "./Balance.js";
@@ -13,7 +13,6 @@ import { LedgerEntryRef } from "./LedgerEntry.js";
 import { PriceListRef } from "./PriceList.js";
 import { UsageRecordRef } from "./UsageRecord.js";
 
-const accountId = (id: string, what = "The account") => decodeIdOrThrow(id, ["Manager", "SubAccount"], what).id;
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -61,7 +60,7 @@ defineMutation("setAccountPricing", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError],
     "The result of setAccountPricing.",
   ),
-  resolve: (input, ctx) => pricing.setAccountPricing(ctx.viewer, accountId(String(input.accountId)), input.rates),
+  resolve: (input, ctx) => pricing.setAccountPricing(ctx.viewer, decodeAccountId(String(input.accountId)), input.rates),
 });
 
 const SetPlatformPricingInput = builder.inputType("SetPlatformPricingInput", {
@@ -128,7 +127,7 @@ defineMutation("topUpBalance", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError, E.IdempotencyConflictError, E.RateLimitedError],
     "The result of topUpBalance.",
   ),
-  resolve: (input, ctx) => billing.topUpBalance(ctx.viewer, accountId(String(input.accountId)), input),
+  resolve: (input, ctx) => billing.topUpBalance(ctx.viewer, decodeAccountId(String(input.accountId)), input),
 });
 
 const TransferBalanceInput = builder.inputType("TransferBalanceInput", {
@@ -172,8 +171,8 @@ defineMutation("transferBalance", {
   resolve: (input, ctx) =>
     billing.transferBalance(ctx.viewer, {
       ...input,
-      fromAccountId: accountId(String(input.fromAccountId)),
-      toAccountId: accountId(String(input.toAccountId)),
+      fromAccountId: decodeAccountId(String(input.fromAccountId)),
+      toAccountId: decodeAccountId(String(input.toAccountId)),
     }),
 });
 
@@ -222,7 +221,7 @@ defineMutation("recordUsage", {
     "The result of recordUsage.",
   ),
   resolve: (input, ctx) =>
-    billing.recordUsage(ctx.viewer, accountId(String(input.accountId)), {
+    billing.recordUsage(ctx.viewer, decodeAccountId(String(input.accountId)), {
       product: input.product,
       quantity: input.quantity,
       idempotencyKey: input.idempotencyKey,

@@ -1,12 +1,11 @@
 import type { PhoneNumber } from "../../generated/prisma/client.js";
 import * as phoneNumbers from "../../services/phoneNumbers.js";
 import { builder } from "../builder.js";
-import { Errors as E } from "../errors.js";
-import { decodeIdOrThrow } from "../globalIds.js";
+import * as E from "../../domain/errors.js";
+import { decodeAccountId, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { PhoneNumberRef } from "./PhoneNumber.js";
 
-const accountId = (id: string) => decodeIdOrThrow(id, ["Manager", "SubAccount"], "The account").id;
 const phoneNumberId = (id: string) => decodeIdOrThrow(id, ["PhoneNumber"], "The phone number").id;
 
 // --------------------------------------------------------------- provision
@@ -45,7 +44,7 @@ defineMutation("provisionPhoneNumber", {
   ),
   resolve: (input, ctx) =>
     phoneNumbers.provisionPhoneNumber(ctx.viewer, {
-      accountId: accountId(String(input.accountId)),
+      accountId: decodeAccountId(String(input.accountId)),
       number: input.number,
       friendlyName: input.friendlyName,
     }),
@@ -82,7 +81,7 @@ defineMutation("transferPhoneNumber", {
     "The result of transferPhoneNumber.",
   ),
   resolve: (input, ctx) =>
-    phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), accountId(String(input.toAccountId))),
+    phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), decodeAccountId(String(input.toAccountId))),
 });
 
 // ----------------------------------------------------------------- release
