@@ -1,5 +1,7 @@
 import { GraphQLError } from "graphql";
 import { prisma } from "../db/client.js";
+import type { AccountKind, AccountStatus } from "../generated/prisma/client.js";
+import { sqlRows } from "../read/sql.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";
 
@@ -36,20 +38,24 @@ export async function authenticate(authorization: string | null, operatorToken: 
   if (secretsEqual(secret, operatorToken)) return { role: "OPERATOR" };
   if (!looksLikeApiKeySecret(secret)) throw unauthenticated();
 
-  // findFirst, not findUnique: Prisma batches concurrent findUnique calls into
-  // one query, and with a driver adapter that batch can answer null for one of
-  // two concurrent lookups of the same key (seen here under parallel requests).
-  const key = await prisma.apiKey.findFirst({
-    where: { secretHash: hashSecret(secret) },
-    select: {
-      id: true,
-      prefix: true,
-      revokedAt: true,
-      lastUsedAt: true,
-      account: { select: { id: true, kind: true, status: true, managerId: true, manager: { select: { status: true } } } },
-    },
-  });
-  if (!key || key.revokedAt || key.account.status === "CLOSED") throw unauthenticated();
+  // One statement on every request: the key, its account and the account's manager.
+  const [key] = await sqlRows<{
+    id: string;
+    prefix: string;
+    revokedAt: Date | null;
+    lastUsedAt: Date | null;
+    accountId: string;
+    kind: AccountKind;
+    status: AccountStatus;
+    managerId: string | null;
+    managerStatus: AccountStatus | null;
+  }>(
+    `SELECT k."id", k."prefix", k."revokedAt", k."lastUsedAt", a."id" AS "accountId", a."kind", a."status", a."managerId", m."status" AS "managerStatus"
+     FROM "api_keys" k JOIN "accounts" a ON a."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = a."managerId"
+     WHERE k."secretHash" = $1`,
+    [hashSecret(secret)],
+  );
+  if (!key || key.revokedAt || key.status === "CLOSED") throw unauthenticated();
 
   const now = Date.now();
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
@@ -60,13 +66,12 @@ export async function authenticate(authorization: string | null, operatorToken: 
       .finally(() => pendingKeyUsage.delete(write));
     pendingKeyUsage.add(write);
   }
-  const account = key.account;
   return {
-    role: account.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
-    accountId: account.id,
-    managerId: account.managerId,
-    accountStatus: account.status,
-    managerStatus: account.manager?.status ?? account.status,
+    role: key.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
+    accountId: key.accountId,
+    managerId: key.managerId,
+    accountStatus: key.status,
+    managerStatus: key.managerStatus ?? key.status,
     apiKey: { id: key.id, prefix: key.prefix },
   };
 }

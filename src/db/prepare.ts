@@ -33,6 +33,9 @@ export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "data
  */
 export function useSingleConnection(): void {
   process.env.DATABASE_POOL_SIZE = "1";
+  // Named prepared statements live in that one session, which outlives a
+  // dropped connection: a reconnected client would prepare them twice.
+  process.env.DATABASE_NAMED_STATEMENTS = "off";
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ObjectRef } from "@pothos/core";
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import type { PageArgs } from "../read/pages.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
 /** A shared connection type, as relatedConnection/prismaConnection accept it. */
@@ -35,3 +37,26 @@ export function sharedConnection(ref: ObjectRef<BuilderTypes, any>, name: string
 
 /** Newest first, with the id to break ties between rows of the same millisecond. */
 export const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as const }];
+
+/**
+ * Whether the connection field being resolved selects `totalCount` (directly
+ * or through fragments): counting a long list costs a scan, so it is only done
+ * when asked for.
+ */
+export function asksForTotalCount(info: GraphQLResolveInfo): boolean {
+  const visit = (selectionSet: SelectionSetNode | undefined): boolean =>
+    !!selectionSet?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === "totalCount";
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
+      return visit(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
+
+/** The page arguments of a connection field. */
+export const pageArgsOf = (args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null }): PageArgs => ({
+  first: args.first,
+  last: args.last,
+  after: args.after,
+  before: args.before,
+});

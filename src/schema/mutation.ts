@@ -3,6 +3,7 @@ import type { Context } from "../context.js";
 import type { DomainError } from "../domain/errors.js";
 import { builder } from "./builder.js";
 import { resultOf, resultUnion } from "./errors.js";
+import { forgetRequestReads } from "../read/requestCache.js";
 
 type ErrorClass = abstract new (...args: never[]) => DomainError;
 
@@ -34,6 +35,8 @@ export function defineMutation<In extends object>(
       args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
       resolve: async (_root, args, ctx) => {
         const result = await resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx));
+        // Rows cached by earlier fields of this request may have just changed.
+        forgetRequestReads(ctx);
         const code = (result as { __typename?: string; code?: string }).__typename && (result as { code?: string }).code;
         if (code) ctx.typedErrors.push(code);
         return result as never;

@@ -4,16 +4,18 @@ import { builder } from "./builder.js";
 import { RoleEnum } from "./enums.js";
 import { AccountRef } from "./accounts/Account.js";
 import { ApiKeyRef } from "./apiKeys/ApiKey.js";
+import { accountRows } from "../read/accounts.js";
 
 const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
   description: "The caller of this request, as its credentials identify it.",
   fields: (t) => ({
     role: t.field({ type: RoleEnum, description: "The caller's role.", resolve: (v) => v.role }),
-    account: t.prismaField({
+    account: t.field({
       type: AccountRef,
       nullable: true,
       description: "The caller's own account; null for the operator.",
-      resolve: async (query, v) => (v.role === "OPERATOR" ? null : await prisma.account.findUnique({ ...query, where: { id: v.accountId } })),
+      // Through the per-request row cache: the root of most trees, read on most requests.
+      resolve: (v, _args, ctx) => (v.role === "OPERATOR" ? null : accountRows(ctx).load(v.accountId)),
     }),
     apiKey: t.prismaField({
       type: ApiKeyRef,

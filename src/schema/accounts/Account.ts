@@ -3,8 +3,10 @@ import type { Account } from "../../generated/prisma/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
-import { ApiKeyConnection } from "../apiKeys/ApiKey.js";
-import { NEWEST_FIRST } from "../connections.js";
+import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
+import { asksForTotalCount, pageArgsOf } from "../connections.js";
+import { apiKeyPages, NEWEST_FIRST_ORDER } from "../../read/lists.js";
+import { connectionOf } from "../../read/pages.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
@@ -26,19 +28,25 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     status: t.expose("status", { type: AccountStatusEnum, description: "The account's own lifecycle status." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the account was created." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the account was last changed." }),
-    apiKeys: t.relatedConnection(
-      "apiKeys",
+    // Plain SQL, batched per request (read/lists.ts).
+    apiKeys: t.connection(
       {
+        type: ApiKeyRef,
         description: "The account's API keys, newest first. Revoked keys only with `includeRevoked`.",
-        cursor: "id",
-        totalCount: true,
         args: {
           includeRevoked: t.arg.boolean({ defaultValue: false, description: "Also list revoked keys." }),
         },
-        query: (args) => ({
-          where: args.includeRevoked ? {} : { revokedAt: null },
-          orderBy: NEWEST_FIRST,
-        }),
+        resolve: async (account, args, ctx, info) => {
+          const page = pageArgsOf(args);
+          const result = await apiKeyPages(ctx).load({
+            parentId: account.id,
+            filter: { includeRevoked: args.includeRevoked ?? false },
+            order: NEWEST_FIRST_ORDER,
+            page,
+            withCount: asksForTotalCount(info),
+          });
+          return connectionOf(result, page);
+        },
       },
       ApiKeyConnection,
     ),

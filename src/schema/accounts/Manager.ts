@@ -4,8 +4,11 @@ import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
-import { sharedConnection, NEWEST_FIRST, type SharedConnection } from "../connections.js";
-import { SubAccountConnection } from "./SubAccount.js";
+import { asksForTotalCount, pageArgsOf, sharedConnection, type SharedConnection } from "../connections.js";
+import { SubAccountConnection, SubAccountRef } from "./SubAccount.js";
+import { likeLiteral, NEWEST_FIRST_ORDER, subAccountPages } from "../../read/lists.js";
+import { connectionOf, type ListOrder } from "../../read/pages.js";
+import { accountRows } from "../../read/accounts.js";
 
 export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "Manager",
@@ -20,23 +23,36 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
     autoDeleteClosedSubAccounts: t.exposeBoolean("autoDeleteClosedSubAccounts", {
       description: "Whether closed sub-accounts are purged with their data 30 days after closing (default true).",
     }),
-    subAccounts: t.relatedConnection(
-      "subAccounts",
+    subAccounts: t.connection(
       {
+        type: SubAccountRef,
         description:
           "The manager's sub-accounts, newest first by default. Closed ones are left out unless `includeClosed` is true or `filter.status` names CLOSED.",
-        cursor: "id",
-        totalCount: true,
         args: {
           filter: t.arg({ type: SubAccountFilterInput, required: false, description: "Narrow the list." }),
           sort: t.arg({ type: SubAccountSortEnum, defaultValue: "CREATED_AT_DESC", description: "Order of the list." }),
           includeClosed: t.arg.boolean({ defaultValue: false, description: "Also list CLOSED sub-accounts." }),
         },
-        query: (args) => ({
-          where: subAccountWhere(args.filter ?? undefined, args.includeClosed ?? false),
-          orderBy: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"],
-        }),
         extensions: { validateArgs: validateSubAccountListArgs },
+        // Plain SQL, batched per request (read/lists.ts): the hottest list of the gateway.
+        resolve: async (manager, args, ctx, info) => {
+          const page = pageArgsOf(args);
+          const result = await subAccountPages(ctx).load({
+            parentId: manager.id,
+            filter: {
+              email: args.filter?.email,
+              organizationName: args.filter?.organizationName,
+              status: args.filter?.status,
+              includeClosed: args.includeClosed ?? false,
+            },
+            order: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
+            page,
+            withCount: asksForTotalCount(info),
+          });
+          // Their numbers, keys and audit events may name them again: no second read.
+          for (const row of result.rows) accountRows(ctx).prime(row.id, row);
+          return connectionOf(result, page);
+        },
       },
       SubAccountConnection,
     ),
@@ -89,11 +105,12 @@ export const SubAccountSortEnum = builder.enumType("SubAccountSort", {
   } as const,
 });
 
-const SUB_ACCOUNT_ORDER: Record<string, Prisma.AccountOrderByWithRelationInput[]> = {
-  CREATED_AT_DESC: NEWEST_FIRST,
-  CREATED_AT_ASC: [{ createdAt: "asc" }, { id: "asc" }],
-  EMAIL_ASC: [{ email: "asc" }],
-  EMAIL_DESC: [{ email: "desc" }],
+// Each order ends in a unique column, so keyset cursors are exact.
+const SUB_ACCOUNT_ORDER: Record<string, ListOrder> = {
+  CREATED_AT_DESC: NEWEST_FIRST_ORDER,
+  CREATED_AT_ASC: { columns: ["createdAt", "id"], direction: "ASC" },
+  EMAIL_ASC: { columns: ["email"], direction: "ASC" },
+  EMAIL_DESC: { columns: ["email"], direction: "DESC" },
 };
 
 export interface StringFilter {
@@ -104,10 +121,6 @@ export interface StringFilter {
 export const CONTAINS_MIN_LENGTH = 3;
 export const FILTER_MAX_LENGTH = 254;
 
-/** `%`, `_` and `\` are LIKE metacharacters: escape them so they match themselves. */
-function likeLiteral(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /** The Prisma condition for a text filter; emails are stored lowercased, so `eq` lowercases too. */
 export function stringCondition(
@@ -119,19 +132,6 @@ export function stringCondition(
   if (filter.eq != null) conditions.push({ [field]: field === "email" ? filter.eq.toLowerCase() : filter.eq });
   if (filter.contains != null) conditions.push({ [field]: { contains: likeLiteral(filter.contains), mode: "insensitive" } });
   return conditions;
-}
-
-export function subAccountWhere(
-  filter: { email?: StringFilter | null; organizationName?: StringFilter | null; status?: readonly string[] | null } | undefined,
-  includeClosed: boolean,
-): Prisma.AccountWhereInput {
-  const and: Prisma.AccountWhereInput[] = [
-    ...stringCondition("email", filter?.email),
-    ...stringCondition("organizationName", filter?.organizationName),
-  ];
-  if (filter?.status) and.push({ status: { in: [...filter.status] as never } });
-  else if (!includeClosed) and.push({ status: { not: "CLOSED" } });
-  return and.length ? { AND: and } : {};
 }
 
 /** Argument rules checked before execution (see schema/argumentRules.ts). */

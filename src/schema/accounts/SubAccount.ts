@@ -8,6 +8,7 @@ import { effectiveStatus, scheduledDeletionAt } from "../../domain/lifecycle.js"
 import { AccountRef } from "./Account.js";
 import { sharedConnection, type SharedConnection } from "../connections.js";
 import { ManagerRef } from "./Manager.js";
+import { managerRowOf } from "../../read/accounts.js";
 
 export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "SubAccount",
@@ -19,14 +20,16 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
     managerEmail: t.field({
       type: "EmailAddress",
       description: "The manager's email (Telnyx's `api_user`). Visible to the sub-account; the manager itself is not.",
-      select: { manager: { select: { email: true } } },
-      resolve: (sub) => sub.manager!.email,
+      resolve: async (sub, _args, ctx) => (await managerRowOf(ctx, sub))!.email,
     }),
-    manager: t.relation("manager", {
+    manager: t.field({
       type: ManagerRef,
       nullable: true,
       description: "The manager of this sub-account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
       authScopes: { privileged: true },
+      // A privileged caller that reached the sub-account reaches its manager:
+      // the operator reaches everything, a manager is that manager itself.
+      resolve: (sub, _args, ctx) => managerRowOf(ctx, sub),
     }),
     rollupBilling: t.exposeBoolean("rollupBilling", {
       description: "True: charges are debited from the manager's balance. Fixed at creation.",
@@ -48,8 +51,7 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
     effectiveStatus: t.field({
       type: AccountStatusEnum,
       description: "The status the sub-account acts with: SUSPENDED while its manager is suspended, else its own status.",
-      select: { manager: { select: { status: true } } },
-      resolve: (sub) => effectiveStatus(sub.status, sub.manager?.status),
+      resolve: async (sub, _args, ctx) => effectiveStatus(sub.status, (await managerRowOf(ctx, sub))?.status),
     }),
     suspendedAt: t.expose("suspendedAt", { type: "DateTime", nullable: true, description: "When the sub-account was suspended; null unless SUSPENDED." }),
     closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "When the sub-account was closed; null unless CLOSED." }),
@@ -57,8 +59,8 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       type: "DateTime",
       nullable: true,
       description: "When a closed sub-account will be purged: closedAt + 30 days while the manager's auto-delete is on, else null.",
-      select: { manager: { select: { autoDeleteClosedSubAccounts: true } } },
-      resolve: (sub) => scheduledDeletionAt(sub.closedAt, sub.manager?.autoDeleteClosedSubAccounts ?? false),
+      resolve: async (sub, _args, ctx) =>
+        scheduledDeletionAt(sub.closedAt, (await managerRowOf(ctx, sub))?.autoDeleteClosedSubAccounts ?? false),
     }),
   }),
 });

@@ -4,6 +4,7 @@ import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { sharedConnection, type SharedConnection } from "../connections.js";
 import { AccountRef } from "../accounts/Account.js";
+import { accountRows } from "../../read/accounts.js";
 
 export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["ApiKey"], ApiKey> = builder.prismaNode("ApiKey", {
   description: "An API key of an account. The secret is shown once, at creation; only its hash is kept.",
@@ -12,7 +13,12 @@ export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaT
   fields: (t) => ({
     name: t.exposeString("name", { description: "Name given to the key, e.g. \"production server\"." }),
     prefix: t.exposeString("prefix", { description: "The first characters of the secret, for recognising a key; never the secret." }),
-    account: t.relation("account", { type: AccountRef, description: "The account the key authenticates as." }),
+    account: t.field({
+      type: AccountRef,
+      description: "The account the key authenticates as.",
+      // The account of a reachable key is reachable (auth/rowFilters.ts).
+      resolve: async (key, _args, ctx) => (await accountRows(ctx).load(key.accountId))!,
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the key was created." }),
     lastUsedAt: t.expose("lastUsedAt", {
       type: "DateTime",

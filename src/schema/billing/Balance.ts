@@ -6,6 +6,7 @@ import { builder } from "../builder.js";
 import { NEWEST_FIRST } from "../connections.js";
 import { MoneyRef, money, moneyOrNull } from "../money.js";
 import { LedgerEntryConnection, LedgerEntryRef } from "./LedgerEntry.js";
+import { managerRowOf } from "../../read/accounts.js";
 
 /** An account's balance: the account row, and its manager's balance for a rollup sub-account. */
 export interface BalanceSource {
@@ -71,8 +72,10 @@ builder.prismaInterfaceField("Account", "balance", (t) =>
   t.field({
     type: BalanceRef,
     description: "The account's balance, credit limit and total spent.",
-    // Joined into the account's own query: a tree of balances costs no extra statement.
-    select: { manager: { select: { balanceMicros: true } } },
-    resolve: (account) => balanceOf(account as never),
+    // The manager's row comes from the per-request row cache: one statement for a whole tree.
+    resolve: async (account, _args, ctx) => ({
+      account,
+      managerBalanceMicros: (await managerRowOf(ctx, account))?.balanceMicros ?? null,
+    }),
   }),
 );

@@ -7,6 +7,7 @@ import { SubAccountRef } from "../accounts/SubAccount.js";
 import { PhoneNumberRef } from "../phoneNumbers/PhoneNumber.js";
 import { PricingSourceEnum, ProductEnum } from "./enums.js";
 import { priceListLoader } from "./loaders.js";
+import { accountRows } from "../../read/accounts.js";
 
 const RateRef = builder.objectRef<PriceList["rates"][number]>("Rate").implement({
   description: "The effective price of one product.",
@@ -26,8 +27,6 @@ export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement(
     rates: t.field({ type: [RateRef], description: "One effective rate per product.", resolve: (p) => p.rates }),
   }),
 });
-
-const PRICING_FIELDS = { kind: true, managerId: true, allowCustomPricing: true } as const;
 
 builder.prismaObjectField(ManagerRef, "pricing", (t) =>
   t.field({
@@ -55,8 +54,7 @@ builder.prismaObjectField(PhoneNumberRef, "monthlyPrice", (t) =>
     nullable: true,
     description: "The effective PHONE_NUMBER_MONTHLY rate of the number's account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
     authScopes: { privileged: true },
-    select: { account: { select: { id: true, ...PRICING_FIELDS } } },
     resolve: async (number, _args, ctx) =>
-      money(unitPriceOf(await priceListLoader(ctx).load(number.account), "PHONE_NUMBER_MONTHLY")),
+      money(unitPriceOf(await priceListLoader(ctx).load((await accountRows(ctx).load(number.accountId))!), "PHONE_NUMBER_MONTHLY")),
   }),
 );

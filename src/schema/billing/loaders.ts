@@ -1,5 +1,5 @@
-import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
+import { requestCache } from "../../read/requestCache.js";
 import type { Context } from "../../context.js";
 import { prisma } from "../../db/client.js";
 import type { PriceList } from "../../domain/pricing.js";
@@ -18,8 +18,7 @@ import { loadPriceLists, type PricingSubject } from "../../services/pricing.js";
 const afterResolvers = (dispatch: () => void) => void setImmediate(dispatch);
 
 /** Effective price lists, batched: two statements per batch. */
-export const priceListLoader = createContextCache(
-  (_ctx: Context) =>
+export const priceListLoader = requestCache(() =>
     new DataLoader<PricingSubject, PriceList, string>(
       async (accounts) => {
         const lists = await loadPriceLists(prisma, accounts);
@@ -36,8 +35,7 @@ export interface UsagePeriodKey {
 }
 
 /** Usage totals per account and period, batched: one GROUP BY statement per distinct period. */
-export const usageTotalsLoader = createContextCache(
-  (_ctx: Context) =>
+export const usageTotalsLoader = requestCache(() =>
     new DataLoader<UsagePeriodKey, UsageTotals[], string>(
       async (keys) => {
         const periods = new Map<string, { from: Date; to: Date; ids: string[] }>();

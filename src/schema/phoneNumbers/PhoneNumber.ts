@@ -2,7 +2,10 @@ import { prisma } from "../../db/client.js";
 import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
-import { NEWEST_FIRST, sharedConnection } from "../connections.js";
+import { asksForTotalCount, pageArgsOf, sharedConnection } from "../connections.js";
+import { NEWEST_FIRST_ORDER, phoneNumberPages } from "../../read/lists.js";
+import { connectionOf } from "../../read/pages.js";
+import { accountRows } from "../../read/accounts.js";
 import { registerNodeLoader } from "../node.js";
 import { AccountRef } from "../accounts/Account.js";
 
@@ -23,9 +26,11 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
     number: t.expose("number", { type: "E164", description: "The number in strict E.164 form, e.g. +14155550100." }),
     status: t.expose("status", { type: PhoneNumberStatusEnum, description: "ACTIVE while in use; RELEASED once given up." }),
     friendlyName: t.exposeString("friendlyName", { nullable: true, description: "A name to recognise the number by, up to 100 characters." }),
-    account: t.relation("account", {
+    account: t.field({
       type: AccountRef,
       description: "The account that holds the number (its new owner after a transfer; the last one once released).",
+      // The holder of a reachable number is reachable (auth/rowFilters.ts).
+      resolve: async (number, _args, ctx) => (await accountRows(ctx).load(number.accountId))!,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the number was provisioned." }),
     releasedAt: t.expose("releasedAt", { type: "DateTime", nullable: true, description: "When the number was released; null while ACTIVE." }),
@@ -34,23 +39,28 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
 
 export const PhoneNumberConnection = sharedConnection(PhoneNumberRef, "PhoneNumber", "phone numbers");
 
-// Added here rather than in Account.ts, so phone numbers stay one module. A
-// related connection joins into its parent's query: an account tree with its
-// numbers (and their counts) is one SQL statement.
+// Added here rather than in Account.ts, so phone numbers stay one module.
+// Plain SQL, batched per request (read/lists.ts): the numbers of every
+// account of a tree page are one statement.
 builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
-  t.relatedConnection(
-    "phoneNumbers",
+  t.connection(
     {
+      type: PhoneNumberRef,
       description: "The account's phone numbers, newest first. Released numbers only with `includeReleased`.",
-      cursor: "id",
-      totalCount: true,
       args: {
         includeReleased: t.arg.boolean({ defaultValue: false, description: "Also list RELEASED numbers." }),
       },
-      query: (args) => ({
-        where: args.includeReleased ? {} : { status: "ACTIVE" as const },
-        orderBy: NEWEST_FIRST,
-      }),
+      resolve: async (account, args, ctx, info) => {
+        const page = pageArgsOf(args);
+        const result = await phoneNumberPages(ctx).load({
+          parentId: account.id,
+          filter: { includeReleased: args.includeReleased ?? false },
+          order: NEWEST_FIRST_ORDER,
+          page,
+          withCount: asksForTotalCount(info),
+        });
+        return connectionOf(result, page);
+      },
     },
     PhoneNumberConnection,
   ),

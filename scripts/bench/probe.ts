@@ -1,0 +1,40 @@
+// In-process timing of one request shape: builds the app (src/yoga.ts) over
+// DATABASE_URL and sends the same request N times in sequence, then
+// concurrently, printing ms per request. A quick loop for optimisation work;
+// `npm run bench` is the measurement of record.
+//   DATABASE_URL=... npx tsx scripts/bench/probe.ts [peer250|tree] [N]
+import { benchSecret } from "./seed.js";
+
+const shape = process.argv[2] ?? "peer250";
+const N = Number(process.argv[3] ?? 50);
+const { createApp } = await import("../../src/yoga.js");
+const { statementCounter, disconnectDatabase } = await import("../../src/db/client.js");
+const app = createApp({ operatorToken: "op_probe_operator_token_0123456789abcd", production: true, rateLimits: { perKey: 1e9, perAddress: 1e9, windowSeconds: 60 } });
+const token = benchSecret("tree-manager@bench.example");
+const QUERIES: Record<string, string> = {
+  peer250: `{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount nodes { id email phoneNumbers { nodes { number } } } } } } } }`,
+  tree: `{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount pageInfo { endCursor hasNextPage }
+    nodes { id email status effectiveStatus phoneNumbers { nodes { id number status } } apiKeys { nodes { id name prefix lastUsedAt } }
+      balance { available { amount } totalSpent { amount } creditLimit { amount } remainingCredit { amount } } } } } } } }`,
+};
+const body = JSON.stringify({ query: QUERIES[shape] });
+async function send(): Promise<number> {
+  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
+  const text = await response.text();
+  if (response.status !== 200 || text.includes('"errors"')) throw new Error(text.slice(0, 500));
+  return text.length;
+}
+for (let i = 0; i < 10; i++) await send();
+const before = statementCounter.count;
+let t = performance.now();
+let bytes = 0;
+for (let i = 0; i < N; i++) bytes = await send();
+const seq = (performance.now() - t) / N;
+const statements = (statementCounter.count - before) / N;
+t = performance.now();
+await Promise.all(Array.from({ length: 16 }, async () => { for (let i = 0; i < N / 16; i++) await send(); }));
+const conc = (performance.now() - t) / N;
+console.log(`${shape}: sequential ${seq.toFixed(2)} ms/req, 16 concurrent ${conc.toFixed(2)} ms/req (${(1000 / conc).toFixed(0)} req/s), ${statements.toFixed(1)} statements/req, ${bytes} bytes`);
+await app.close();
+await disconnectDatabase();
+process.exit(0);

@@ -1,0 +1,31 @@
+import DataLoader from "dataloader";
+import { requestCache } from "./requestCache.js";
+import type { Account } from "../generated/prisma/client.js";
+import { sqlRows, tableOf } from "./sql.js";
+
+/**
+ * Account rows by id, batched and cached per request: one statement for all
+ * the ids a request needs (the caller's own account, the manager behind
+ * every sub-account of a page).
+ *
+ * Not a row filter: it loads whatever id it is given. Use it only for ids
+ * the caller already reached (its own account, the parent of a row it was
+ * shown) or to compute a field of a reached row (a sub-account's effective
+ * status from its manager's).
+ */
+export const accountRows = requestCache(
+  () =>
+    new DataLoader<string, Account | null>(
+      async (ids) => {
+        const { table, columns } = tableOf("Account");
+        const rows = await sqlRows<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { batchScheduleFn: (dispatch) => void setImmediate(dispatch) },
+    ),
+);
+
+/** The manager row of a sub-account (null for a manager), through the per-request cache. */
+export const managerRowOf = async (ctx: object, account: Pick<Account, "managerId">): Promise<Account | null> =>
+  account.managerId ? accountRows(ctx).load(account.managerId) : null;

@@ -1,0 +1,127 @@
+import { formatPrismaCursor, parsePrismaCursor } from "@pothos/plugin-prisma";
+import { sqlRows, tableOf, type Model } from "./sql.js";
+
+// Keyset pagination in plain SQL for lists that hang off a parent row (a
+// manager's sub-accounts, an account's phone numbers and API keys), with the
+// same cursors, page arguments and pageInfo as the Prisma plugin's cursor
+// connections, so clients and the cursor rules (schema/argumentRules.ts)
+// cannot tell the difference.
+//
+// One statement per list, however many parents ask for it (the numbers of 250
+// sub-accounts): a LATERAL join runs, per parent, an index scan in list order
+// that stops after one row more than the page, and the count (only when
+// `totalCount` is asked for) is a GROUP BY over the same conditions.
+
+export interface PageArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+/** A list's order: columns compared as one row value, all in one direction; the last one is unique. */
+export interface ListOrder {
+  columns: readonly string[];
+  direction: "ASC" | "DESC";
+}
+
+/** Adds a parameter value and returns its placeholder. */
+export type Param = (value: unknown) => string;
+
+/** A list kind: which rows hang off a parent, and which of them a given set of arguments keeps. */
+export interface ListSpec<Filter> {
+  model: Model;
+  parentColumn: string;
+  /** SQL conditions on alias `t` for the filter arguments (ANDed), using `param` for every value. */
+  conditions: (filter: Filter, param: Param) => string[];
+}
+
+export interface PageRequest<Filter> {
+  parentIds: readonly string[];
+  filter: Filter;
+  order: ListOrder;
+  page: PageArgs;
+  /** Whether the caller asked for totalCount (a COUNT costs a scan of the whole list). */
+  withCount: boolean;
+}
+
+export interface Page<Row> {
+  rows: Row[];
+  /** One row more than the page size was found in the direction of travel. */
+  hasMore: boolean;
+  totalCount?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** The row id an opaque cursor names (the Prisma plugin's `id` cursor format). */
+export const cursorOf = (row: { id: string }): string => formatPrismaCursor(row, "id");
+const rowIdOf = (cursor: string): string => String(parsePrismaCursor(cursor));
+
+export async function loadPages<Filter, Row extends { id: string }>(
+  spec: ListSpec<Filter>,
+  request: PageRequest<Filter>,
+): Promise<Map<string, Page<Row>>> {
+  const { table, columns } = tableOf(spec.model);
+  const { page, order } = request;
+  const backward = page.last != null || page.before != null;
+  const size = (backward ? page.last : page.first) ?? DEFAULT_PAGE_SIZE;
+  const cursor = backward ? page.before : page.after;
+  // Walking backwards reads the list in the opposite order, then flips the page.
+  const direction = backward ? (order.direction === "ASC" ? "DESC" : "ASC") : order.direction;
+  const parent = `t."${spec.parentColumn}"`;
+
+  const values: unknown[] = [];
+  const param: Param = (value) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const parentIds = param(request.parentIds);
+  const conditions = spec.conditions(request.filter, param);
+  const pageConditions = [`${parent} = parents."parentId"`, ...conditions];
+  if (cursor != null) {
+    // Rows strictly after the cursor row's own sort values, in the direction of travel.
+    const tuple = order.columns.map((c) => `t."${c}"`).join(", ");
+    const cursorTuple = order.columns.map((c) => `cur."${c}"`).join(", ");
+    pageConditions.push(
+      `(${tuple}) ${direction === "ASC" ? ">" : "<"} (SELECT ${cursorTuple} FROM ${table} cur WHERE cur."id" = ${param(rowIdOf(cursor))}::uuid)`,
+    );
+  }
+  // The parents, with each one's count when asked for: a parent with an empty list has no count row (0).
+  const parents = request.withCount
+    ? `(SELECT ${parent} AS "parentId", COUNT(*)::int AS "_total" FROM ${table} t WHERE ${[`${parent} = ANY(${parentIds}::uuid[])`, ...conditions].join(" AND ")} GROUP BY 1)`
+    : `(SELECT unnest(${parentIds}::uuid[]) AS "parentId")`;
+  // Per parent, an index scan in list order that stops after size + 1 rows.
+  const text =
+    `SELECT parents.*, p.* FROM ${parents} parents LEFT JOIN LATERAL (SELECT ${columns} FROM ${table} t` +
+    ` WHERE ${pageConditions.join(" AND ")} ORDER BY ${order.columns.map((c) => `t."${c}" ${direction}`).join(", ")} LIMIT ${param(size + 1)}) p ON true`;
+  const rows = await sqlRows<Row & { parentId: string; _total?: number }>(text, values);
+
+  const pages = new Map<string, Page<Row>>();
+  for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined });
+  for (const { parentId, _total, ...row } of rows) {
+    const target = pages.get(parentId)!;
+    if (_total !== undefined) target.totalCount = _total;
+    if (row.id == null) continue; // the parent's list is empty on this page
+    if (target.rows.length < size) target.rows.push(row as unknown as Row);
+    else target.hasMore = true;
+  }
+  if (backward) for (const p of pages.values()) p.rows.reverse();
+  return pages;
+}
+
+/** The Relay connection of a page, with the Prisma plugin's pageInfo rules. */
+export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs) {
+  const backward = page.last != null || page.before != null;
+  const edges = result.rows.map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    totalCount: result.totalCount,
+    pageInfo: {
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      hasNextPage: page.before != null ? true : backward ? false : result.hasMore,
+      hasPreviousPage: page.after != null ? true : backward ? result.hasMore : false,
+    },
+  };
+}
