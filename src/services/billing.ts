@@ -17,12 +17,12 @@
 // Concurrency: every operation is one transaction that locks the account it
 // changes (lockAccount; transfers lock both sides in id order) and debits
 // with a conditional UPDATE, so the invariants hold across processes.
+// recordUsage does the same in one SQL statement, which holds a shared
+// balance's lock for far less time (usageCharges.ts).
 import type { prisma, Tx } from "../db/client.js";
 import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
 import { isSubAccount, type Viewer } from "../auth/viewer.js";
 import {
-  AccountNotActiveError,
-  CreditLimitExceededError,
   ForbiddenError,
   InsufficientFundsError,
   RateLimitedError,
@@ -36,7 +36,7 @@ import {
   topUpRetryAfterSeconds,
   treeManagerId,
 } from "../domain/billing.js";
-import { MAX_TOP_UP_MICROS, checkAmount, costOf, debit, formatMicros, withinCreditLimit } from "../domain/money.js";
+import { MAX_TOP_UP_MICROS, checkAmount, costOf, debit, formatMicros } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
@@ -44,6 +44,7 @@ import { recordAudit } from "./audit.js";
 import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { loadPriceList } from "./pricing.js";
 import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
+import { assertChargeable, chargeRecordedUsage, insufficientFunds, type UsageInput } from "./usageCharges.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -61,13 +62,6 @@ async function moveBalance(tx: Tx, accountId: string, deltaMicros: bigint): Prom
 
 // ------------------------------------------------------------------ usage
 
-export interface UsageInput {
-  product: Product;
-  quantity: number;
-  idempotencyKey: string;
-  occurredAt?: Date | null;
-}
-
 /**
  * Charges one usage of an account inside the caller's transaction, which must
  * hold the account's row lock (lockAccount) and have read the account after
@@ -76,23 +70,17 @@ export interface UsageInput {
  * manager's under rollup billing) without taking it below zero, and writes
  * one usage record and one ledger entry. Throws AccountNotActiveError,
  * CreditLimitExceededError or InsufficientFundsError, recording nothing.
+ * (recordUsage charges in plain SQL instead: usageCharges.ts.)
  */
 export async function chargeUsage(tx: Tx, account: AccountWithManager, usage: UsageInput): Promise<UsageRecord> {
-  assertAccountActive(account);
   const priceList = await loadPriceList(tx, account);
   const unitPriceMicros = unitPriceOf(priceList, usage.product);
   const costMicros = costOf(unitPriceMicros, usage.quantity);
   // The row lock makes totalSpent stable here; the CHECK constraint backs it up.
-  if (!withinCreditLimit(account.creditLimitMicros, account.totalSpentMicros, costMicros)) {
-    throw new CreditLimitExceededError(account.creditLimitMicros!, account.totalSpentMicros);
-  }
+  assertChargeable(account, costMicros);
   const payerId = payingAccountId(account);
   const balanceAfterMicros = await moveBalance(tx, payerId, debit(costMicros));
-  if (balanceAfterMicros === null) {
-    throw new InsufficientFundsError(
-      payerId === account.id ? "The balance does not cover this charge" : "The manager's shared balance does not cover this charge",
-    );
-  }
+  if (balanceAfterMicros === null) throw insufficientFunds(account.id, payerId);
   await tx.account.update({ where: { id: account.id }, data: { totalSpentMicros: { increment: costMicros } } });
   const record = await tx.usageRecord.create({
     data: {
@@ -124,9 +112,9 @@ const OCCURRED_AT_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 /**
  * Records usage on a reachable account (the account itself, its manager or
- * an operator) and charges it. The same idempotency key on the same account
- * returns the first record and charges once; with another input it is an
- * IdempotencyConflictError.
+ * an operator) and charges it, in one statement (usageCharges.ts). The same
+ * idempotency key on the same account returns the first record and charges
+ * once; with another input it is an IdempotencyConflictError.
  */
 export async function recordUsage(viewer: Viewer, accountId: string, input: UsageInput) {
   const check = new InputChecker();
@@ -143,30 +131,7 @@ export async function recordUsage(viewer: Viewer, accountId: string, input: Usag
   }
   check.done();
 
-  return inTransaction(async (tx) => {
-    // Lock first: charges, status changes and credit-limit updates of this
-    // account queue behind one another, and the reads below are current.
-    await lockReachableAccount(tx, viewer, accountId);
-    const account = await findReachableAccount(tx, viewer, accountId);
-    const claim = await claimIdempotencyKey<{ usageRecordId: string }>(tx, {
-      accountId,
-      operation: "recordUsage",
-      key: idempotencyKey,
-      input: { product: input.product, quantity: input.quantity, occurredAt: input.occurredAt?.toISOString() ?? null },
-    });
-    if (claim.replayed) {
-      const record = await tx.usageRecord.findUniqueOrThrow({ where: { id: claim.ref.usageRecordId } });
-      return { usageRecord: record, account: await reloadAccount(tx, accountId) };
-    }
-    const record = await chargeUsage(tx, account, { ...input, idempotencyKey });
-    await storeIdempotentResult(tx, { accountId, operation: "recordUsage", key: idempotencyKey }, { usageRecordId: record.id });
-    await recordAudit(tx, viewer, "usage.record", account, {
-      usageRecordId: record.id,
-      product: record.product,
-      quantity: record.quantity,
-    });
-    return { usageRecord: record, account: await reloadAccount(tx, accountId) };
-  });
+  return chargeRecordedUsage(viewer, accountId, { ...input, idempotencyKey });
 }
 
 /** The account with its manager, as it stands inside the transaction (for the Balance of a result). */

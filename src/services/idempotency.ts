@@ -37,8 +37,16 @@ export async function claimIdempotencyKey<Ref>(
   const existing = await tx.idempotencyKey.findUniqueOrThrow({
     where: { accountId_operation_key: { accountId: scope.accountId, operation: scope.operation, key: scope.key } },
   });
-  if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
-  return { replayed: true, ref: existing.result as Ref };
+  return { replayed: true, ref: replayedResult<Ref>(existing, requestHash) };
+}
+
+/**
+ * The result reference stored under a key that a committed change took, or
+ * IdempotencyConflictError when that change had another input.
+ */
+export function replayedResult<Ref>(taken: { requestHash: string; result: unknown }, requestHash: string): Ref {
+  if (taken.requestHash !== requestHash) throw new IdempotencyConflictError();
+  return taken.result as Ref;
 }
 
 /** Stores the reference to the first result, for replays. */

@@ -2,7 +2,7 @@
 // inheriting live, custom cards behind allowCustomPricing.
 import { describe, expect, it } from "vitest";
 import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, setAccountPricing, topUp } from "../helpers/factories.js";
+import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
 import { SET_PLATFORM_PRICING, SET_PRICING, recordUsage, refusedForRole, result } from "./operations.js";
 
 const PRICING_OF = `query($id: ID!) { node(id: $id) { ... on Manager { managerPricing: pricing { source rates { product unitPrice { amount } } } }
@@ -79,6 +79,42 @@ describe("pricing", () => {
     expect(await pricingOf(sub.id)).toMatchObject({ source: "INHERITED_FROM_MANAGER", SMS_OUTBOUND: "0.020000" });
     await updateSub(manager.token, sub.id, { allowCustomPricing: true });
     expect(await pricingOf(sub.id)).toMatchObject({ source: "CUSTOM", SMS_OUTBOUND: "0.001000" });
+  });
+
+  it("charges every kind of rate card at the price the account's price list shows", async () => {
+    const platform = await createManager();
+    const negotiated = await createManager();
+    await setAccountPricing(negotiated.id, { SMS_OUTBOUND: "0.02", MMS_OUTBOUND: "0" });
+    const inherited = await createSubAccount(negotiated, { rollupBilling: true });
+    const custom = await createSubAccount(negotiated, { allowCustomPricing: true });
+    result(await setPricing(custom.id, { SMS_OUTBOUND: "0.001", PHONE_NUMBER_MONTHLY: "2" }));
+    // A custom card kept while allowCustomPricing is off is not used.
+    const customOff = await createSubAccount(negotiated, { rollupBilling: true, allowCustomPricing: true });
+    result(await setPricing(customOff.id, { SMS_OUTBOUND: "0.003" }));
+    await updateSub(negotiated.token, customOff.id, { allowCustomPricing: false });
+    await topUp(platform.id, "100");
+    await topUp(negotiated.id, "100");
+    await topUp(custom.id, "100", negotiated.token);
+
+    const CHARGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
+      ... on RecordUsageSuccess { usageRecord { cost { amount } } balance { totalSpent { amount } } } } }`;
+    // Each product from a different level: the account's own card, its manager's, the platform's.
+    const products = ["SMS_OUTBOUND", "SMS_INBOUND", "MMS_OUTBOUND", "PHONE_NUMBER_MONTHLY"];
+    for (const [token, account, source] of [
+      [OPERATOR_TOKEN, platform, "PLATFORM_DEFAULT"],
+      [negotiated.token, negotiated, "MANAGER_NEGOTIATED"],
+      [negotiated.token, inherited, "INHERITED_FROM_MANAGER"],
+      [OPERATOR_TOKEN, custom, "CUSTOM"],
+      [negotiated.token, customOff, "INHERITED_FROM_MANAGER"],
+    ] as const) {
+      const pricing = await pricingOf(account.id);
+      expect(pricing.source).toBe(source);
+      for (const product of products) {
+        const r = result(await gql(CHARGE, { token, variables: { input: { accountId: account.id, product, quantity: 1, idempotencyKey: unique("price") } } }));
+        expect(r.usageRecord?.cost.amount, `${source} ${product}`).toBe(pricing[product]);
+      }
+    }
+    expect(await pricingOf(custom.id)).toMatchObject({ SMS_OUTBOUND: "0.001000", MMS_OUTBOUND: "0.000000", SMS_INBOUND: "0.005000" });
   });
 
   it("validates rate cards", async () => {

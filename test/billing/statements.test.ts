@@ -1,9 +1,10 @@
 // A whole tree's balances, prices and usage summaries cost a constant number
-// of SQL statements: 5 sub-accounts and 500 cost the same.
+// of SQL statements: 5 sub-accounts and 500 cost the same. A charge costs one.
 import { describe, expect, it } from "vitest";
+import { settleKeyUsage } from "../../src/auth/authenticate.js";
 import { prisma } from "../../src/db/client.js";
-import { countStatements, gqlData } from "../helpers/app.js";
-import { createManager, setAccountPricing, unique } from "../helpers/factories.js";
+import { OPERATOR_TOKEN, countStatements, gqlData } from "../helpers/app.js";
+import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
 import { dbId } from "./operations.js";
 
 /** A manager with `count` sub-accounts (bulk-made: the API path is covered elsewhere), each with two usage records. */
@@ -80,5 +81,33 @@ describe("SQL statements per request", () => {
     // Authenticate, the manager with its first page (balances joined), the
     // second page, and per page one usage GROUP BY and the rate cards (two).
     expect(a.statements).toBeLessThanOrEqual(10);
+  });
+
+  it("recordUsage costs two statements, authentication and the charge, on every kind of balance and for every caller", async () => {
+    const manager = await createManager();
+    await setAccountPricing(manager.id, { SMS_OUTBOUND: "0.01" });
+    await topUp(manager.id, "10");
+    const rollup = await createSubAccount(manager, { rollupBilling: true });
+    const own = await createSubAccount(manager);
+    await topUp(own.id, "10", manager.token);
+    const CHARGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
+      ... on RecordUsageSuccess { usageRecord { id quantity } balance { available { amount } totalSpent { amount } } } } }`;
+    const charge = (token: string, accountId: string) =>
+      gqlData(CHARGE, { token, variables: { input: { accountId, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("count") } } });
+    for (const [token, account] of [
+      [rollup.token, rollup],
+      [manager.token, rollup],
+      [own.token, own],
+      [manager.token, manager],
+      [OPERATOR_TOKEN, rollup],
+    ] as const) {
+      // Warm up (the first request of a key also writes its lastUsedAt).
+      await charge(token, account.id);
+      await settleKeyUsage();
+      const counted = await countStatements(() => charge(token, account.id));
+      expect(counted.result.recordUsage.__typename).toBe("RecordUsageSuccess");
+      // The operator's token needs no statement to authenticate.
+      expect(counted.statements).toBe(token === OPERATOR_TOKEN ? 1 : 2);
+    }
   });
 });

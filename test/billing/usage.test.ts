@@ -110,6 +110,42 @@ describe("recordUsage", () => {
     await expectInvariants([manager.id, sub.id, poor.id]);
   });
 
+  it("answers a replayed key before any refusal (credit limit, funds, status), and never to a caller out of reach", async () => {
+    const manager = await pricedManager("0.05");
+    const sub = await createSubAccount(manager, { rollupBilling: true, creditLimit: "0.03" });
+    const first = result(await recordUsage(sub.token, { accountId: sub.id, quantity: 3, idempotencyKey: "k" }));
+    expect(first.__typename).toBe("RecordUsageSuccess");
+    const replay = async () => result(await recordUsage(sub.token, { accountId: sub.id, quantity: 3, idempotencyKey: "k" })).usageRecord;
+
+    // The credit limit is reached: a new key is refused, the first key still answers.
+    expect(result(await recordUsage(sub.token, { accountId: sub.id }))).toMatchObject({ __typename: "CreditLimitExceededError" });
+    expect(await replay()).toEqual(first.usageRecord);
+
+    // The balance is spent: the same for funds, on an own balance and on a shared one.
+    const own = result(await recordUsage(manager.token, { accountId: manager.id, quantity: 2, idempotencyKey: "m" }));
+    expect(result(await recordUsage(manager.token, { accountId: manager.id }))).toMatchObject({
+      __typename: "InsufficientFundsError",
+      message: "The balance does not cover this charge",
+    });
+    expect(result(await recordUsage(manager.token, { accountId: manager.id, quantity: 2, idempotencyKey: "m" })).usageRecord).toEqual(own.usageRecord);
+    const unlimited = await createSubAccount(manager, { rollupBilling: true });
+    expect(result(await recordUsage(unlimited.token, { accountId: unlimited.id }))).toMatchObject({
+      __typename: "InsufficientFundsError",
+      message: "The manager's shared balance does not cover this charge",
+    });
+    expect(await replay()).toEqual(first.usageRecord);
+
+    // Suspended: the same.
+    await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
+    expect(result(await recordUsage(manager.token, { accountId: sub.id }))).toMatchObject({ __typename: "AccountNotActiveError" });
+    expect(await replay()).toEqual(first.usageRecord);
+
+    // Another tree naming the account and the key learns nothing.
+    const stranger = await pricedManager("1");
+    expect(result(await recordUsage(stranger.token, { accountId: sub.id, quantity: 3, idempotencyKey: "k" }))).toMatchObject({ __typename: "NotFoundError" });
+    await expectInvariants([manager.id, sub.id, unlimited.id]);
+  });
+
   it("refuses usage on suspended and closed accounts, and under a suspended manager, with AccountNotActiveError", async () => {
     const manager = await pricedManager("10");
     const sub = await createSubAccount(manager, { rollupBilling: true });

@@ -2,6 +2,7 @@ import type { Account, LedgerEntry, UsageRecord } from "../../generated/prisma/c
 import type { PriceList } from "../../domain/pricing.js";
 import * as billing from "../../services/billing.js";
 import * as pricing from "../../services/pricing.js";
+import type { ChargedAccount } from "../../services/usageCharges.js";
 import { builder } from "../builder.js";
 import * as E from "../../domain/errors.js";
 import { decodeAccountId } from "../globalIds.js";
@@ -193,7 +194,7 @@ const RecordUsageInput = builder.inputType("RecordUsageInput", {
 });
 
 const RecordUsageSuccess = builder
-  .objectRef<{ usageRecord: UsageRecord; account: AccountWithManager }>("RecordUsageSuccess")
+  .objectRef<{ usageRecord: UsageRecord; account: ChargedAccount }>("RecordUsageSuccess")
   .implement({
     description: "The usage record and the account's balance after the charge.",
     fields: (t) => ({
