@@ -6,10 +6,10 @@ import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { Counter, Registry } from "prom-client";
-import { authenticate } from "./auth/authenticate.js";
-import type { Viewer } from "./auth/viewer.js";
+import { authenticate, type Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
+import { useCompiledExecution } from "./http/compiledExecution.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
@@ -41,26 +41,26 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
   // Who is calling is settled per request before parsing and validation, so
   // an anonymous caller learns nothing about the schema, and rate limits
   // apply to every request.
-  const viewers = new WeakMap<Request, Viewer>();
+  const callers = new WeakMap<Request, Authenticated>();
 
   const yoga = createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
-      let viewer: Viewer;
+      let caller: Authenticated;
       try {
-        viewer = await authenticate(request.headers.get("authorization"), operatorToken);
+        caller = await authenticate(request.headers.get("authorization"), operatorToken);
       } catch (error) {
         await limiter.consume("address", req?.socket?.remoteAddress ?? "local");
         throw error;
       }
+      const { viewer } = caller;
       await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
-      viewers.set(request, viewer);
+      callers.set(request, caller);
       return roleSchemas[viewer.role];
     },
-    context: ({ request }): Context => ({
-      viewer: viewers.get(request)!,
-      requestId: requestIdOf(request),
-      typedErrors: [],
-    }),
+    context: ({ request }): Context => {
+      const { viewer, account } = callers.get(request)!;
+      return { viewer, requestId: requestIdOf(request), typedErrors: [], callerAccount: account };
+    },
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/health",
     landingPage: false,
@@ -84,6 +84,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       }),
       useRoleSchemaErrors(schema),
       useArgumentRules(),
+      useCompiledExecution(),
       useUnexpectedErrorReporting(errorsByCode),
       usePrometheus({
         endpoint: "/metrics",

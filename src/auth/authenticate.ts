@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import { prisma } from "../db/client.js";
-import type { AccountKind, AccountStatus } from "../generated/prisma/client.js";
-import { sqlRows } from "../read/sql.js";
+import type { Account, AccountStatus } from "../generated/prisma/client.js";
+import { sqlRows, tableOf } from "../read/sql.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";
 
@@ -26,52 +26,55 @@ export async function settleKeyUsage(): Promise<void> {
   await Promise.all([...pendingKeyUsage]);
 }
 
+/** Who is calling and, for an API key, its account's row (the root of most queries: read here, not again). */
+export interface Authenticated {
+  viewer: Viewer;
+  account: Account | null;
+}
+
 /**
  * Resolves `Authorization: Bearer <secret>` to a Viewer, or throws the single
  * UNAUTHENTICATED error (missing, malformed, unknown or revoked key, or a key
  * of a CLOSED account).
  */
-export async function authenticate(authorization: string | null, operatorToken: string): Promise<Viewer> {
+export async function authenticate(authorization: string | null, operatorToken: string): Promise<Authenticated> {
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization?.trim() ?? "");
   if (!match) throw unauthenticated();
   const secret = match[1]!;
-  if (secretsEqual(secret, operatorToken)) return { role: "OPERATOR" };
+  if (secretsEqual(secret, operatorToken)) return { viewer: { role: "OPERATOR" }, account: null };
   if (!looksLikeApiKeySecret(secret)) throw unauthenticated();
 
-  // One statement on every request: the key, its account and the account's manager.
-  const [key] = await sqlRows<{
-    id: string;
-    prefix: string;
-    revokedAt: Date | null;
-    lastUsedAt: Date | null;
-    accountId: string;
-    kind: AccountKind;
-    status: AccountStatus;
-    managerId: string | null;
-    managerStatus: AccountStatus | null;
-  }>(
-    `SELECT k."id", k."prefix", k."revokedAt", k."lastUsedAt", a."id" AS "accountId", a."kind", a."status", a."managerId", m."status" AS "managerStatus"
-     FROM "api_keys" k JOIN "accounts" a ON a."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = a."managerId"
+  // One statement on every request: the key, its account's whole row and the manager's status.
+  const [row] = await sqlRows<
+    Account & { keyId: string; keyPrefix: string; keyRevokedAt: Date | null; keyLastUsedAt: Date | null; managerStatus: AccountStatus | null }
+  >(
+    `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
+       m."status" AS "managerStatus", ${tableOf("Account").columns}
+     FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
      WHERE k."secretHash" = $1`,
     [hashSecret(secret)],
   );
-  if (!key || key.revokedAt || key.status === "CLOSED") throw unauthenticated();
+  if (!row || row.keyRevokedAt || row.status === "CLOSED") throw unauthenticated();
 
   const now = Date.now();
-  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+  if (!row.keyLastUsedAt || now - row.keyLastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     // Not awaited: the request does not wait for a bookkeeping write.
     const write = prisma.apiKey
-      .updateMany({ where: { id: key.id, revokedAt: null }, data: { lastUsedAt: new Date(now) } })
+      .updateMany({ where: { id: row.keyId, revokedAt: null }, data: { lastUsedAt: new Date(now) } })
       .catch(() => {})
       .finally(() => pendingKeyUsage.delete(write));
     pendingKeyUsage.add(write);
   }
+  const { keyId, keyPrefix, keyRevokedAt: _revoked, keyLastUsedAt: _lastUsed, managerStatus, ...account } = row;
   return {
-    role: key.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
-    accountId: key.accountId,
-    managerId: key.managerId,
-    accountStatus: key.status,
-    managerStatus: key.managerStatus ?? key.status,
-    apiKey: { id: key.id, prefix: key.prefix },
+    viewer: {
+      role: account.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
+      accountId: account.id,
+      managerId: account.managerId,
+      accountStatus: account.status,
+      managerStatus: managerStatus ?? account.status,
+      apiKey: { id: keyId, prefix: keyPrefix },
+    },
+    account,
   };
 }

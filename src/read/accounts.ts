@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
-import { requestCache } from "./requestCache.js";
+import { hasWritten, requestCache } from "./requestCache.js";
+import type { Context } from "../context.js";
 import type { Account } from "../generated/prisma/client.js";
 import { sqlRows, tableOf } from "./sql.js";
 
@@ -13,18 +14,21 @@ import { sqlRows, tableOf } from "./sql.js";
  * shown) or to compute a field of a reached row (a sub-account's effective
  * status from its manager's).
  */
-export const accountRows = requestCache(
-  () =>
-    new DataLoader<string, Account | null>(
-      async (ids) => {
-        const { table, columns } = tableOf("Account");
-        const rows = await sqlRows<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return ids.map((id) => byId.get(id) ?? null);
-      },
-      { batchScheduleFn: (dispatch) => void setImmediate(dispatch) },
-    ),
-);
+export const accountRows = requestCache((ctx: Partial<Pick<Context, "callerAccount">>) => {
+  const loader = new DataLoader<string, Account | null>(
+    async (ids) => {
+      const { table, columns } = tableOf("Account");
+      const rows = await sqlRows<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { batchScheduleFn: (dispatch) => void setImmediate(dispatch) },
+  );
+  // The caller's own row came with authentication: `viewer.account` needs no
+  // second read, unless a mutation of this request may have changed it.
+  if (ctx.callerAccount && !hasWritten(ctx)) loader.prime(ctx.callerAccount.id, ctx.callerAccount);
+  return loader;
+});
 
 /** The manager row of a sub-account (null for a manager), through the per-request cache. */
 export const managerRowOf = async (ctx: object, account: Pick<Account, "managerId">): Promise<Account | null> =>

@@ -1,11 +1,10 @@
-import DataLoader from "dataloader";
-import { requestCache } from "./requestCache.js";
-import type { Account, ApiKey, PhoneNumber } from "../generated/prisma/client.js";
-import { loadPages, type ListOrder, type ListSpec, type Page, type PageArgs, type Param } from "./pages.js";
+import type { FieldNode, GraphQLResolveInfo } from "graphql";
+import { createContextCache } from "@pothos/core";
+import { loadPages, type ListOrder, type ListSpec, type Page, type PageRequest, type Param } from "./pages.js";
 
 // The lists of the account tree, read in plain SQL (see pages.ts), batched
-// per request: the pages of one list asked for many parents with the same
-// arguments (phone numbers of every sub-account of a page) are one statement.
+// per request: one list field asked of many parents (the phone numbers of
+// every sub-account of a page) is one statement.
 //
 // Authorization: every list here hangs off a parent row the caller already
 // reached through the row filters (auth/rowFilters.ts); a manager's
@@ -62,51 +61,61 @@ export const apiKeyList: ListSpec<{ includeRevoked: boolean }> = {
 
 export const NEWEST_FIRST_ORDER: ListOrder = { columns: ["createdAt", "id"], direction: "DESC" };
 
-export interface PageKey<Filter> {
-  parentId: string;
-  filter: Filter;
-  order: ListOrder;
-  page: PageArgs;
-  withCount: boolean;
+/**
+ * Pages of one list field for every parent that resolves it in a burst,
+ * in one statement.
+ *
+ * A field of the query (a FieldNode) has the same arguments wherever it
+ * resolves in one request (they come from the document and the request's
+ * variables), so the arguments are worked out once per batch and the
+ * batch is keyed by the field node, not by each parent's arguments. The
+ * batch runs once the current burst of resolvers has settled (setImmediate),
+ * so sibling parents resolved in different promise chains share it.
+ */
+export function loadPage<Filter, Row extends { id: string }>(
+  spec: ListSpec<Filter>,
+  ctx: object,
+  info: GraphQLResolveInfo,
+  parentId: string,
+  describe: () => Omit<PageRequest<Filter>, "parentIds">,
+): Promise<Page<Row>> {
+  const pending = pendingBatches(ctx);
+  const field = info.fieldNodes[0]!;
+  let batch = pending.batches.get(field) as FieldBatch<Row> | undefined;
+  if (!batch) {
+    const request = describe();
+    const parentIds = new Set<string>();
+    batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }), pages: undefined! };
+    batch.pages = new Promise((resolve, reject) => {
+      batch!.settle = { resolve, reject };
+    });
+    pending.batches.set(field, batch);
+    if (pending.batches.size === 1) setImmediate(() => dispatch(pending));
+  }
+  batch.parentIds.add(parentId);
+  return batch.pages.then((pages) => pages.get(parentId)!);
+}
+
+interface FieldBatch<Row> {
+  parentIds: Set<string>;
+  run: () => Promise<Map<string, Page<Row>>>;
+  pages: Promise<Map<string, Page<Row>>>;
+  settle?: { resolve: (pages: Map<string, Page<Row>>) => void; reject: (error: unknown) => void };
 }
 
 /**
- * Runs a batch once the current burst of resolvers has settled (setImmediate,
- * not DataLoader's default next tick), so sibling lists resolved in different
- * promise chains still share one batch.
+ * Runs every batch that collected parents in this burst, and settles them
+ * together: the lists' own children (numbers of two aliased pages of
+ * sub-accounts, say) then resolve in one burst and share their batches too.
  */
-const afterResolvers = (dispatch: () => void) => void setImmediate(dispatch);
-
-/** The arguments a page shares with other parents' pages of the same list (all but the parent). */
-const argumentsKey = (key: PageKey<unknown>) => JSON.stringify([key.filter, key.order, key.page, key.withCount]);
-
-function pageLoader<Filter, Row extends { id: string }>(spec: ListSpec<Filter>) {
-  return requestCache(
-    () =>
-      new DataLoader<PageKey<Filter>, Page<Row>, string>(
-        async (keys) => {
-          // One statement per distinct set of arguments, for all the parents that share it.
-          const groups = new Map<string, { key: PageKey<Filter>; parentIds: string[] }>();
-          const groupOf = keys.map((key) => {
-            const id = argumentsKey(key);
-            let group = groups.get(id);
-            if (!group) groups.set(id, (group = { key, parentIds: [] }));
-            group.parentIds.push(key.parentId);
-            return group;
-          });
-          const results = new Map<object, Map<string, Page<Row>>>();
-          await Promise.all(
-            [...groups.values()].map(async (group) =>
-              results.set(group, await loadPages<Filter, Row>(spec, { ...group.key, parentIds: [...new Set(group.parentIds)] })),
-            ),
-          );
-          return keys.map((key, i) => results.get(groupOf[i]!)!.get(key.parentId)!);
-        },
-        { cacheKeyFn: (key) => `${key.parentId}:${argumentsKey(key)}`, batchScheduleFn: afterResolvers },
-      ),
+async function dispatch(pending: { batches: Map<FieldNode, FieldBatch<any>> }): Promise<void> {
+  const batches = [...pending.batches.values()];
+  pending.batches.clear();
+  const results = await Promise.allSettled(batches.map((batch) => batch.run()));
+  results.forEach((result, i) =>
+    result.status === "fulfilled" ? batches[i]!.settle!.resolve(result.value) : batches[i]!.settle!.reject(result.reason),
   );
 }
 
-export const subAccountPages = pageLoader<SubAccountFilter, Account>(subAccountList);
-export const phoneNumberPages = pageLoader<{ includeReleased: boolean }, PhoneNumber>(phoneNumberList);
-export const apiKeyPages = pageLoader<{ includeRevoked: boolean }, ApiKey>(apiKeyList);
+/** The batches of this request still collecting parents, by field node (not a cache: nothing to forget). */
+const pendingBatches = createContextCache(() => ({ batches: new Map<FieldNode, FieldBatch<any>>() }));

@@ -43,6 +43,8 @@ export interface PageRequest<Filter> {
   page: PageArgs;
   /** Whether the caller asked for totalCount (a COUNT costs a scan of the whole list). */
   withCount: boolean;
+  /** Columns the query needs of each row (read/columns.ts); whole rows when undefined. */
+  columns?: readonly string[];
 }
 
 export interface Page<Row> {
@@ -62,8 +64,11 @@ export async function loadPages<Filter, Row extends { id: string }>(
   spec: ListSpec<Filter>,
   request: PageRequest<Filter>,
 ): Promise<Map<string, Page<Row>>> {
-  const { table, columns } = tableOf(spec.model);
+  const { table, columns: allColumns } = tableOf(spec.model);
   const { page, order } = request;
+  const columns = request.columns
+    ? [...new Set([...request.columns, spec.parentColumn])].map((c) => `t."${c}"`).join(", ")
+    : allColumns;
   const backward = page.last != null || page.before != null;
   const size = (backward ? page.last : page.first) ?? DEFAULT_PAGE_SIZE;
   const cursor = backward ? page.before : page.after;
@@ -93,17 +98,18 @@ export async function loadPages<Filter, Row extends { id: string }>(
     : `(SELECT unnest(${parentIds}::uuid[]) AS "parentId")`;
   // Per parent, an index scan in list order that stops after size + 1 rows.
   const text =
-    `SELECT parents.*, p.* FROM ${parents} parents LEFT JOIN LATERAL (SELECT ${columns} FROM ${table} t` +
+    `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, p.* FROM ${parents} parents LEFT JOIN LATERAL (SELECT ${columns} FROM ${table} t` +
     ` WHERE ${pageConditions.join(" AND ")} ORDER BY ${order.columns.map((c) => `t."${c}" ${direction}`).join(", ")} LIMIT ${param(size + 1)}) p ON true`;
-  const rows = await sqlRows<Row & { parentId: string; _total?: number }>(text, values);
+  // Rows keep the two bookkeeping columns (_parent, _total); GraphQL never reads them.
+  const rows = await sqlRows<Row & { _parent: string; _total?: number }>(text, values);
 
   const pages = new Map<string, Page<Row>>();
   for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined });
-  for (const { parentId, _total, ...row } of rows) {
-    const target = pages.get(parentId)!;
-    if (_total !== undefined) target.totalCount = _total;
+  for (const row of rows) {
+    const target = pages.get(row._parent)!;
+    if (row._total !== undefined) target.totalCount = row._total;
     if (row.id == null) continue; // the parent's list is empty on this page
-    if (target.rows.length < size) target.rows.push(row as unknown as Row);
+    if (target.rows.length < size) target.rows.push(row);
     else target.hasMore = true;
   }
   if (backward) for (const p of pages.values()) p.rows.reverse();
@@ -113,13 +119,23 @@ export async function loadPages<Filter, Row extends { id: string }>(
 /** The Relay connection of a page, with the Prisma plugin's pageInfo rules. */
 export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs) {
   const backward = page.last != null || page.before != null;
-  const edges = result.rows.map((node) => ({ cursor: cursorOf(node), node }));
+  // Cursors are encoded only when read: most trees ask for nodes, not edges.
+  const edges = result.rows.map((node) => ({
+    node,
+    get cursor() {
+      return cursorOf(node);
+    },
+  }));
   return {
     edges,
     totalCount: result.totalCount,
     pageInfo: {
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges[edges.length - 1]?.cursor ?? null;
+      },
       hasNextPage: page.before != null ? true : backward ? false : result.hasMore,
       hasPreviousPage: page.after != null ? true : backward ? result.hasMore : false,
     },

@@ -5,16 +5,22 @@ import { createContextCache } from "@pothos/core";
 // made here is emptied after each mutation field: what a mutation's result
 // shows, and any mutation after it in the same document, is read fresh.
 
-const caches: ((ctx: object) => { clearAll(): unknown })[] = [];
+const caches: ((ctx: any) => { clearAll(): unknown })[] = [];
 
 /** A DataLoader (or anything with clearAll) made once per request and emptied after each mutation. */
-export function requestCache<T extends { clearAll(): unknown }>(create: () => T): (ctx: object) => T {
+export function requestCache<T extends { clearAll(): unknown }, C extends object = object>(create: (ctx: C) => T): (ctx: C) => T {
   const cache = createContextCache(create);
   caches.push(cache);
   return cache;
 }
 
+const wrote = new WeakSet<object>();
+
 /** Empties every per-request read cache of this request (after a write). */
 export function forgetRequestReads(ctx: object): void {
+  wrote.add(ctx);
   for (const cache of caches) cache(ctx).clearAll();
 }
+
+/** Whether this request has written: rows read before that (with its credentials) are stale. */
+export const hasWritten = (ctx: object): boolean => wrote.has(ctx);

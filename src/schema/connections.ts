@@ -1,5 +1,5 @@
 import type { ObjectRef } from "@pothos/core";
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { PageArgs } from "../read/pages.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
@@ -44,6 +44,15 @@ export const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as con
  * when asked for.
  */
 export function asksForTotalCount(info: GraphQLResolveInfo): boolean {
+  // Documents come from Yoga's parse cache, so a field node stands for the same selection every time.
+  let asks = totalCountByFieldNode.get(info.fieldNodes[0]!);
+  if (asks === undefined) totalCountByFieldNode.set(info.fieldNodes[0]!, (asks = selectsTotalCount(info)));
+  return asks;
+}
+
+const totalCountByFieldNode = new WeakMap<FieldNode, boolean>();
+
+function selectsTotalCount(info: GraphQLResolveInfo): boolean {
   const visit = (selectionSet: SelectionSetNode | undefined): boolean =>
     !!selectionSet?.selections.some((s) => {
       if (s.kind === Kind.FIELD) return s.name.value === "totalCount";

@@ -242,9 +242,9 @@ describe("Account.phoneNumbers", () => {
     const { result: data, statements } = await countStatements(() => gqlData(query, { token: manager.token }));
     const counts = data.viewer.account.subAccounts.nodes.map((s: any) => s.phoneNumbers.totalCount).sort();
     expect(counts).toEqual([3, 3]);
-    // Authenticate, the caller's account, then one per list: the manager's
-    // numbers, its sub-accounts, and all the sub-accounts' numbers with their
-    // counts (each number's account comes from the rows already read).
+    // Authenticate (with the caller's own account row), then one per list:
+    // the manager's numbers, its sub-accounts, all the sub-accounts' numbers
+    // with their counts, and the numbers' accounts.
     expect(statements).toBe(5);
   });
 });

@@ -1,11 +1,12 @@
 import type { PrismaInterfaceRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { Account } from "../../generated/prisma/client.js";
+import type { Account, ApiKey } from "../../generated/prisma/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
 import { asksForTotalCount, pageArgsOf } from "../connections.js";
-import { apiKeyPages, NEWEST_FIRST_ORDER } from "../../read/lists.js";
+import { apiKeyList, loadPage, NEWEST_FIRST_ORDER } from "../../read/lists.js";
+import { columnsForConnection } from "../../read/columns.js";
 import { connectionOf } from "../../read/pages.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
@@ -38,13 +39,13 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         },
         resolve: async (account, args, ctx, info) => {
           const page = pageArgsOf(args);
-          const result = await apiKeyPages(ctx).load({
-            parentId: account.id,
+          const result = await loadPage<{ includeRevoked: boolean }, ApiKey>(apiKeyList, ctx, info, account.id, () => ({
             filter: { includeRevoked: args.includeRevoked ?? false },
             order: NEWEST_FIRST_ORDER,
             page,
             withCount: asksForTotalCount(info),
-          });
+            columns: columnsForConnection("ApiKey", info),
+          }));
           return connectionOf(result, page);
         },
       },

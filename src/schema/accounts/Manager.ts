@@ -6,7 +6,8 @@ import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
 import { asksForTotalCount, pageArgsOf, sharedConnection, type SharedConnection } from "../connections.js";
 import { SubAccountConnection, SubAccountRef } from "./SubAccount.js";
-import { likeLiteral, NEWEST_FIRST_ORDER, subAccountPages } from "../../read/lists.js";
+import { likeLiteral, loadPage, NEWEST_FIRST_ORDER, subAccountList, type SubAccountFilter } from "../../read/lists.js";
+import { columnsForConnection } from "../../read/columns.js";
 import { connectionOf, type ListOrder } from "../../read/pages.js";
 import { accountRows } from "../../read/accounts.js";
 
@@ -37,8 +38,8 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
         // Plain SQL, batched per request (read/lists.ts): the hottest list of the gateway.
         resolve: async (manager, args, ctx, info) => {
           const page = pageArgsOf(args);
-          const result = await subAccountPages(ctx).load({
-            parentId: manager.id,
+          const columns = columnsForConnection("Account", info);
+          const result = await loadPage<SubAccountFilter, Account>(subAccountList, ctx, info, manager.id, () => ({
             filter: {
               email: args.filter?.email,
               organizationName: args.filter?.organizationName,
@@ -48,9 +49,10 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
             order: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
             page,
             withCount: asksForTotalCount(info),
-          });
-          // Their numbers, keys and audit events may name them again: no second read.
-          for (const row of result.rows) accountRows(ctx).prime(row.id, row);
+            columns,
+          }));
+          // Their numbers and keys may name them again: whole rows serve those without a second read.
+          if (!columns) for (const row of result.rows) accountRows(ctx).prime(row.id, row);
           return connectionOf(result, page);
         },
       },

@@ -10,11 +10,12 @@ import { LedgerEntryKindEnum } from "./enums.js";
 import { UsageRecordRef } from "./UsageRecord.js";
 
 // Every entry reveals a price or a cost, so the type itself is for managers
-// and operators: on any path (a connection, `node`, a mutation result) a
-// sub-account gets null with FORBIDDEN, and `node` does not even find it.
+// and operators: it is not in a sub-account's schema (schema/roleSchemas.ts),
+// `node` does not find it for one, and behind that every field of the type
+// checks the scope itself (type scopes run per field; not `runScopesOnType`,
+// which graphql-jit cannot run: it calls isTypeOf without the context).
 export const LedgerEntryRef = builder.prismaNode("LedgerEntry", {
   description: "One movement of one balance. Managers and operators only.",
-  runScopesOnType: true,
   authScopes: { privileged: true },
   id: { field: "id" },
   findUnique: (id) => ({ id }),

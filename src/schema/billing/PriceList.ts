@@ -17,10 +17,11 @@ const RateRef = builder.objectRef<PriceList["rates"][number]>("Rate").implement(
   }),
 });
 
-// Prices are for managers and operators: on any path, a sub-account gets null with FORBIDDEN.
+// Prices are for managers and operators: the type is not in a sub-account's
+// schema, and behind that each of its fields checks the scope (type scopes
+// run per field; see LedgerEntry.ts on `runScopesOnType`).
 export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement({
   description: "The prices an account pays: one effective rate per product. Managers and operators only.",
-  runScopesOnType: true,
   authScopes: { privileged: true },
   fields: (t) => ({
     source: t.field({ type: PricingSourceEnum, description: "Where the account's prices come from.", resolve: (p) => p.source }),

@@ -1,9 +1,10 @@
 import { prisma } from "../../db/client.js";
 import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import type { PhoneNumber, Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
 import { asksForTotalCount, pageArgsOf, sharedConnection } from "../connections.js";
-import { NEWEST_FIRST_ORDER, phoneNumberPages } from "../../read/lists.js";
+import { NEWEST_FIRST_ORDER, phoneNumberList, loadPage } from "../../read/lists.js";
+import { columnsForConnection } from "../../read/columns.js";
 import { connectionOf } from "../../read/pages.js";
 import { accountRows } from "../../read/accounts.js";
 import { registerNodeLoader } from "../node.js";
@@ -52,13 +53,13 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
       },
       resolve: async (account, args, ctx, info) => {
         const page = pageArgsOf(args);
-        const result = await phoneNumberPages(ctx).load({
-          parentId: account.id,
+        const result = await loadPage<{ includeReleased: boolean }, PhoneNumber>(phoneNumberList, ctx, info, account.id, () => ({
           filter: { includeReleased: args.includeReleased ?? false },
           order: NEWEST_FIRST_ORDER,
           page,
           withCount: asksForTotalCount(info),
-        });
+          columns: columnsForConnection("PhoneNumber", info),
+        }));
         return connectionOf(result, page);
       },
     },

@@ -1,0 +1,111 @@
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import type { Model } from "./sql.js";
+
+// Which columns a list must read for the fields a query asks of its items.
+// Reading only those is most of what makes a wide list cheap: every column
+// of every row is parsed by the driver and allocated in Node (timestamps
+// into Dates), and 250 sub-accounts with 750 numbers are a lot of cells.
+//
+// Only fields listed here narrow the read. Any other field (balance,
+// pricing, anything added later) makes the list read whole rows, so a new
+// field can never see a column that was left out; test/performance/columns
+// checks every listed field against a whole-row read.
+
+/** Columns each field of a model's object types reads from its row. */
+const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
+  Account: {
+    __typename: [],
+    id: [],
+    email: ["email"],
+    organizationName: ["organizationName"],
+    status: ["status"],
+    createdAt: ["createdAt"],
+    updatedAt: ["updatedAt"],
+    suspendedAt: ["suspendedAt"],
+    closedAt: ["closedAt"],
+    rollupBilling: ["rollupBilling"],
+    allowCustomPricing: ["allowCustomPricing"],
+    creditLimit: ["creditLimitMicros"],
+    totalSpent: ["totalSpentMicros"],
+    subAccountLimit: ["subAccountLimit"],
+    autoDeleteClosedSubAccounts: ["autoDeleteClosedSubAccounts"],
+    // Read from the manager's row (read/accounts.ts managerRowOf).
+    managerEmail: ["managerId"],
+    manager: ["managerId"],
+    effectiveStatus: ["status", "managerId"],
+    scheduledDeletionAt: ["closedAt", "managerId"],
+    // Lists and summaries keyed by the account's id.
+    phoneNumbers: [],
+    apiKeys: [],
+    usageSummary: [],
+    usageRecords: [],
+    subAccounts: [],
+    auditEvents: [],
+  },
+  PhoneNumber: {
+    __typename: [],
+    id: [],
+    number: ["number"],
+    status: ["status"],
+    friendlyName: ["friendlyName"],
+    createdAt: ["createdAt"],
+    releasedAt: ["releasedAt"],
+    account: ["accountId"],
+    monthlyPrice: ["accountId"],
+  },
+  ApiKey: {
+    __typename: [],
+    id: [],
+    name: ["name"],
+    prefix: ["prefix"],
+    createdAt: ["createdAt"],
+    lastUsedAt: ["lastUsedAt"],
+    revokedAt: ["revokedAt"],
+    account: ["accountId"],
+  },
+};
+
+/** Every row keeps these: its id, and what tells an account's type apart. */
+const ALWAYS: Record<Model, readonly string[]> = { Account: ["id", "kind"], PhoneNumber: ["id"], ApiKey: ["id"] };
+
+/**
+ * The columns to read for the items of the connection field being resolved
+ * (its `nodes` and `edges.node`, through fragments), or undefined for whole
+ * rows when some field asked for is not in FIELD_COLUMNS.
+ */
+export function columnsForConnection(model: Model, info: GraphQLResolveInfo): string[] | undefined {
+  // Documents come from Yoga's parse cache, so a field node stands for the same selection every time.
+  const cached = columnsByFieldNode.get(info.fieldNodes[0]!);
+  if (cached) return cached.columns;
+  const columns = narrowColumns(model, info);
+  columnsByFieldNode.set(info.fieldNodes[0]!, { columns });
+  return columns;
+}
+
+const columnsByFieldNode = new WeakMap<FieldNode, { columns: string[] | undefined }>();
+
+function narrowColumns(model: Model, info: GraphQLResolveInfo): string[] | undefined {
+  const known = FIELD_COLUMNS[model];
+  const columns = new Set(ALWAYS[model]);
+  let whole = false;
+
+  const fieldsOf = (selectionSet: SelectionSetNode | undefined, visit: (name: string, set?: SelectionSetNode) => void): void => {
+    for (const s of selectionSet?.selections ?? []) {
+      if (s.kind === Kind.FIELD) visit(s.name.value, s.selectionSet);
+      else if (s.kind === Kind.INLINE_FRAGMENT) fieldsOf(s.selectionSet, visit);
+      else fieldsOf(info.fragments[s.name.value]?.selectionSet, visit);
+    }
+  };
+  const item = (name: string) => {
+    const needs = known[name];
+    if (needs) for (const c of needs) columns.add(c);
+    else whole = true;
+  };
+  for (const node of info.fieldNodes) {
+    fieldsOf(node.selectionSet, (name, set) => {
+      if (name === "nodes") fieldsOf(set, item);
+      else if (name === "edges") fieldsOf(set, (edgeField, edgeSet) => edgeField === "node" && fieldsOf(edgeSet, item));
+    });
+  }
+  return whole ? undefined : [...columns].sort();
+}
