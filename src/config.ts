@@ -9,6 +9,8 @@ export interface Config {
   databaseUrl: string | undefined;
   operatorToken: string | undefined;
   production: boolean;
+  /** WEB_CONCURRENCY: gateway worker processes (with DATABASE_URL); 1 runs a single process. */
+  workers: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -20,7 +22,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error("DATABASE_URL must be a postgresql:// URL");
   }
+  const workers = Number(env.WEB_CONCURRENCY?.trim() || 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new Error(`WEB_CONCURRENCY must be an integer from 1 to 64, got ${JSON.stringify(env.WEB_CONCURRENCY)}`);
+  }
   return {
+    workers,
     port,
     host: env.HOST?.trim() || "127.0.0.1",
     dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),

@@ -1,4 +1,12 @@
 // Entry point of `npm start`: prepare the database, then listen.
+//
+// With WEB_CONCURRENCY=N (N > 1) and a DATABASE_URL, this process becomes a
+// primary that prepares the database and the operator token once, then forks
+// N workers sharing the port (node:cluster): one gateway process per core.
+// The workers are the stateless processes of README "Scaling": everything
+// they share lives in Postgres (and Redis for rate limits when REDIS_URL is
+// set; without it the primary keeps the one budget per key over IPC).
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { readConfig } from "./config.js";
 import { prepareDatabase } from "./db/prepare.js";
@@ -8,53 +16,116 @@ const config = readConfig();
 const { logger } = await import("./observability/logger.js");
 const log = (message: string, fields: Record<string, unknown> = {}) => logger.info(fields, message);
 
-const database = await prepareDatabase(config).catch((error: Error) => {
-  // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
-  console.error(`cannot start: ${error.message}`);
-  process.exit(1);
-});
-log("database ready", {
-  database: database.embedded ? `embedded PGlite in ${config.dataDir}/pglite` : "DATABASE_URL",
-  migrationsApplied: database.migrationsApplied,
-});
-
-const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
-if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
-
-// Imported only now: the Prisma client reads DATABASE_URL when it loads.
-const { createApp } = await import("./yoga.js");
-const { disconnectDatabase } = await import("./db/client.js");
-const { settleKeyUsage } = await import("./auth/authenticate.js");
-const { startPurgeSchedule } = await import("./services/purge.js");
-
-const yoga = createApp({ operatorToken: operator.token, production: config.production });
-const server = createServer(yoga);
-const stopPurge = startPurgeSchedule();
-
-server.on("error", (error: NodeJS.ErrnoException) => {
-  logger.error({ code: error.code }, error.code === "EADDRINUSE" ? `port ${config.port} on ${config.host} is in use: set PORT to another port` : `cannot listen: ${error.message}`);
-  process.exit(1);
-});
-server.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  log(`gateway listening on http://${config.host}:${port}/graphql`, { port, host: config.host });
-});
-
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log("shutting down", { signal });
-  stopPurge();
-  // Stop accepting connections; requests in flight finish first.
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await yoga.close();
-  await settleKeyUsage();
-  await disconnectDatabase();
-  await database.embedded?.stop();
-  log("stopped");
-  process.exit(0);
+if (cluster.isPrimary && config.workers > 1 && !config.databaseUrl) {
+  logger.warn({ workers: config.workers }, "WEB_CONCURRENCY is ignored without DATABASE_URL: the embedded database serves one process");
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+
+if (cluster.isPrimary && config.workers > 1 && config.databaseUrl) await runPrimary();
+else await runGateway();
+
+/** Prepares the database once, then forks the workers and keeps them running. */
+async function runPrimary(): Promise<void> {
+  const database = await prepareDatabase(config).catch((error: Error) => {
+    console.error(`cannot start: ${error.message}`);
+    process.exit(1);
+  });
+  log("database ready", { database: "DATABASE_URL", migrationsApplied: database.migrationsApplied });
+  const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
+  if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
+  if (!process.env.REDIS_URL) {
+    // Without Redis, the workers' request budgets are kept here, so N workers allow one budget per key, not N.
+    const { RateLimiterClusterMaster } = await import("rate-limiter-flexible");
+    new RateLimiterClusterMaster();
+  }
+
+  let stopping = false;
+  const fork = (index: number) =>
+    cluster.fork({ OPERATOR_TOKEN: operator.token, GATEWAY_WORKER_INDEX: String(index) }).on("exit", (code, signal) => {
+      if (stopping) return;
+      logger.error({ worker: index, code, signal }, "worker exited; starting another");
+      setTimeout(() => fork(index), 1000);
+    });
+  for (let i = 0; i < config.workers; i++) fork(i);
+  log(`gateway starting ${config.workers} workers on http://${config.host}:${config.port}/graphql`, { workers: config.workers });
+
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log("shutting down", { signal });
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker!.once("exit", () => resolve());
+            worker!.process.kill(signal);
+          }),
+      ),
+    );
+    log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** One gateway process: the whole server, or one worker of a cluster. */
+async function runGateway(): Promise<void> {
+  const worker = cluster.isWorker ? Number(process.env.GATEWAY_WORKER_INDEX ?? 0) : undefined;
+  const database = await prepareDatabase(config).catch((error: Error) => {
+    // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
+    console.error(`cannot start: ${error.message}`);
+    process.exit(1);
+  });
+  const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
+  if (worker === undefined) {
+    log("database ready", {
+      database: database.embedded ? `embedded PGlite in ${config.dataDir}/pglite` : "DATABASE_URL",
+      migrationsApplied: database.migrationsApplied,
+    });
+    if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
+  }
+
+  // Imported only now: the Prisma client reads DATABASE_URL when it loads.
+  const { createApp } = await import("./yoga.js");
+  const { drainDatabase } = await import("./db/client.js");
+  const { settleKeyUsage } = await import("./auth/authenticate.js");
+  const { startPurgeSchedule } = await import("./services/purge.js");
+
+  const yoga = createApp({ operatorToken: operator.token, production: config.production, clusterWorker: worker !== undefined });
+  const server = createServer(yoga);
+  // One purge schedule per deployment is enough (purges are idempotent anyway).
+  const stopPurge = worker === undefined || worker === 0 ? startPurgeSchedule() : () => {};
+
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    logger.error(
+      { code: error.code },
+      error.code === "EADDRINUSE" ? `port ${config.port} on ${config.host} is in use: set PORT to another port` : `cannot listen: ${error.message}`,
+    );
+    process.exit(1);
+  });
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    log(`gateway listening on http://${config.host}:${port}/graphql`, { port, host: config.host, ...(worker !== undefined && { worker }) });
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (worker === undefined) log("shutting down", { signal });
+    stopPurge();
+    // Stop accepting connections; requests in flight finish first.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await yoga.close();
+    await settleKeyUsage();
+    // A client that hung up does not stop its request: wait for the database work still running.
+    await drainDatabase();
+    await database.embedded?.stop();
+    if (worker === undefined) log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}

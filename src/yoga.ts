@@ -23,14 +23,16 @@ export interface AppOptions {
   operatorToken: string;
   production: boolean;
   rateLimits?: RateLimitOptions;
+  /** A worker of a cluster (server.ts): without Redis, request budgets are kept by the primary. */
+  clusterWorker?: boolean;
 }
 
 /** Largest request body accepted (bytes); larger ones get 413. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 /** The gateway as a fetch-style app: `server.ts` listens with it, tests call `app.fetch`. */
-export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS }: AppOptions) {
-  const limiter = createRequestLimiter(rateLimits);
+export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS, clusterWorker = false }: AppOptions) {
+  const limiter = createRequestLimiter({ ...rateLimits, clusterWorker });
   const registry = new Registry();
   const errorsByCode = new Counter({
     name: "gateway_graphql_errors_total",

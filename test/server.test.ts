@@ -1,6 +1,7 @@
 // The runtime interface as operators use it: `npm start`'s entry point with
 // PORT, HOST, DATA_DIR and no OPERATOR_TOKEN, on the embedded database.
 import { readFileSync, statSync } from "node:fs";
+import { request } from "node:http";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killServers, startServer } from "./helpers/server.js";
@@ -49,4 +50,46 @@ describe("the server process", () => {
     expect(second).toMatch(/is in use by process \d+/);
     expect(await first.stop()).toBe(0);
   }, 300_000);
+
+  it("ignores WEB_CONCURRENCY on the embedded database, with a warning, and serves as one process", async () => {
+    const server = await startServer({ WEB_CONCURRENCY: "2" });
+    expect(server.output()).toContain("WEB_CONCURRENCY is ignored without DATABASE_URL");
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
+    expect(server.output().match(/listening on/g)).toHaveLength(1);
+    expect(await server.stop()).toBe(0);
+  }, 300_000);
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "with WEB_CONCURRENCY=2 on Postgres runs two workers on one port, sharing one rate-limit budget per key, and stops them all on SIGTERM",
+    async () => {
+      const server = await startServer({
+        DATABASE_URL: process.env.TEST_DATABASE_URL!,
+        WEB_CONCURRENCY: "2",
+        OPERATOR_TOKEN: "op_cluster_test_token_0123456789abcdef",
+        RATE_LIMIT_PER_KEY: "30",
+      });
+      // The first worker listening is enough to serve; wait for the second too.
+      for (let i = 0; i < 100 && (server.output().match(/listening on/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.output().match(/"worker":\d/g)?.sort()).toEqual(['"worker":0', '"worker":1']);
+      // A new connection per request: the primary hands connections to the workers in turn.
+      const ask = () =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            `${server.baseUrl}/graphql`,
+            { method: "POST", agent: false, headers: { "content-type": "application/json", authorization: "Bearer op_cluster_test_token_0123456789abcdef" } },
+            (res) => (res.resume(), resolve(res.statusCode!)),
+          );
+          req.on("error", reject);
+          req.end('{"query":"{ viewer { role } }"}');
+        });
+      // 40 requests, 20 to each worker, against a budget of 30: one budget, kept by the primary.
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push(await ask());
+      expect(statuses.filter((s) => s === 200)).toHaveLength(30);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+      expect(await server.stop("SIGTERM")).toBe(0);
+      expect(server.output()).toContain('"message":"stopped"');
+    },
+    300_000,
+  );
 });

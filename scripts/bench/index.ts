@@ -73,7 +73,8 @@ note(`seeded ${total} accounts in ${seedSeconds.toFixed(1)} s`);
 
 // ------------------------------------------------------------ server
 function startServer(): Promise<ChildProcess> {
-  const args = ["--import", "tsx"];
+  // As `npm start` runs it (package.json), plus any --server-node-args.
+  const args = ["--max-semi-space-size=64", "--import", "tsx"];
   if (opts["server-node-args"]) args.push(...opts["server-node-args"].split(/\s+/).filter(Boolean));
   if (opts["cpu-prof"]) args.push("--cpu-prof", `--cpu-prof-dir=${path.resolve(opts["cpu-prof"])}`);
   args.push("src/server.ts");

@@ -42,6 +42,19 @@ export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 export type Prisma = typeof prisma;
 export type Tx = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
 
+/**
+ * Waits (up to `timeoutMs`) until no connection of the pool is in use, then
+ * closes it: a request whose client hung up still runs to its end (a charge
+ * commits or rolls back) instead of losing its connection mid-transaction.
+ */
+export async function drainDatabase(timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((pool.totalCount > pool.idleCount || pool.waitingCount > 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await disconnectDatabase();
+}
+
 /** Closes the pool so the process can exit cleanly. */
 export async function disconnectDatabase(): Promise<void> {
   await prisma.$disconnect();

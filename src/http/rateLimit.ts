@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface RateLimitOptions {
   /** Requests a credential may make per window. */
@@ -12,6 +12,8 @@ export interface RateLimitOptions {
   redisUrl?: string;
   /** Prefix of the budget keys in Redis (several deployments may share one Redis). */
   namespace?: string;
+  /** In a cluster worker without Redis, keep budgets in the primary (over IPC) so workers share them. */
+  clusterWorker?: boolean;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
@@ -30,8 +32,9 @@ export interface RequestLimiter {
 
 /**
  * Fixed-window request budgets (rate-limiter-flexible): in-process by
- * default, in Redis when REDIS_URL is set so that several gateway processes
- * share one budget per key.
+ * default, in the cluster's primary for the workers of one server
+ * (WEB_CONCURRENCY), in Redis when REDIS_URL is set so that every gateway
+ * process of a deployment shares one budget per key.
  */
 export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMITS): RequestLimiter {
   // The offline queue holds the first commands until the connection is up, so
@@ -41,7 +44,9 @@ export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LI
   redis?.on("error", () => {}); // reported per request via insuranceLimiter fallback
   const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: options.windowSeconds, keyPrefix });
-    if (!redis) return memory;
+    if (!redis) {
+      return options.clusterWorker ? new RateLimiterCluster({ points, duration: options.windowSeconds, keyPrefix, timeoutMs: 3000 }) : memory;
+    }
     // If Redis is unreachable, fall back to the in-process budget rather than failing requests.
     return new RateLimiterRedis({ storeClient: redis, points, duration: options.windowSeconds, keyPrefix, insuranceLimiter: memory });
   };

@@ -8,11 +8,11 @@ import type { Model } from "./sql.js";
 //
 // Only fields listed here narrow the read. Any other field (balance,
 // pricing, anything added later) makes the list read whole rows, so a new
-// field can never see a column that was left out; test/performance/columns
-// checks every listed field against a whole-row read.
+// field can never see a column that was left out; test/read/columns.test.ts
+// checks every field against a whole-row read.
 
 /** Columns each field of a model's object types reads from its row. */
-const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
+export const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
   Account: {
     __typename: [],
     id: [],

@@ -1,0 +1,116 @@
+// The lists read only the columns a query asks for (src/read/columns.ts).
+// A field that reads a column its entry leaves out would answer undefined
+// instead of failing, so every field of every listed type is checked here:
+// through the narrowed list (that field alone) it must answer exactly what
+// `nodes(ids:)` answers from whole Prisma rows.
+import { getNamedType, isLeafType, isObjectType, type GraphQLField, type GraphQLObjectType } from "graphql";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FIELD_COLUMNS } from "../../src/read/columns.js";
+import { schema } from "../../src/schema/index.js";
+import { gqlData } from "../helpers/app.js";
+import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+
+const period = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
+
+/** A selection of every leaf below a field (two levels of objects; lists by their first items). */
+function selectionOf(field: GraphQLField<unknown, unknown>, depth = 0): string {
+  const args = field.args.some((a) => a.name === "from") ? `(from: "${period.from}", to: "${period.to}")` : "";
+  const type = getNamedType(field.type);
+  if (isLeafType(type)) return field.name + args;
+  if (depth >= 2 || !isObjectType(type)) return `${field.name}${args} { __typename }`;
+  const inner = Object.values(type.getFields())
+    .filter((f) => !f.args.some((a) => a.type.toString().endsWith("!") && a.name !== "from" && a.name !== "to"))
+    .map((f) => selectionOf(f, depth + 1));
+  return `${field.name}${args} { ${inner.join(" ")} }`;
+}
+
+const fieldsOf = (typeName: string) => Object.values((schema.getType(typeName) as GraphQLObjectType).getFields());
+
+let manager: TestAccount;
+const ids = { subs: [] as string[], numbers: [] as string[], keys: [] as string[] };
+
+beforeAll(async () => {
+  manager = await createManager();
+  const plain = await createSubAccount(manager, { organizationName: "Plain Co" });
+  const limited = await createSubAccount(manager, { creditLimit: "12.5", rollupBilling: true });
+  const closing = await createSubAccount(manager);
+  for (const sub of [plain, limited]) {
+    await provisionNumber(manager.token, sub.id);
+    await createApiKey(manager.token, sub.id, "second key");
+  }
+  const released = await provisionNumber(manager.token, plain.id);
+  const releasedResult = await gqlData(`mutation($id: ID!) { releasePhoneNumber(input: { id: $id }) { __typename } }`, {
+    token: manager.token,
+    variables: { id: released.id },
+  });
+  expect(releasedResult.releasePhoneNumber.__typename).toBe("ReleasePhoneNumberSuccess");
+  const revoked = await gqlData(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }`, {
+    token: manager.token,
+    variables: { id: (await createApiKey(manager.token, limited.id, "revoked key")).id },
+  });
+  expect(revoked.revokeApiKey.__typename).toBe("RevokeApiKeySuccess");
+  const closed = await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, {
+    token: manager.token,
+    variables: { id: closing.id },
+  });
+  expect(closed.closeSubAccount.__typename).toMatch(/Success$/);
+  const listed = await gqlData(
+    `{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { id
+       phoneNumbers(first: 10, includeReleased: true) { nodes { id } } apiKeys(first: 10, includeRevoked: true) { nodes { id } } } } } } } }`,
+    { token: manager.token },
+  );
+  for (const sub of listed.viewer.account.subAccounts.nodes) {
+    ids.subs.push(sub.id);
+    ids.numbers.push(...sub.phoneNumbers.nodes.map((n: { id: string }) => n.id));
+    ids.keys.push(...sub.apiKeys.nodes.map((k: { id: string }) => k.id));
+  }
+  expect(ids.subs).toHaveLength(3);
+  expect(ids.numbers.length).toBeGreaterThanOrEqual(3);
+});
+
+const sortById = (items: { id: string }[]) => [...items].sort((a, b) => a.id.localeCompare(b.id));
+
+async function compare(typeName: string, field: GraphQLField<unknown, unknown>, listed: (selection: string) => Promise<{ id: string }[]>, wanted: string[]) {
+  const selection = selectionOf(field);
+  const viaList = await listed(`id ${selection}`);
+  const viaNodes = await gqlData(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on ${typeName} { id ${selection} } } }`, {
+    token: manager.token,
+    variables: { ids: wanted },
+  });
+  expect(sortById(viaList), `${typeName}.${field.name}`).toEqual(sortById(viaNodes.nodes));
+}
+
+describe("lists read only the columns a query asks for", () => {
+  it("every field of a sub-account answers the same through the list as from a whole row", async () => {
+    for (const field of fieldsOf("SubAccount")) {
+      await compare(
+        "SubAccount",
+        field,
+        async (selection) =>
+          (await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${selection} } } } } } }`, {
+            token: manager.token,
+          })).viewer.account.subAccounts.nodes,
+        ids.subs,
+      );
+    }
+  });
+
+  it("every field of a phone number and of an API key answers the same through the lists as from a whole row", async () => {
+    const nested = (list: string, args: string) => async (selection: string) =>
+      (
+        await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(first: 10, ${args}) { nodes { ${selection} } } } } } } } }`, {
+          token: manager.token,
+        })
+      ).viewer.account.subAccounts.nodes.flatMap((s: any) => s[list].nodes);
+    for (const field of fieldsOf("PhoneNumber")) await compare("PhoneNumber", field, nested("phoneNumbers", "includeReleased: true"), ids.numbers);
+    for (const field of fieldsOf("ApiKey")) await compare("ApiKey", field, nested("apiKeys", "includeRevoked: true"), ids.keys);
+  });
+
+  it("names only fields that exist", () => {
+    const fieldNames = (...types: string[]) => new Set(["__typename", ...types.flatMap((t) => fieldsOf(t).map((f) => f.name))]);
+    const known = { Account: fieldNames("SubAccount", "Manager"), PhoneNumber: fieldNames("PhoneNumber"), ApiKey: fieldNames("ApiKey") };
+    for (const [model, fields] of Object.entries(FIELD_COLUMNS)) {
+      for (const name of Object.keys(fields)) expect(known[model as keyof typeof known].has(name), `${model}.${name}`).toBe(true);
+    }
+  });
+});
