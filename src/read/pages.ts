@@ -116,26 +116,24 @@ export async function loadPages<Filter, Row extends { id: string }>(
   return pages;
 }
 
+/** An edge of a page; its cursor is encoded only when read (most trees ask for `nodes`, not edges). */
+class Edge<Row extends { id: string }> {
+  constructor(readonly node: Row) {}
+  get cursor(): string {
+    return cursorOf(this.node);
+  }
+}
+
 /** The Relay connection of a page, with the Prisma plugin's pageInfo rules. */
 export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs) {
   const backward = page.last != null || page.before != null;
-  // Cursors are encoded only when read: most trees ask for nodes, not edges.
-  const edges = result.rows.map((node) => ({
-    node,
-    get cursor() {
-      return cursorOf(node);
-    },
-  }));
+  const edges = result.rows.map((node) => new Edge(node));
   return {
     edges,
     totalCount: result.totalCount,
     pageInfo: {
-      get startCursor() {
-        return edges[0]?.cursor ?? null;
-      },
-      get endCursor() {
-        return edges[edges.length - 1]?.cursor ?? null;
-      },
+      startCursor: edges.length ? edges[0]!.cursor : null,
+      endCursor: edges.length ? edges[edges.length - 1]!.cursor : null,
       hasNextPage: page.before != null ? true : backward ? false : result.hasMore,
       hasPreviousPage: page.after != null ? true : backward ? result.hasMore : false,
     },
