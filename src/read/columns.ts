@@ -34,6 +34,10 @@ export const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
     manager: ["managerId"],
     effectiveStatus: ["status", "managerId"],
     scheduledDeletionAt: ["closedAt", "managerId"],
+    // What billing reads of the row (domain/billing.ts balanceView, ledgerOf;
+    // services/pricing.ts loadPriceLists); the manager's balance comes from its row.
+    balance: ["rollupBilling", "balanceMicros", "creditLimitMicros", "totalSpentMicros", "managerId"],
+    pricing: ["managerId", "allowCustomPricing"],
     // Lists and summaries keyed by the account's id.
     phoneNumbers: [],
     apiKeys: [],
