@@ -1,7 +1,8 @@
 import { GraphQLError } from "graphql";
 import { prisma } from "../db/client.js";
 import type { Account, AccountStatus } from "../generated/prisma/client.js";
-import { sqlRows, tableOf } from "../read/sql.js";
+import { runSql } from "../db/sql.js";
+import { tableOf } from "../read/tables.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";
 
@@ -45,7 +46,7 @@ export async function authenticate(authorization: string | null, operatorToken: 
   if (!looksLikeApiKeySecret(secret)) throw unauthenticated();
 
   // One statement on every request: the key, its account's whole row and the manager's status.
-  const [row] = await sqlRows<
+  const [row] = await runSql<
     Account & { keyId: string; keyPrefix: string; keyRevokedAt: Date | null; keyLastUsedAt: Date | null; managerStatus: AccountStatus | null }
   >(
     `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",

@@ -2,7 +2,8 @@ import DataLoader from "dataloader";
 import { hasWritten, requestCache } from "./requestCache.js";
 import type { Context } from "../context.js";
 import type { Account } from "../generated/prisma/client.js";
-import { sqlRows, tableOf } from "./sql.js";
+import { runSql } from "../db/sql.js";
+import { tableOf } from "./tables.js";
 
 /**
  * Account rows by id, batched and cached per request: one statement for all
@@ -18,7 +19,7 @@ export const accountRows = requestCache((ctx: Partial<Pick<Context, "callerAccou
   const loader = new DataLoader<string, Account | null>(
     async (ids) => {
       const { table, columns } = tableOf("Account");
-      const rows = await sqlRows<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
+      const rows = await runSql<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },

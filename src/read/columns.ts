@@ -1,5 +1,5 @@
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
-import type { Model } from "./sql.js";
+import type { Model } from "./tables.js";
 
 // Which columns a list must read for the fields a query asks of its items.
 // Reading only those is most of what makes a wide list cheap: every column

@@ -1,5 +1,6 @@
 import { formatPrismaCursor, parsePrismaCursor } from "@pothos/plugin-prisma";
-import { sqlRows, tableOf, type Model } from "./sql.js";
+import { runSql } from "../db/sql.js";
+import { tableOf, type Model } from "./tables.js";
 
 // Keyset pagination in plain SQL for lists that hang off a parent row (a
 // manager's sub-accounts, an account's phone numbers and API keys), with the
@@ -101,7 +102,7 @@ export async function loadPages<Filter, Row extends { id: string }>(
     `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, p.* FROM ${parents} parents LEFT JOIN LATERAL (SELECT ${columns} FROM ${table} t` +
     ` WHERE ${pageConditions.join(" AND ")} ORDER BY ${order.columns.map((c) => `t."${c}" ${direction}`).join(", ")} LIMIT ${param(size + 1)}) p ON true`;
   // Rows keep the two bookkeeping columns (_parent, _total); GraphQL never reads them.
-  const rows = await sqlRows<Row & { _parent: string; _total?: number }>(text, values);
+  const rows = await runSql<Row & { _parent: string; _total?: number }>(text, values);
 
   const pages = new Map<string, Page<Row>>();
   for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined });

@@ -27,12 +27,12 @@ import { CreditLimitExceededError, InsufficientFundsError } from "../domain/erro
 import { payingAccountId } from "../domain/billing.js";
 import { costOf, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
-import { tableOf } from "../read/sql.js";
+import { tableOf } from "../read/tables.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { hashInput, replayedResult } from "./idempotency.js";
 import { newId } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
-import { sqlWrite, violatedConstraint } from "./sql.js";
+import { runSql, violatedConstraint } from "../db/sql.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -187,7 +187,7 @@ export async function chargeRecordedUsage(
     const occurredAt = usage.occurredAt ?? new Date();
     let failure: "refused" | "keyTaken" | "insufficientFunds" = "refused";
     try {
-      const [row] = await sqlWrite<ChargedRow>(CHARGE[viewer.role], [
+      const [row] = await runSql<ChargedRow>(CHARGE[viewer.role], [
         accountId,
         idempotencyKey,
         product,

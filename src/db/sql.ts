@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import pg from "pg";
+import { pool } from "./client.js";
+
+// Plain SQL through the counted pool, for the paths that run most often: the
+// tree's reads (src/read/) and recordUsage (services/usageCharges.ts). Prisma
+// stays the way everything else is written and read; on these paths its
+// per-statement and per-row work cost more than the query itself
+// (docs/benchmarks.md).
+//
+// Rows come back in the shape Prisma returns them (same field names, BigInt
+// for BIGINT, Date for timestamps), so the schema's object types and the
+// Prisma plugin's per-row fallbacks read them like any Prisma row.
+
+const INT8_OID = 20;
+
+/** BIGINT as BigInt, like Prisma; everything else as pg parses it (timestamps as Date). */
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const statementNames = new Map<string, string>();
+const namedStatements = process.env.DATABASE_NAMED_STATEMENTS !== "off";
+
+/**
+ * Runs one statement on its own (autocommit: a write commits when it
+ * succeeds and leaves nothing behind when it fails) and returns its rows.
+ * It runs as a named prepared statement, so Postgres plans each distinct text
+ * once per connection (texts vary only by shape; values are always
+ * parameters); unnamed on the embedded database (see db/prepare.ts).
+ */
+export async function runSql<T>(text: string, values: unknown[]): Promise<T[]> {
+  if (!namedStatements) return (await pool.query({ text, values, types })).rows as T[];
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `stmt_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return (await pool.query({ name, text, values, types })).rows as T[];
+}
+
+/** The constraint a Postgres error names, for errors of `code` (e.g. "23505" unique, "23514" check). */
+export function violatedConstraint(error: unknown, code: string): string | undefined {
+  return error instanceof pg.DatabaseError && error.code === code ? error.constraint : undefined;
+}
