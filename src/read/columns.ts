@@ -1,5 +1,6 @@
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { Model } from "./tables.js";
+import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 
 // Which columns a list must read for the fields a query asks of its items.
 // Reading only those is most of what makes a wide list cheap: every column
@@ -78,15 +79,16 @@ const ALWAYS: Record<Model, readonly string[]> = { Account: ["id", "kind"], Phon
  * rows when some field asked for is not in FIELD_COLUMNS.
  */
 export function columnsForConnection(model: Model, info: GraphQLResolveInfo): string[] | undefined {
-  // Documents come from Yoga's parse cache, so a field node stands for the same selection every time.
-  const cached = columnsByFieldNode.get(info.fieldNodes[0]!);
+  // Keyed by all the field's nodes: a fragment's node may be merged with other selections elsewhere.
+  const fieldSet = fieldSetOf(info);
+  const cached = columnsByFieldSet.get(fieldSet);
   if (cached) return cached.columns;
   const columns = narrowColumns(model, info);
-  columnsByFieldNode.set(info.fieldNodes[0]!, { columns });
+  columnsByFieldSet.set(fieldSet, { columns });
   return columns;
 }
 
-const columnsByFieldNode = new WeakMap<FieldNode, { columns: string[] | undefined }>();
+const columnsByFieldSet = new WeakMap<FieldSet, { columns: string[] | undefined }>();
 
 function narrowColumns(model: Model, info: GraphQLResolveInfo): string[] | undefined {
   const known = FIELD_COLUMNS[model];

@@ -1,4 +1,5 @@
-import type { FieldNode, GraphQLResolveInfo } from "graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 import { createContextCache } from "@pothos/core";
 import { loadPages, type ListOrder, type ListSpec, type Page, type PageRequest, type Param } from "./pages.js";
 
@@ -65,10 +66,11 @@ export const NEWEST_FIRST_ORDER: ListOrder = { columns: ["createdAt", "id"], dir
  * Pages of one list field for every parent that resolves it in a burst,
  * in one statement.
  *
- * A field of the query (a FieldNode) has the same arguments wherever it
- * resolves in one request (they come from the document and the request's
- * variables), so the arguments are worked out once per batch and the
- * batch is keyed by the field node, not by each parent's arguments. The
+ * A field of the query (its field nodes, read/fieldSets.ts) has the same
+ * arguments and selection wherever it resolves in one request (they come
+ * from the document and the request's variables), so the arguments are
+ * worked out once per batch and the batch is keyed by the field's nodes,
+ * not by each parent's arguments. The
  * batch runs once the current burst of resolvers has settled (setImmediate),
  * so sibling parents resolved in different promise chains share it.
  */
@@ -80,7 +82,7 @@ export function loadPage<Filter, Row extends { id: string }>(
   describe: () => Omit<PageRequest<Filter>, "parentIds">,
 ): Promise<Page<Row>> {
   const pending = pendingBatches(ctx);
-  const field = info.fieldNodes[0]!;
+  const field = fieldSetOf(info);
   let batch = pending.batches.get(field) as FieldBatch<Row> | undefined;
   if (!batch) {
     const request = describe();
@@ -108,7 +110,7 @@ interface FieldBatch<Row> {
  * together: the lists' own children (numbers of two aliased pages of
  * sub-accounts, say) then resolve in one burst and share their batches too.
  */
-async function dispatch(pending: { batches: Map<FieldNode, FieldBatch<any>> }): Promise<void> {
+async function dispatch(pending: { batches: Map<FieldSet, FieldBatch<any>> }): Promise<void> {
   const batches = [...pending.batches.values()];
   pending.batches.clear();
   const results = await Promise.allSettled(batches.map((batch) => batch.run()));
@@ -118,4 +120,4 @@ async function dispatch(pending: { batches: Map<FieldNode, FieldBatch<any>> }): 
 }
 
 /** The batches of this request still collecting parents, by field node (not a cache: nothing to forget). */
-const pendingBatches = createContextCache(() => ({ batches: new Map<FieldNode, FieldBatch<any>>() }));
+const pendingBatches = createContextCache(() => ({ batches: new Map<FieldSet, FieldBatch<any>>() }));

@@ -1,6 +1,7 @@
 import type { ObjectRef } from "@pothos/core";
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { PageArgs } from "../read/pages.js";
+import { fieldSetOf, type FieldSet } from "../read/fieldSets.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
 /** A shared connection type, as relatedConnection/prismaConnection accept it. */
@@ -44,13 +45,14 @@ export const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as con
  * when asked for.
  */
 export function asksForTotalCount(info: GraphQLResolveInfo): boolean {
-  // Documents come from Yoga's parse cache, so a field node stands for the same selection every time.
-  let asks = totalCountByFieldNode.get(info.fieldNodes[0]!);
-  if (asks === undefined) totalCountByFieldNode.set(info.fieldNodes[0]!, (asks = selectsTotalCount(info)));
+  // Keyed by all the field's nodes: a fragment's node may be merged with other selections elsewhere.
+  const fieldSet = fieldSetOf(info);
+  let asks = totalCountByFieldSet.get(fieldSet);
+  if (asks === undefined) totalCountByFieldSet.set(fieldSet, (asks = selectsTotalCount(info)));
   return asks;
 }
 
-const totalCountByFieldNode = new WeakMap<FieldNode, boolean>();
+const totalCountByFieldSet = new WeakMap<FieldSet, boolean>();
 
 function selectsTotalCount(info: GraphQLResolveInfo): boolean {
   const visit = (selectionSet: SelectionSetNode | undefined): boolean =>
