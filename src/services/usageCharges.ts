@@ -23,7 +23,7 @@
 import { prisma } from "../db/client.js";
 import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
-import { CreditLimitExceededError, InsufficientFundsError } from "../domain/errors.js";
+import { CreditLimitExceededError, IdempotencyConflictError, InsufficientFundsError } from "../domain/errors.js";
 import { payingAccountId } from "../domain/billing.js";
 import { costOf, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
@@ -161,6 +161,8 @@ type ChargedRow = Account & {
 
 /** Constraints whose violation fails a charge on purpose (migration 0001_init). */
 const KEY_TAKEN = "idempotency_keys_pkey";
+/** A usage record of the account already has this key: one that recordUsage did not write (a number's provisioning charge). */
+const RECORD_KEY_TAKEN = "usage_records_accountId_idempotencyKey_key";
 const BALANCE_NOT_NEGATIVE = "accounts_balance_not_negative";
 
 // ---------------------------------------------------------------- charge
@@ -185,7 +187,7 @@ export async function chargeRecordedUsage(
   for (let attempt = 1; ; attempt++) {
     const usageRecordId = newId();
     const occurredAt = usage.occurredAt ?? new Date();
-    let failure: "refused" | "keyTaken" | "insufficientFunds" = "refused";
+    let failure: "refused" | "keyTaken" | "recordKeyTaken" | "insufficientFunds" = "refused";
     try {
       const [row] = await runSql<ChargedRow>(CHARGE[viewer.role], [
         accountId,
@@ -211,7 +213,9 @@ export async function chargeRecordedUsage(
         };
       }
     } catch (error) {
-      if (violatedConstraint(error, "23505") === KEY_TAKEN) failure = "keyTaken";
+      const unique = violatedConstraint(error, "23505");
+      if (unique === KEY_TAKEN) failure = "keyTaken";
+      else if (unique === RECORD_KEY_TAKEN) failure = "recordKeyTaken";
       else if (violatedConstraint(error, "23514") === BALANCE_NOT_NEGATIVE) failure = "insufficientFunds";
       else throw error;
     }
@@ -225,6 +229,8 @@ export async function chargeRecordedUsage(
       const { usageRecordId: firstId } = replayedResult<{ usageRecordId: string }>(taken, requestHash);
       return { usageRecord: await prisma.usageRecord.findUniqueOrThrow({ where: { id: firstId } }), account };
     }
+    // The key names another kind of charge of this account (e.g. "phoneNumber:<id>"): another input.
+    if (failure === "recordKeyTaken") throw new IdempotencyConflictError();
     if (failure === "insufficientFunds") throw insufficientFunds(accountId, payingAccountId(account));
     if (failure === "refused") {
       assertChargeable(account, costOf(unitPriceOf(await loadPriceList(prisma, account), product), quantity));
