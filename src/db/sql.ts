@@ -28,10 +28,13 @@ const namedStatements = process.env.DATABASE_NAMED_STATEMENTS !== "off";
  * succeeds and leaves nothing behind when it fails) and returns its rows.
  * It runs as a named prepared statement, so Postgres plans each distinct text
  * once per connection (texts vary only by shape; values are always
- * parameters); unnamed on the embedded database (see db/prepare.ts).
+ * parameters); unnamed on the embedded database (see db/prepare.ts), and
+ * with `planPerValues` for statements whose best plan depends on the values
+ * (a rare `contains` wants the trigram index, a common one does not; a
+ * prepared statement's generic plan cannot tell them apart).
  */
-export async function runSql<T>(text: string, values: unknown[]): Promise<T[]> {
-  if (!namedStatements) return (await pool.query({ text, values, types })).rows as T[];
+export async function runSql<T>(text: string, values: unknown[], options: { planPerValues?: boolean } = {}): Promise<T[]> {
+  if (!namedStatements || options.planPerValues) return (await pool.query({ text, values, types })).rows as T[];
   let name = statementNames.get(text);
   if (!name) {
     name = `stmt_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;

@@ -40,6 +40,7 @@ function textConditions(column: string, filter: TextFilter | null | undefined, p
 export const subAccountList: ListSpec<SubAccountFilter> = {
   model: "Account",
   parentColumn: "managerId",
+  planPerValues: (filter) => !!(filter.email || filter.organizationName),
   conditions: (filter, param) => {
     const conditions = [...textConditions("email", filter.email, param), ...textConditions("organizationName", filter.organizationName, param)];
     if (filter.status) conditions.push(`t."status"::text = ANY(${param([...filter.status])}::text[])`);

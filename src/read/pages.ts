@@ -35,6 +35,8 @@ export interface ListSpec<Filter> {
   parentColumn: string;
   /** SQL conditions on alias `t` for the filter arguments (ANDed), using `param` for every value. */
   conditions: (filter: Filter, param: Param) => string[];
+  /** Whether the best plan depends on the filter's values (text search): then planned per request. */
+  planPerValues?: (filter: Filter) => boolean;
 }
 
 export interface PageRequest<Filter> {
@@ -102,7 +104,9 @@ export async function loadPages<Filter, Row extends { id: string }>(
     `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, p.* FROM ${parents} parents LEFT JOIN LATERAL (SELECT ${columns} FROM ${table} t` +
     ` WHERE ${pageConditions.join(" AND ")} ORDER BY ${order.columns.map((c) => `t."${c}" ${direction}`).join(", ")} LIMIT ${param(size + 1)}) p ON true`;
   // Rows keep the two bookkeeping columns (_parent, _total); GraphQL never reads them.
-  const rows = await runSql<Row & { _parent: string; _total?: number }>(text, values);
+  const rows = await runSql<Row & { _parent: string; _total?: number }>(text, values, {
+    planPerValues: spec.planPerValues?.(request.filter),
+  });
 
   const pages = new Map<string, Page<Row>>();
   for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined });
