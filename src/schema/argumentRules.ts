@@ -59,13 +59,7 @@ interface CursorUse {
 }
 
 /** The page-size and cursor rules of every connection, plus the field's own rule (`extensions.validateArgs`). */
-function checkField(
-  label: string,
-  field: GraphQLField<unknown, unknown>,
-  args: Record<string, any>,
-  cursors: CursorUse[],
-  firstGiven = args.first != null,
-): string[] {
+function checkField(label: string, field: GraphQLField<unknown, unknown>, args: Record<string, any>, cursors: CursorUse[]): string[] {
   const problems: string[] = [];
   const typeName = getNamedType(field.type).name;
   if (typeName.endsWith("Connection")) {
@@ -77,9 +71,8 @@ function checkField(
     }
     if (args.last != null && args.first != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     // A page walks one way from one cursor: forwards (`first`, `after`) or backwards (`last`, `before`).
-    // (`first` has a default: only a `first` the operation gives conflicts with `before`.)
     if (args.after != null && args.before != null) problems.push(`${label}: give \`after\` or \`before\`, not both`);
-    if (firstGiven && args.first != null && args.before != null) problems.push(`${label}: \`before\` pages with \`last\`, not \`first\``);
+    if (args.first != null && args.before != null) problems.push(`${label}: \`before\` pages with \`last\`, not \`first\``);
     if (args.last != null && args.after != null) problems.push(`${label}: \`after\` pages with \`first\`, not \`last\``);
     for (const name of ["after", "before"] as const) {
       if (args[name] == null) continue;
@@ -135,13 +128,7 @@ export function analyzeOperation(
         } catch {
           continue; // graphql-js reports coercion problems itself
         }
-        const firstArg = selection.arguments?.find((a) => a.name.value === "first");
-        const firstGiven =
-          !!firstArg &&
-          (firstArg.value.kind !== Kind.VARIABLE ||
-            variables[firstArg.value.name.value] !== undefined ||
-            !!operation.variableDefinitions?.some((d) => d.variable.name.value === (firstArg.value as { name: { value: string } }).name.value && d.defaultValue));
-        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, cursors, firstGiven));
+        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, cursors));
         const type = getNamedType(field.type);
         if (selection.selectionSet && isCompositeType(type)) {
           cost += multiplier;

@@ -34,13 +34,3 @@ describe("page arguments the lists cannot combine", () => {
     }
   });
 });
-
-describe("before with the default page size", () => {
-  it("pages backwards from the cursor (first's default does not count as given)", async () => {
-    const LIST = `query($before: String) { viewer { account { ... on Manager { subAccounts(before: $before) { nodes { id } } } } } }`;
-    const all = await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor node { id } } } } } } }`, { token: manager.token });
-    const edges = all.viewer.account.subAccounts.edges;
-    const page = await gqlData(LIST, { token: manager.token, variables: { before: edges[2].cursor } });
-    expect(page.viewer.account.subAccounts.nodes.map((n: { id: string }) => n.id)).toEqual(edges.slice(0, 2).map((e: any) => e.node.id));
-  });
-});
