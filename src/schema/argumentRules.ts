@@ -72,7 +72,8 @@ function checkField(label: string, field: GraphQLField<unknown, unknown>, args: 
     if (args.last != null && args.first != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     // A page walks one way from one cursor: forwards (`first`, `after`) or backwards (`last`, `before`).
     if (args.after != null && args.before != null) problems.push(`${label}: give \`after\` or \`before\`, not both`);
-    if (args.first != null && args.before != null) problems.push(`${label}: \`before\` pages with \`last\`, not \`first\``);
+    // \`first\` defaults to 20: paging backwards takes \`first: null\`, as \`last\` does.
+    if (args.first != null && args.before != null) problems.push(`${label}: \`before\` pages with \`last\` (and \`first: null\`), not \`first\``);
     if (args.last != null && args.after != null) problems.push(`${label}: \`after\` pages with \`first\`, not \`last\``);
     for (const name of ["after", "before"] as const) {
       if (args[name] == null) continue;

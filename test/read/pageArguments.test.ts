@@ -34,3 +34,24 @@ describe("page arguments the lists cannot combine", () => {
     }
   });
 });
+
+describe("before with first's default", () => {
+  it("is the same BAD_USER_INPUT on the plain-SQL lists and on Prisma's connections (never an unexpected error); with first: null and last it pages", async () => {
+    const all = await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor node { id } } } auditEvents(first: 10) { edges { cursor } } } } } }`, {
+      token: manager.token,
+    });
+    const subs = all.viewer.account.subAccounts.edges;
+    const events = all.viewer.account.auditEvents.edges;
+    for (const query of [
+      `{ viewer { account { ... on Manager { subAccounts(before: "${subs[2].cursor}") { nodes { id } } } } } }`,
+      `{ viewer { account { auditEvents(before: "${events[1].cursor}") { nodes { id } } } } }`,
+    ]) {
+      const res = await gql(query, { token: manager.token });
+      expect(res.body.errors?.[0]?.extensions?.code, JSON.stringify(res.body)).toBe("BAD_USER_INPUT");
+    }
+    const page = await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: null, last: 2, before: "${subs[2].cursor}") { nodes { id } } } } } }`, {
+      token: manager.token,
+    });
+    expect(page.viewer.account.subAccounts.nodes.map((n: { id: string }) => n.id)).toEqual(subs.slice(0, 2).map((e: any) => e.node.id));
+  });
+});
