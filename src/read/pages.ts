@@ -129,18 +129,29 @@ class Edge<Row extends { id: string }> {
   }
 }
 
-/** The Relay connection of a page, with the Prisma plugin's pageInfo rules. */
+/** pageInfo with the Prisma plugin's rules; its cursors, too, are encoded only when read. */
+class PageInfo<Row extends { id: string }> {
+  readonly hasNextPage: boolean;
+  readonly hasPreviousPage: boolean;
+  constructor(
+    private readonly edges: Edge<Row>[],
+    page: PageArgs,
+    hasMore: boolean,
+  ) {
+    const backward = page.last != null || page.before != null;
+    this.hasNextPage = page.before != null ? true : backward ? false : hasMore;
+    this.hasPreviousPage = page.after != null ? true : backward ? hasMore : false;
+  }
+  get startCursor(): string | null {
+    return this.edges.length ? this.edges[0]!.cursor : null;
+  }
+  get endCursor(): string | null {
+    return this.edges.length ? this.edges[this.edges.length - 1]!.cursor : null;
+  }
+}
+
+/** The Relay connection of a page. */
 export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs) {
-  const backward = page.last != null || page.before != null;
   const edges = result.rows.map((node) => new Edge(node));
-  return {
-    edges,
-    totalCount: result.totalCount,
-    pageInfo: {
-      startCursor: edges.length ? edges[0]!.cursor : null,
-      endCursor: edges.length ? edges[edges.length - 1]!.cursor : null,
-      hasNextPage: page.before != null ? true : backward ? false : result.hasMore,
-      hasPreviousPage: page.after != null ? true : backward ? result.hasMore : false,
-    },
-  };
+  return { edges, totalCount: result.totalCount, pageInfo: new PageInfo(edges, page, result.hasMore) };
 }
