@@ -39,16 +39,30 @@ async function runPrimary(): Promise<void> {
   }
 
   let stopping = false;
-  const fork = (index: number) =>
+  // A worker that dies is replaced; one that cannot even start (it dies
+  // within seconds, again and again) stops the whole server instead of
+  // restarting forever.
+  const QUICK_EXIT_MS = 10_000;
+  const MAX_QUICK_EXITS = 5;
+  let quickExits = 0;
+  const fork = (index: number) => {
+    const startedAt = Date.now();
     cluster.fork({ OPERATOR_TOKEN: operator.token, GATEWAY_WORKER_INDEX: String(index) }).on("exit", (code, signal) => {
       if (stopping) return;
+      quickExits = Date.now() - startedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
+      if (quickExits >= MAX_QUICK_EXITS) {
+        logger.error({ worker: index, code, signal }, "workers keep exiting at start; stopping");
+        void shutdown("SIGTERM", 1);
+        return;
+      }
       logger.error({ worker: index, code, signal }, "worker exited; starting another");
-      setTimeout(() => fork(index), 1000);
+      setTimeout(() => stopping || fork(index), 1000);
     });
+  };
   for (let i = 0; i < config.workers; i++) fork(i);
   log(`gateway starting ${config.workers} workers on http://${config.host}:${config.port}/graphql`, { workers: config.workers });
 
-  const shutdown = async (signal: NodeJS.Signals) => {
+  async function shutdown(signal: NodeJS.Signals, exitCode = 0) {
     if (stopping) return;
     stopping = true;
     log("shutting down", { signal });
@@ -63,8 +77,8 @@ async function runPrimary(): Promise<void> {
       ),
     );
     log("stopped");
-    process.exit(0);
-  };
+    process.exit(exitCode);
+  }
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
