@@ -1,6 +1,8 @@
 import type { ObjectRef } from "@pothos/core";
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
-import type { PageArgs } from "../read/pages.js";
+import { columnsForConnection } from "../read/columns.js";
+import { loadPage, NEWEST_FIRST_ORDER } from "../read/lists.js";
+import { connectionOf, type ListOrder, type ListSpec, type PageArgs } from "../read/pages.js";
 import { fieldSetOf, type FieldSet } from "../read/fieldSets.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
@@ -71,3 +73,29 @@ export const pageArgsOf = (args: { first?: number | null; last?: number | null; 
   after: args.after,
   before: args.before,
 });
+
+/**
+ * Resolves a connection field from a plain-SQL list (read/lists.ts): this
+ * parent's page, batched with every other parent of the same field in the
+ * request, reading only the columns and the count the query asks for.
+ */
+export async function sqlListConnection<Filter, Row extends { id: string }>(
+  spec: ListSpec<Filter>,
+  ctx: object,
+  info: GraphQLResolveInfo,
+  parentId: string,
+  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
+  list: { filter: () => Filter; order?: ListOrder; onRows?: (rows: Row[], wholeRows: boolean) => void },
+) {
+  const page = pageArgsOf(args);
+  const columns = columnsForConnection(spec.model, info);
+  const result = await loadPage<Filter, Row>(spec, ctx, info, parentId, () => ({
+    filter: list.filter(),
+    order: list.order ?? NEWEST_FIRST_ORDER,
+    page,
+    withCount: asksForTotalCount(info),
+    columns,
+  }));
+  list.onRows?.(result.rows, !columns);
+  return connectionOf(result, page);
+}

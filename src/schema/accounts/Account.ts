@@ -4,10 +4,8 @@ import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
-import { asksForTotalCount, pageArgsOf } from "../connections.js";
-import { apiKeyList, loadPage, NEWEST_FIRST_ORDER } from "../../read/lists.js";
-import { columnsForConnection } from "../../read/columns.js";
-import { connectionOf } from "../../read/pages.js";
+import { sqlListConnection } from "../connections.js";
+import { apiKeyList } from "../../read/lists.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
@@ -37,17 +35,10 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         args: {
           includeRevoked: t.arg.boolean({ defaultValue: false, description: "Also list revoked keys." }),
         },
-        resolve: async (account, args, ctx, info) => {
-          const page = pageArgsOf(args);
-          const result = await loadPage<{ includeRevoked: boolean }, ApiKey>(apiKeyList, ctx, info, account.id, () => ({
-            filter: { includeRevoked: args.includeRevoked ?? false },
-            order: NEWEST_FIRST_ORDER,
-            page,
-            withCount: asksForTotalCount(info),
-            columns: columnsForConnection("ApiKey", info),
-          }));
-          return connectionOf(result, page);
-        },
+        resolve: (account, args, ctx, info) =>
+          sqlListConnection<{ includeRevoked: boolean }, ApiKey>(apiKeyList, ctx, info, account.id, args, {
+            filter: () => ({ includeRevoked: args.includeRevoked ?? false }),
+          }),
       },
       ApiKeyConnection,
     ),

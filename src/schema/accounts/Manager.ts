@@ -4,11 +4,10 @@ import type PrismaTypes from "../../generated/pothos-types.js";
 import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
-import { asksForTotalCount, pageArgsOf, sharedConnection, type SharedConnection } from "../connections.js";
+import { sharedConnection, sqlListConnection, type SharedConnection } from "../connections.js";
 import { SubAccountConnection, SubAccountRef } from "./SubAccount.js";
-import { likeLiteral, loadPage, NEWEST_FIRST_ORDER, subAccountList, type SubAccountFilter } from "../../read/lists.js";
-import { columnsForConnection } from "../../read/columns.js";
-import { connectionOf, type ListOrder } from "../../read/pages.js";
+import { likeLiteral, NEWEST_FIRST_ORDER, subAccountList, type SubAccountFilter } from "../../read/lists.js";
+import type { ListOrder } from "../../read/pages.js";
 import { accountRows } from "../../read/accounts.js";
 
 export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
@@ -36,25 +35,18 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
         },
         extensions: { validateArgs: validateSubAccountListArgs },
         // Plain SQL, batched per request (read/lists.ts): the hottest list of the gateway.
-        resolve: async (manager, args, ctx, info) => {
-          const page = pageArgsOf(args);
-          const columns = columnsForConnection("Account", info);
-          const result = await loadPage<SubAccountFilter, Account>(subAccountList, ctx, info, manager.id, () => ({
-            filter: {
+        resolve: (manager, args, ctx, info) =>
+          sqlListConnection<SubAccountFilter, Account>(subAccountList, ctx, info, manager.id, args, {
+            filter: () => ({
               email: args.filter?.email,
               organizationName: args.filter?.organizationName,
               status: args.filter?.status,
               includeClosed: args.includeClosed ?? false,
-            },
+            }),
             order: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
-            page,
-            withCount: asksForTotalCount(info),
-            columns,
-          }));
-          // Their numbers and keys may name them again: whole rows serve those without a second read.
-          if (!columns) for (const row of result.rows) accountRows(ctx).prime(row.id, row);
-          return connectionOf(result, page);
-        },
+            // Their numbers and keys may name them again: whole rows serve those without a second read.
+            onRows: (rows, wholeRows) => wholeRows && rows.forEach((row) => accountRows(ctx).prime(row.id, row)),
+          }),
       },
       SubAccountConnection,
     ),

@@ -2,10 +2,8 @@ import { prisma } from "../../db/client.js";
 import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
 import type { PhoneNumber, Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
-import { asksForTotalCount, pageArgsOf, sharedConnection } from "../connections.js";
-import { NEWEST_FIRST_ORDER, phoneNumberList, loadPage } from "../../read/lists.js";
-import { columnsForConnection } from "../../read/columns.js";
-import { connectionOf } from "../../read/pages.js";
+import { sharedConnection, sqlListConnection } from "../connections.js";
+import { phoneNumberList } from "../../read/lists.js";
 import { accountRows } from "../../read/accounts.js";
 import { registerNodeLoader } from "../node.js";
 import { AccountRef } from "../accounts/Account.js";
@@ -51,17 +49,10 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
       args: {
         includeReleased: t.arg.boolean({ defaultValue: false, description: "Also list RELEASED numbers." }),
       },
-      resolve: async (account, args, ctx, info) => {
-        const page = pageArgsOf(args);
-        const result = await loadPage<{ includeReleased: boolean }, PhoneNumber>(phoneNumberList, ctx, info, account.id, () => ({
-          filter: { includeReleased: args.includeReleased ?? false },
-          order: NEWEST_FIRST_ORDER,
-          page,
-          withCount: asksForTotalCount(info),
-          columns: columnsForConnection("PhoneNumber", info),
-        }));
-        return connectionOf(result, page);
-      },
+      resolve: (account, args, ctx, info) =>
+        sqlListConnection<{ includeReleased: boolean }, PhoneNumber>(phoneNumberList, ctx, info, account.id, args, {
+          filter: () => ({ includeReleased: args.includeReleased ?? false }),
+        }),
     },
     PhoneNumberConnection,
   ),
