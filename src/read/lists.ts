@@ -71,9 +71,9 @@ export const NEWEST_FIRST_ORDER: ListOrder = { columns: ["createdAt", "id"], dir
  * arguments and selection wherever it resolves in one request (they come
  * from the document and the request's variables), so the arguments are
  * worked out once per batch and the batch is keyed by the field's nodes,
- * not by each parent's arguments. The
- * batch runs once the current burst of resolvers has settled (setImmediate),
- * so sibling parents resolved in different promise chains share it.
+ * not by each parent's arguments. The batch runs once the current burst of
+ * resolvers has settled (setImmediate), so sibling parents resolved in
+ * different promise chains share it.
  */
 export function loadPage<Filter, Row extends { id: string }>(
   spec: ListSpec<Filter>,
@@ -88,10 +88,9 @@ export function loadPage<Filter, Row extends { id: string }>(
   if (!batch) {
     const request = describe();
     const parentIds = new Set<string>();
-    batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }), pages: undefined! };
-    batch.pages = new Promise((resolve, reject) => {
-      batch!.settle = { resolve, reject };
-    });
+    let settle!: FieldBatch<Row>["settle"];
+    const pages = new Promise<Map<string, Page<Row>>>((resolve, reject) => (settle = { resolve, reject }));
+    batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }), pages, settle };
     pending.batches.set(field, batch);
     if (pending.batches.size === 1) setImmediate(() => dispatch(pending));
   }
@@ -103,7 +102,7 @@ interface FieldBatch<Row> {
   parentIds: Set<string>;
   run: () => Promise<Map<string, Page<Row>>>;
   pages: Promise<Map<string, Page<Row>>>;
-  settle?: { resolve: (pages: Map<string, Page<Row>>) => void; reject: (error: unknown) => void };
+  settle: { resolve: (pages: Map<string, Page<Row>>) => void; reject: (error: unknown) => void };
 }
 
 /**
@@ -116,9 +115,9 @@ async function dispatch(pending: { batches: Map<FieldSet, FieldBatch<any>> }): P
   pending.batches.clear();
   const results = await Promise.allSettled(batches.map((batch) => batch.run()));
   results.forEach((result, i) =>
-    result.status === "fulfilled" ? batches[i]!.settle!.resolve(result.value) : batches[i]!.settle!.reject(result.reason),
+    result.status === "fulfilled" ? batches[i]!.settle.resolve(result.value) : batches[i]!.settle.reject(result.reason),
   );
 }
 
-/** The batches of this request still collecting parents, by field node (not a cache: nothing to forget). */
+/** The batches of this request still collecting parents, by field (not a cache: nothing to forget). */
 const pendingBatches = createContextCache(() => ({ batches: new Map<FieldSet, FieldBatch<any>>() }));
