@@ -23,12 +23,17 @@ if (cluster.isPrimary && config.workers > 1 && !config.databaseUrl) {
 if (cluster.isPrimary && config.workers > 1 && config.databaseUrl) await runPrimary();
 else await runGateway();
 
-/** Prepares the database once, then forks the workers and keeps them running. */
-async function runPrimary(): Promise<void> {
-  const database = await prepareDatabase(config).catch((error: Error) => {
+/** prepareDatabase, or a clear line for the operator (data folder in use, database unreachable) and exit 1, not a stack trace. */
+function prepareDatabaseOrExit() {
+  return prepareDatabase(config).catch((error: Error) => {
     console.error(`cannot start: ${error.message}`);
     process.exit(1);
   });
+}
+
+/** Prepares the database once, then forks the workers and keeps them running. */
+async function runPrimary(): Promise<void> {
+  const database = await prepareDatabaseOrExit();
   log("database ready", { database: "DATABASE_URL", migrationsApplied: database.migrationsApplied });
   const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
   if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
@@ -86,11 +91,7 @@ async function runPrimary(): Promise<void> {
 /** One gateway process: the whole server, or one worker of a cluster. */
 async function runGateway(): Promise<void> {
   const worker = cluster.isWorker ? Number(process.env.GATEWAY_WORKER_INDEX ?? 0) : undefined;
-  const database = await prepareDatabase(config).catch((error: Error) => {
-    // A clear line for the operator (data folder in use, database unreachable), not a stack trace.
-    console.error(`cannot start: ${error.message}`);
-    process.exit(1);
-  });
+  const database = await prepareDatabaseOrExit();
   const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
   if (worker === undefined) {
     log("database ready", {

@@ -27,6 +27,14 @@ export async function settleKeyUsage(): Promise<void> {
   await Promise.all([...pendingKeyUsage]);
 }
 
+/** The key lookup's text, built once (the datamodel is read on first use). */
+let keyLookup: string | undefined;
+const keyLookupSql = () =>
+  (keyLookup ??= `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
+       m."status" AS "managerStatus", ${tableOf("Account").columns}
+     FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
+     WHERE k."secretHash" = $1`);
+
 /** Who is calling and, for an API key, its account's row (the root of most queries: read here, not again). */
 export interface Authenticated {
   viewer: Viewer;
@@ -48,13 +56,7 @@ export async function authenticate(authorization: string | null, operatorToken: 
   // One statement on every request: the key, its account's whole row and the manager's status.
   const [row] = await runSql<
     Account & { keyId: string; keyPrefix: string; keyRevokedAt: Date | null; keyLastUsedAt: Date | null; managerStatus: AccountStatus | null }
-  >(
-    `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
-       m."status" AS "managerStatus", ${tableOf("Account").columns}
-     FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
-     WHERE k."secretHash" = $1`,
-    [hashSecret(secret)],
-  );
+  >(keyLookupSql(), [hashSecret(secret)]);
   if (!row || row.keyRevokedAt || row.status === "CLOSED") throw unauthenticated();
 
   const now = Date.now();

@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { hasWritten, requestCache } from "./requestCache.js";
+import { afterResolvers, hasWritten, requestCache } from "./requestCache.js";
 import type { Context } from "../context.js";
 import type { Account } from "../generated/prisma/client.js";
 import { runSql } from "../db/sql.js";
@@ -15,15 +15,21 @@ import { tableOf } from "./tables.js";
  * shown) or to compute a field of a reached row (a sub-account's effective
  * status from its manager's).
  */
+/** The statement's text, built once (the datamodel is read on first use). */
+let accountsById: string | undefined;
+const accountsByIdSql = () => {
+  const { table, columns } = tableOf("Account");
+  return (accountsById ??= `SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`);
+};
+
 export const accountRows = requestCache((ctx: Partial<Pick<Context, "callerAccount">>) => {
   const loader = new DataLoader<string, Account | null>(
     async (ids) => {
-      const { table, columns } = tableOf("Account");
-      const rows = await runSql<Account>(`SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`, [ids]);
+      const rows = await runSql<Account>(accountsByIdSql(), [ids]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },
-    { batchScheduleFn: (dispatch) => void setImmediate(dispatch) },
+    { batchScheduleFn: afterResolvers },
   );
   // The caller's own row came with authentication: `viewer.account` needs no
   // second read, unless a mutation of this request may have changed it.

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 import { createContextCache } from "@pothos/core";
+import { afterResolvers } from "./requestCache.js";
 import { loadPages, type ListOrder, type ListSpec, type Page, type PageRequest, type Param } from "./pages.js";
 
 // The lists of the account tree, read in plain SQL (see pages.ts), batched
@@ -92,7 +93,7 @@ export function loadPage<Filter, Row extends { id: string }>(
     const pages = new Promise<Map<string, Page<Row>>>((resolve, reject) => (settle = { resolve, reject }));
     batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }), pages, settle };
     pending.batches.set(field, batch);
-    if (pending.batches.size === 1) setImmediate(() => dispatch(pending));
+    if (pending.batches.size === 1) afterResolvers(() => void dispatch(pending));
   }
   batch.parentIds.add(parentId);
   return batch.pages.then((pages) => pages.get(parentId)!);

@@ -24,3 +24,11 @@ export function forgetRequestReads(ctx: object): void {
 
 /** Whether this request has written: rows read before that (with its credentials) are stale. */
 export const hasWritten = (ctx: object): boolean => wrote.has(ctx);
+
+/**
+ * Runs a batch once the current burst of resolvers has settled (setImmediate,
+ * not DataLoader's default next tick): sibling lists of one request, such as
+ * two aliased pages of sub-accounts, resolve in different promise chains and
+ * would otherwise make a batch each.
+ */
+export const afterResolvers = (dispatch: () => void): void => void setImmediate(dispatch);

@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { requestCache } from "../../read/requestCache.js";
+import { afterResolvers, requestCache } from "../../read/requestCache.js";
 import type { Context } from "../../context.js";
 import { prisma } from "../../db/client.js";
 import type { PriceList } from "../../domain/pricing.js";
@@ -8,14 +8,6 @@ import { loadPriceLists, type PricingSubject } from "../../services/pricing.js";
 
 // Per-request loaders: the prices and usage of a whole tree cost a fixed
 // number of statements, however many accounts the request lists.
-
-/**
- * Runs a batch once the current burst of resolvers has settled (setImmediate,
- * not DataLoader's default next tick): sibling lists of one request, such as
- * two aliased pages of sub-accounts, resolve in different promise chains and
- * would otherwise make a batch each.
- */
-const afterResolvers = (dispatch: () => void) => void setImmediate(dispatch);
 
 /** Effective price lists, batched: two statements per batch. */
 export const priceListLoader = requestCache(() =>
