@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isInputObjectType, isInterfaceType, isObjectType } from "graphql";
+import { isInputObjectType, isInterfaceType, isObjectType, type GraphQLObjectType } from "graphql";
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { parseGlobalId } from "../src/schema/globalIds.js";
 import { describe, expect, it } from "vitest";
 import { schema } from "../src/schema/index.js";
 import { printedSchemas } from "../src/schema/printed.js";
@@ -63,5 +65,18 @@ describe("schema.graphql", () => {
       !/balance|usage|phoneNumbers|pricing|PhoneNumber|Pric|Money|Balance|Ledger|Usage/.test(l),
     );
     expect(accountItems).toEqual([]);
+  });
+});
+
+describe("node ids", () => {
+  it("every Node type's id resolves synchronously to the relay plugin's global id of its row", () => {
+    const rowId = "0195f3a0-8c1e-7b2a-9d4e-5f6a7b8c9d0e";
+    const nodeTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && t.getInterfaces().some((i) => i.name === "Node"));
+    expect(nodeTypes.map((t) => t.name).sort()).toEqual(["ApiKey", "AuditEvent", "LedgerEntry", "Manager", "PhoneNumber", "SubAccount", "UsageRecord"]);
+    for (const type of nodeTypes) {
+      const id = (type as GraphQLObjectType).getFields().id!.resolve!({ id: rowId }, {}, {}, {} as never);
+      expect(id).toBe(encodeGlobalID(type.name, rowId));
+      expect(parseGlobalId(id as string)).toEqual({ typename: type.name, id: rowId });
+    }
   });
 });

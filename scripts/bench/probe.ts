@@ -3,6 +3,12 @@
 // concurrently, printing ms per request. A quick loop for optimisation work;
 // `npm run bench` is the measurement of record.
 //   DATABASE_URL=... npx tsx scripts/bench/probe.ts [peer250|tree] [N]
+// With PROBE_CPU_PROFILE=FILE, the concurrent phase alone (no start-up, no
+// warm-up) is CPU-profiled into FILE (read it with profile-summary.ts); with
+// PROBE_HEAP_PROFILE=FILE, its allocations are sampled into FILE (a
+// .heapprofile for Chrome DevTools).
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { benchSecret } from "./seed.js";
 
 const shape = process.argv[2] ?? "peer250";
@@ -12,6 +18,8 @@ const { statementCounter, disconnectDatabase } = await import("../../src/db/clie
 const app = createApp({ operatorToken: "op_probe_operator_token_0123456789abcd", production: true, rateLimits: { perKey: 1e9, perAddress: 1e9, windowSeconds: 60 } });
 const token = benchSecret("tree-manager@bench.example");
 const QUERIES: Record<string, string> = {
+  // The fixed cost of a request: authentication, parsing, validation, the HTTP layer.
+  minimal: `{ viewer { account { id } } }`,
   peer250: `{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount nodes { id email phoneNumbers { nodes { number } } } } } } } }`,
   tree: `{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount pageInfo { endCursor hasNextPage }
     nodes { id email status effectiveStatus phoneNumbers { nodes { id number status } } apiKeys { nodes { id name prefix lastUsedAt } }
@@ -31,11 +39,23 @@ let bytes = 0;
 for (let i = 0; i < N; i++) bytes = await send();
 const seq = (performance.now() - t) / N;
 const statements = (statementCounter.count - before) / N;
+const profileFile = process.env.PROBE_CPU_PROFILE;
+const heapFile = process.env.PROBE_HEAP_PROFILE;
+const inspector = profileFile || heapFile ? new Session() : undefined;
+if (inspector) inspector.connect();
+if (inspector && profileFile) {
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.start");
+}
+// Allocation sampling (every 8 KB), kept only for objects already collected too: what a request allocates, not what stays.
+if (inspector && heapFile) await inspector.post("HeapProfiler.startSampling", { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 t = performance.now();
 const cpu = process.cpuUsage();
 await Promise.all(Array.from({ length: 16 }, async () => { for (let i = 0; i < N / 16; i++) await send(); }));
 const conc = (performance.now() - t) / N;
 const used = process.cpuUsage(cpu);
+if (inspector && profileFile) writeFileSync(profileFile, JSON.stringify((await inspector.post("Profiler.stop")).profile));
+if (inspector && heapFile) writeFileSync(heapFile, JSON.stringify((await inspector.post("HeapProfiler.stopSampling")).profile));
 const cpuMs = (used.user + used.system) / 1000 / N;
 console.log(`${shape}: sequential ${seq.toFixed(2)} ms/req, 16 concurrent ${conc.toFixed(2)} ms/req (${(1000 / conc).toFixed(0)} req/s), Node CPU ${cpuMs.toFixed(2)} ms/req, ${statements.toFixed(1)} statements/req, ${bytes} bytes`);
 await app.close();

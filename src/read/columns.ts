@@ -1,6 +1,5 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { Model } from "./tables.js";
-import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 
 // Which columns a list must read for the fields a query asks of its items.
 // Reading only those is most of what makes a wide list cheap: every column
@@ -74,23 +73,11 @@ export const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
 const ALWAYS: Record<Model, readonly string[]> = { Account: ["id", "kind"], PhoneNumber: ["id"], ApiKey: ["id"] };
 
 /**
- * The columns to read for the items of the connection field being resolved
- * (its `nodes` and `edges.node`, through fragments), or undefined for whole
- * rows when some field asked for is not in FIELD_COLUMNS.
+ * The columns to read for the items of a connection field (its `nodes` and
+ * `edges.node`, through fragments), or undefined for whole rows when some
+ * field asked for is not in FIELD_COLUMNS.
  */
-export function columnsForConnection(model: Model, info: GraphQLResolveInfo): string[] | undefined {
-  // Keyed by all the field's nodes: a fragment's node may be merged with other selections elsewhere.
-  const fieldSet = fieldSetOf(info);
-  const cached = columnsByFieldSet.get(fieldSet);
-  if (cached) return cached.columns;
-  const columns = narrowColumns(model, info);
-  columnsByFieldSet.set(fieldSet, { columns });
-  return columns;
-}
-
-const columnsByFieldSet = new WeakMap<FieldSet, { columns: string[] | undefined }>();
-
-function narrowColumns(model: Model, info: GraphQLResolveInfo): string[] | undefined {
+export function narrowColumns(model: Model, info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): string[] | undefined {
   const known = FIELD_COLUMNS[model];
   const columns = new Set(ALWAYS[model]);
   let whole = false;

@@ -1,8 +1,9 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 import { createContextCache } from "@pothos/core";
-import { afterResolvers } from "./requestCache.js";
-import { loadPages, type ListOrder, type ListSpec, type Page, type PageRequest, type Param } from "./pages.js";
+import { afterResolvers, requestCache } from "./requestCache.js";
+import { loadPages, type ListOrder, type ListSpec, type NestedPageSink, type Page, type PageRequest, type Param } from "./pages.js";
+import type { Model } from "./tables.js";
 
 // The lists of the account tree, read in plain SQL (see pages.ts), batched
 // per request: one list field asked of many parents (the phone numbers of
@@ -64,39 +65,130 @@ export const apiKeyList: ListSpec<{ includeRevoked: boolean }> = {
 
 export const NEWEST_FIRST_ORDER: ListOrder = { columns: ["createdAt", "id"], direction: "DESC" };
 
+/** A list field of the schema: its kind of list, and what the field's arguments make of it. */
+export interface ListField<Filter, Args> {
+  spec: ListSpec<Filter>;
+  filter: (args: Args) => Filter;
+  /** Newest first when absent. */
+  order?: (args: Args) => ListOrder;
+}
+
+// Each order ends in a unique column, so keyset cursors are exact.
+const SUB_ACCOUNT_ORDER: Record<string, ListOrder> = {
+  CREATED_AT_DESC: NEWEST_FIRST_ORDER,
+  CREATED_AT_ASC: { columns: ["createdAt", "id"], direction: "ASC" },
+  EMAIL_ASC: { columns: ["email"], direction: "ASC" },
+  EMAIL_DESC: { columns: ["email"], direction: "DESC" },
+};
+
+export interface SubAccountListArgs {
+  filter?: { email?: TextFilter | null; organizationName?: TextFilter | null; status?: readonly string[] | null } | null;
+  sort?: string | null;
+  includeClosed?: boolean | null;
+}
+
+/** `Manager.subAccounts`. */
+export const SUB_ACCOUNTS: ListField<SubAccountFilter, SubAccountListArgs> = {
+  spec: subAccountList,
+  filter: (args) => ({
+    email: args.filter?.email,
+    organizationName: args.filter?.organizationName,
+    status: args.filter?.status,
+    includeClosed: args.includeClosed ?? false,
+  }),
+  order: (args) => SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
+};
+
+/** `Account.phoneNumbers`. */
+export const PHONE_NUMBERS: ListField<{ includeReleased: boolean }, { includeReleased?: boolean | null }> = {
+  spec: phoneNumberList,
+  filter: (args) => ({ includeReleased: args.includeReleased ?? false }),
+};
+
+/** `Account.apiKeys`. */
+export const API_KEYS: ListField<{ includeRevoked: boolean }, { includeRevoked?: boolean | null }> = {
+  spec: apiKeyList,
+  filter: (args) => ({ includeRevoked: args.includeRevoked ?? false }),
+};
+
+/**
+ * The list fields of each model's object types, by field name: the lists a
+ * page of such rows can read along in its own statement (read/prefetch.ts).
+ */
+export const LIST_FIELDS: Record<Model, Readonly<Record<string, ListField<any, any>>>> = {
+  Account: { subAccounts: SUB_ACCOUNTS, phoneNumbers: PHONE_NUMBERS, apiKeys: API_KEYS },
+  PhoneNumber: {},
+  ApiKey: {},
+};
+
 /**
  * Pages of one list field for every parent that resolves it in a burst,
  * in one statement.
  *
  * A field of the query (its field nodes, read/fieldSets.ts) has the same
  * arguments and selection wherever it resolves in one request (they come
- * from the document and the request's variables), so the arguments are
- * worked out once per batch and the batch is keyed by the field's nodes,
- * not by each parent's arguments. The batch runs once the current burst of
- * resolvers has settled (setImmediate), so sibling parents resolved in
- * different promise chains share it.
+ * from the document and the request's variables), so its request is worked
+ * out once per request (`describe`) and the batch is keyed by the field's
+ * nodes, not by each parent's arguments. A page that its parent's statement
+ * already read (read/prefetch.ts) is answered at once. Otherwise the batch
+ * runs once the current burst of resolvers has settled (setImmediate), so
+ * sibling parents resolved in different promise chains share it.
  */
 export function loadPage<Filter, Row extends { id: string }>(
   spec: ListSpec<Filter>,
   ctx: object,
   info: GraphQLResolveInfo,
   parentId: string,
-  describe: () => Omit<PageRequest<Filter>, "parentIds">,
-): Promise<Page<Row>> {
-  const pending = pendingBatches(ctx);
+  describe: () => DescribedList<Filter>,
+): Page<Row> | Promise<Page<Row>> {
   const field = fieldSetOf(info);
+  const described = describedLists(ctx);
+  let list = described.get(field) as DescribedList<Filter> | undefined;
+  if (!list) described.set(field, (list = describe()));
+  const prefetched = prefetchedPages(ctx).pages.get(list.key)?.get(parentId);
+  if (prefetched) return prefetched as Page<Row>;
+
+  const pending = pendingBatches(ctx);
   let batch = pending.batches.get(field) as FieldBatch<Row> | undefined;
   if (!batch) {
-    const request = describe();
+    const request = list.request;
     const parentIds = new Set<string>();
     let settle!: FieldBatch<Row>["settle"];
     const pages = new Promise<Map<string, Page<Row>>>((resolve, reject) => (settle = { resolve, reject }));
-    batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }), pages, settle };
+    const keep = keepNestedPages(ctx);
+    batch = { parentIds, run: () => loadPages<Filter, Row>(spec, { ...request, parentIds: [...parentIds] }, keep), pages, settle };
     pending.batches.set(field, batch);
     if (pending.batches.size === 1) afterResolvers(() => void dispatch(pending));
   }
   batch.parentIds.add(parentId);
   return batch.pages.then((pages) => pages.get(parentId)!);
+}
+
+/** A list field's request in this request, and its signature (read/prefetch.ts). */
+export interface DescribedList<Filter> {
+  request: Omit<PageRequest<Filter>, "parentIds">;
+  key: string;
+}
+
+/** Each list field's request, worked out once per request. */
+const describedLists = createContextCache(() => new Map<FieldSet, DescribedList<any>>());
+
+/**
+ * Pages read along with their parents' page, by list signature and parent
+ * id. Emptied after a mutation, like every read cache.
+ */
+const prefetchedPages = requestCache(() => {
+  const pages = new Map<string, Map<string, Page<unknown>>>();
+  return { pages, clearAll: () => pages.clear() };
+});
+
+function keepNestedPages(ctx: object): NestedPageSink {
+  const { pages } = prefetchedPages(ctx);
+  return (key, parentId, page) => {
+    let byParent = pages.get(key);
+    if (!byParent) pages.set(key, (byParent = new Map()));
+    byParent.set(parentId, page);
+  };
 }
 
 interface FieldBatch<Row> {

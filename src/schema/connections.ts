@@ -1,9 +1,8 @@
 import type { ObjectRef } from "@pothos/core";
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
-import { columnsForConnection } from "../read/columns.js";
-import { loadPage, NEWEST_FIRST_ORDER } from "../read/lists.js";
-import { connectionOf, type ListOrder, type ListSpec, type PageArgs } from "../read/pages.js";
-import { fieldSetOf, type FieldSet } from "../read/fieldSets.js";
+import type { GraphQLResolveInfo } from "graphql";
+import { loadPage, type ListField } from "../read/lists.js";
+import { connectionOf, type Page } from "../read/pages.js";
+import { describeList, pageArgsOf, type PageArgsInput } from "../read/prefetch.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
 /** A shared connection type, as relatedConnection/prismaConnection accept it. */
@@ -42,60 +41,25 @@ export function sharedConnection(ref: ObjectRef<BuilderTypes, any>, name: string
 export const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as const }];
 
 /**
- * Whether the connection field being resolved selects `totalCount` (directly
- * or through fragments): counting a long list costs a scan, so it is only done
- * when asked for.
- */
-export function asksForTotalCount(info: GraphQLResolveInfo): boolean {
-  // Keyed by all the field's nodes: a fragment's node may be merged with other selections elsewhere.
-  const fieldSet = fieldSetOf(info);
-  let asks = totalCountByFieldSet.get(fieldSet);
-  if (asks === undefined) totalCountByFieldSet.set(fieldSet, (asks = selectsTotalCount(info)));
-  return asks;
-}
-
-const totalCountByFieldSet = new WeakMap<FieldSet, boolean>();
-
-function selectsTotalCount(info: GraphQLResolveInfo): boolean {
-  const visit = (selectionSet: SelectionSetNode | undefined): boolean =>
-    !!selectionSet?.selections.some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === "totalCount";
-      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
-      return visit(info.fragments[s.name.value]?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
-}
-
-/** The page arguments of a connection field. */
-export const pageArgsOf = (args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null }): PageArgs => ({
-  first: args.first,
-  last: args.last,
-  after: args.after,
-  before: args.before,
-});
-
-/**
  * Resolves a connection field from a plain-SQL list (read/lists.ts): this
  * parent's page, batched with every other parent of the same field in the
- * request, reading only the columns and the count the query asks for.
+ * request (or read along with the parent's own page, read/prefetch.ts),
+ * reading only the columns and the count the query asks for.
  */
-export async function sqlListConnection<Filter, Row extends { id: string }>(
-  spec: ListSpec<Filter>,
+export function sqlListConnection<Filter, Args, Row extends { id: string }>(
+  field: ListField<Filter, Args>,
   ctx: object,
   info: GraphQLResolveInfo,
   parentId: string,
-  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
-  list: { filter: () => Filter; order?: ListOrder; onRows?: (rows: Row[], wholeRows: boolean) => void },
+  args: Args & PageArgsInput,
+  onRows?: (rows: Row[], wholeRows: boolean) => void,
 ) {
-  const page = pageArgsOf(args);
-  const columns = columnsForConnection(spec.model, info);
-  const result = await loadPage<Filter, Row>(spec, ctx, info, parentId, () => ({
-    filter: list.filter(),
-    order: list.order ?? NEWEST_FIRST_ORDER,
-    page,
-    withCount: asksForTotalCount(info),
-    columns,
-  }));
-  list.onRows?.(result.rows, !columns);
-  return connectionOf(result, page);
+  const page = loadPage<Filter, Row>(field.spec, ctx, info, parentId, () => describeList(field, args, info));
+  // A page read along with its parent's is answered synchronously: no promise per parent row.
+  return page instanceof Promise ? page.then((result) => connectionOfPage(result, args, onRows)) : connectionOfPage(page, args, onRows);
+}
+
+function connectionOfPage<Row extends { id: string }>(page: Page<Row>, args: PageArgsInput, onRows?: (rows: Row[], wholeRows: boolean) => void) {
+  onRows?.(page.rows, page.wholeRows);
+  return connectionOf(page, pageArgsOf(args));
 }

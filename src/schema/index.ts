@@ -24,5 +24,6 @@ import "./billing/PriceList.js";
 import "./billing/mutations.js";
 import "./viewer.js";
 import "./node.js";
+import { resolveNodeIdsSynchronously } from "./syncGlobalIds.js";
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+export const schema = resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema()));

@@ -5,7 +5,7 @@ import { builder, type BuilderTypes } from "../builder.js";
 import { AccountStatusEnum } from "../enums.js";
 import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
 import { sqlListConnection } from "../connections.js";
-import { apiKeyList } from "../../read/lists.js";
+import { API_KEYS } from "../../read/lists.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
@@ -36,9 +36,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
           includeRevoked: t.arg.boolean({ defaultValue: false, description: "Also list revoked keys." }),
         },
         resolve: (account, args, ctx, info) =>
-          sqlListConnection<{ includeRevoked: boolean }, ApiKey>(apiKeyList, ctx, info, account.id, args, {
-            filter: () => ({ includeRevoked: args.includeRevoked ?? false }),
-          }),
+          sqlListConnection<{ includeRevoked: boolean }, { includeRevoked?: boolean | null }, ApiKey>(API_KEYS, ctx, info, account.id, args),
       },
       ApiKeyConnection,
     ),

@@ -6,8 +6,7 @@ import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
 import { sharedConnection, sqlListConnection, type SharedConnection } from "../connections.js";
 import { SubAccountConnection, SubAccountRef } from "./SubAccount.js";
-import { likeLiteral, NEWEST_FIRST_ORDER, subAccountList, type SubAccountFilter } from "../../read/lists.js";
-import type { ListOrder } from "../../read/pages.js";
+import { likeLiteral, SUB_ACCOUNTS, type SubAccountFilter, type SubAccountListArgs } from "../../read/lists.js";
 import { accountRows } from "../../read/accounts.js";
 
 export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
@@ -36,16 +35,9 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
         extensions: { validateArgs: validateSubAccountListArgs },
         // Plain SQL, batched per request (read/lists.ts): the hottest list of the gateway.
         resolve: (manager, args, ctx, info) =>
-          sqlListConnection<SubAccountFilter, Account>(subAccountList, ctx, info, manager.id, args, {
-            filter: () => ({
-              email: args.filter?.email,
-              organizationName: args.filter?.organizationName,
-              status: args.filter?.status,
-              includeClosed: args.includeClosed ?? false,
-            }),
-            order: SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
-            // Their numbers and keys may name them again: whole rows serve those without a second read.
-            onRows: (rows, wholeRows) => wholeRows && rows.forEach((row) => accountRows(ctx).prime(row.id, row)),
+          // Their numbers and keys may name them again: whole rows serve those without a second read.
+          sqlListConnection<SubAccountFilter, SubAccountListArgs, Account>(SUB_ACCOUNTS, ctx, info, manager.id, args, (rows, wholeRows) => {
+            if (wholeRows) for (const row of rows) accountRows(ctx).prime(row.id, row);
           }),
       },
       SubAccountConnection,
@@ -98,14 +90,6 @@ export const SubAccountSortEnum = builder.enumType("SubAccountSort", {
     EMAIL_DESC: { description: "By email, Z to A." },
   } as const,
 });
-
-// Each order ends in a unique column, so keyset cursors are exact.
-const SUB_ACCOUNT_ORDER: Record<string, ListOrder> = {
-  CREATED_AT_DESC: NEWEST_FIRST_ORDER,
-  CREATED_AT_ASC: { columns: ["createdAt", "id"], direction: "ASC" },
-  EMAIL_ASC: { columns: ["email"], direction: "ASC" },
-  EMAIL_DESC: { columns: ["email"], direction: "DESC" },
-};
 
 export interface StringFilter {
   eq?: string | null;

@@ -3,7 +3,7 @@ import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
 import type { PhoneNumber, Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
 import { sharedConnection, sqlListConnection } from "../connections.js";
-import { phoneNumberList } from "../../read/lists.js";
+import { PHONE_NUMBERS } from "../../read/lists.js";
 import { accountRows } from "../../read/accounts.js";
 import { registerNodeLoader } from "../node.js";
 import { AccountRef } from "../accounts/Account.js";
@@ -50,9 +50,7 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
         includeReleased: t.arg.boolean({ defaultValue: false, description: "Also list RELEASED numbers." }),
       },
       resolve: (account, args, ctx, info) =>
-        sqlListConnection<{ includeReleased: boolean }, PhoneNumber>(phoneNumberList, ctx, info, account.id, args, {
-          filter: () => ({ includeReleased: args.includeReleased ?? false }),
-        }),
+        sqlListConnection<{ includeReleased: boolean }, { includeReleased?: boolean | null }, PhoneNumber>(PHONE_NUMBERS, ctx, info, account.id, args),
     },
     PhoneNumberConnection,
   ),
