@@ -32,6 +32,9 @@ function prepareDatabaseOrExit() {
 }
 
 /** Prepares the database once, then forks the workers and keeps them running. */
+/** A worker's exit code when it cannot listen (port in use): the primary stops at once instead of replacing it. */
+const EXIT_CANNOT_LISTEN = 78;
+
 async function runPrimary(): Promise<void> {
   const database = await prepareDatabaseOrExit();
   log("database ready", { database: "DATABASE_URL", migrationsApplied: database.migrationsApplied });
@@ -54,6 +57,11 @@ async function runPrimary(): Promise<void> {
     const startedAt = Date.now();
     cluster.fork({ OPERATOR_TOKEN: operator.token, GATEWAY_WORKER_INDEX: String(index) }).on("exit", (code, signal) => {
       if (stopping) return;
+      if (code === EXIT_CANNOT_LISTEN) {
+        // The port is taken (or not ours to bind): no replacement worker could listen either.
+        void shutdown("SIGTERM", 1);
+        return;
+      }
       quickExits = Date.now() - startedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
       if (quickExits >= MAX_QUICK_EXITS) {
         logger.error({ worker: index, code, signal }, "workers keep exiting at start; stopping");
@@ -117,7 +125,7 @@ async function runGateway(): Promise<void> {
       { code: error.code },
       error.code === "EADDRINUSE" ? `port ${config.port} on ${config.host} is in use: set PORT to another port` : `cannot listen: ${error.message}`,
     );
-    process.exit(1);
+    process.exit(EXIT_CANNOT_LISTEN);
   });
   server.listen(config.port, config.host, () => {
     const address = server.address();

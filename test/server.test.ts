@@ -1,7 +1,7 @@
 // The runtime interface as operators use it: `npm start`'s entry point with
 // PORT, HOST, DATA_DIR and no OPERATOR_TOKEN, on the embedded database.
 import { readFileSync, statSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killServers, startServer } from "./helpers/server.js";
@@ -91,5 +91,25 @@ describe("the server process", () => {
       expect(server.output()).toContain('"message":"stopped"');
     },
     300_000,
+  );
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "with WEB_CONCURRENCY=2 on a port already in use stops at once with a clear message, instead of replacing its workers",
+    async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      const port = String((taken.address() as { port: number }).port);
+      const startedAt = Date.now();
+      const outcome = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL!, WEB_CONCURRENCY: "2", PORT: port, OPERATOR_TOKEN: "op_cluster_test_token_0123456789abcdef" }).then(
+        () => "started",
+        (error: Error) => error.message,
+      );
+      taken.close();
+      expect(outcome).toMatch(/exited with 1 before listening/);
+      expect(outcome).toContain(`port ${port} on 127.0.0.1 is in use`);
+      expect(outcome).not.toContain("starting another");
+      expect(Date.now() - startedAt).toBeLessThan(60_000);
+    },
+    120_000,
   );
 });
