@@ -121,6 +121,9 @@ export async function loadPages<Filter, Row extends { id: string }>(
   return pages;
 }
 
+/** Postgres's limit on the arguments of one function call (FUNC_MAX_ARGS), json_build_array's cells included. */
+const MAX_FUNCTION_ARGS = 100;
+
 /** A page's SQL (one JSON array of row arrays, or null when empty) and how to read it back. */
 interface PageQuery {
   sql: string;
@@ -158,7 +161,12 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
   const typeOf = new Map(fields.map((f) => [f.name, f.type]));
   // BIGINT travels as text (a JSON number would lose precision past 2^53).
   const cells = output.map((c) => (typeOf.get(c) === "BigInt" ? `${rowAlias}."${c}"::text` : `${rowAlias}."${c}"`));
-  const nested = (request.nested ?? []).map((list) => {
+  const nested: { list: NestedList; inner: PageQuery }[] = [];
+  for (const list of request.nested ?? []) {
+    // json_build_array takes at most MAX_FUNCTION_ARGS cells: a list that
+    // does not fit is not read along (checked before it adds parameters),
+    // and its resolver reads it in a statement of its own.
+    if (cells.length + (list.request.withCount ? 2 : 1) > MAX_FUNCTION_ARGS) continue;
     const inner = pageQuery(list.spec, list.request, `${rowAlias}."id"`, param, depth + 1);
     cells.push(inner.sql);
     if (list.request.withCount) {
@@ -166,8 +174,8 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
       const where = [`t."${list.spec.parentColumn}" = ${rowAlias}."id"`, ...list.spec.conditions(list.request.filter, param)];
       cells.push(`(SELECT COUNT(*)::int FROM ${nestedTable} t WHERE ${where.join(" AND ")})`);
     }
-    return { list, inner };
-  });
+    nested.push({ list, inner });
+  }
   // json_agg keeps the order of its subquery: the rows of a LIMIT over an
   // ordered scan, nothing in between to reorder them (PostGraphile builds its
   // lists the same way). An ORDER BY inside the aggregate would sort each

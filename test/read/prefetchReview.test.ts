@@ -1,0 +1,44 @@
+// Review of the lists read along with their parents' page (src/read/prefetch.ts,
+// src/read/pages.ts): shapes of queries that the nested read must answer
+// exactly as each list answers on its own.
+import { beforeAll, describe, expect, it } from "vitest";
+import { gql, gqlData } from "../helpers/app.js";
+import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+
+let manager: TestAccount;
+const subs: TestAccount[] = [];
+
+beforeAll(async () => {
+  manager = await createManager();
+  for (let i = 0; i < 2; i++) subs.push(await createSubAccount(manager));
+  for (let i = 0; i < 2; i++) await provisionNumber(manager.token, subs[1]!.id);
+  await createApiKey(manager.token, subs[1]!.id, "second");
+});
+
+/** What one sub-account's fragment answers on its own (through `node`). */
+async function alone(id: string, fragment: string) {
+  const data = await gqlData(`query($id: ID!) { node(id: $id) { ...F } } fragment F on SubAccount { ${fragment} }`, {
+    token: manager.token,
+    variables: { id },
+  });
+  return data.node;
+}
+
+describe("lists read along with their parents' page (review)", () => {
+  it("a page whose items ask for more nested lists than one SQL function takes arguments (100) still answers", async () => {
+    // Valid under every query limit: 30 aliases, each a `nodes` with its own pages of numbers and keys.
+    const block = (i: number) => `phoneNumbers(first: ${i + 1}) { totalCount } apiKeys(first: ${i + 1}) { totalCount }`;
+    const blocks = Array.from({ length: 30 }, (_, i) => `n${i}: nodes { id ${block(i)} }`).join("\n");
+    const res = await gql(`{ viewer { account { ... on Manager { subAccounts(first: 10, sort: CREATED_AT_ASC) { ${blocks} } } } } }`, {
+      token: manager.token,
+    });
+    expect(res.body.errors).toBeUndefined();
+    const page = res.body.data.viewer.account.subAccounts;
+    for (let i = 0; i < 30; i++) {
+      const nodes = page[`n${i}`];
+      expect(nodes.map((n: { id: string }) => n.id)).toEqual(subs.map((s) => s.id));
+      for (const { id, ...lists } of nodes) expect(lists).toEqual(await alone(id, block(i)));
+    }
+    expect(page.n0[1]).toMatchObject({ phoneNumbers: { totalCount: 2 }, apiKeys: { totalCount: 2 } });
+  });
+});
