@@ -71,14 +71,16 @@ function nestedListsOf(field: ListField<any, any>, selection: Selection): Nested
   const itemFields = itemType.getFields();
 
   const nested = new Map<string, NestedList>();
-  for (const items of itemSelections(selection)) {
+  for (const group of itemSelections(selection)) {
     // Field nodes by response key, as the executor merges them for one item.
     const byKey = new Map<string, FieldNode[]>();
-    collectFields(items, selection, (node) => {
-      if (!candidates[node.name.value]) return;
-      const key = node.alias?.value ?? node.name.value;
-      byKey.set(key, [...(byKey.get(key) ?? []), node]);
-    });
+    for (const items of group) {
+      collectFields(items, selection, (node) => {
+        if (!candidates[node.name.value]) return;
+        const key = node.alias?.value ?? node.name.value;
+        byKey.set(key, [...(byKey.get(key) ?? []), node]);
+      });
+    }
     for (const nodes of byKey.values()) {
       const name = nodes[0]!.name.value;
       const definition = itemFields[name];
@@ -92,20 +94,26 @@ function nestedListsOf(field: ListField<any, any>, selection: Selection): Nested
   return [...nested.values()];
 }
 
-/** The selection sets that apply to each item of a connection: its `nodes { }` and its `edges { node { } }`. */
-function itemSelections(selection: Selection): SelectionSetNode[] {
-  const sets: SelectionSetNode[] = [];
+/**
+ * The selection sets that apply to each item of a connection (its `nodes { }`
+ * and its `edges { node { } }`), grouped by response path as the executor
+ * merges them: the sets of one group resolve one item's fields together.
+ */
+function itemSelections(selection: Selection): SelectionSetNode[][] {
+  const groups = new Map<string, SelectionSetNode[]>();
+  const add = (path: string, set: SelectionSetNode) => groups.set(path, [...(groups.get(path) ?? []), set]);
+  const keyOf = (field: FieldNode) => field.alias?.value ?? field.name.value;
   for (const node of selection.fieldNodes) {
     collectFields(node.selectionSet, selection, (field) => {
-      if (field.name.value === "nodes" && field.selectionSet) sets.push(field.selectionSet);
+      if (field.name.value === "nodes" && field.selectionSet) add(`nodes:${keyOf(field)}`, field.selectionSet);
       if (field.name.value === "edges") {
         collectFields(field.selectionSet, selection, (edgeField) => {
-          if (edgeField.name.value === "node" && edgeField.selectionSet) sets.push(edgeField.selectionSet);
+          if (edgeField.name.value === "node" && edgeField.selectionSet) add(`edges:${keyOf(field)}.${keyOf(edgeField)}`, edgeField.selectionSet);
         });
       }
     });
   }
-  return sets;
+  return [...groups.values()];
 }
 
 /** Visits the fields of a selection set through fragments, leaving out those @skip or @include turn off. */

@@ -2,7 +2,7 @@
 // src/read/pages.ts): shapes of queries that the nested read must answer
 // exactly as each list answers on its own.
 import { beforeAll, describe, expect, it } from "vitest";
-import { gql, gqlData } from "../helpers/app.js";
+import { countStatements, gql, gqlData } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
 
 let manager: TestAccount;
@@ -40,5 +40,17 @@ describe("lists read along with their parents' page (review)", () => {
       for (const { id, ...lists } of nodes) expect(lists).toEqual(await alone(id, block(i)));
     }
     expect(page.n0[1]).toMatchObject({ phoneNumbers: { totalCount: 2 }, apiKeys: { totalCount: 2 } });
+  });
+
+  it("read a nested list along when the items' selection comes from several `nodes` the executor merges (a fragment on the connection)", async () => {
+    const query = `{ viewer { account { ... on Manager { subAccounts(first: 10, sort: CREATED_AT_ASC) { ...Numbers nodes { id phoneNumbers { totalCount } } } } } } }
+      fragment Numbers on SubAccountConnection { nodes { phoneNumbers { nodes { number } } } }`;
+    await gqlData(query, { token: manager.token });
+    const { result, statements } = await countStatements(() => gqlData(query, { token: manager.token }));
+    const nodes = result.viewer.account.subAccounts.nodes;
+    for (const { id, ...lists } of nodes) expect(lists).toEqual(await alone(id, "phoneNumbers { totalCount nodes { number } }"));
+    expect(nodes[1].phoneNumbers.totalCount).toBe(2);
+    // Authentication, then the page with every sub-account's numbers.
+    expect(statements).toBe(2);
   });
 });
