@@ -21,6 +21,8 @@ const types = {
 };
 
 const statementNames = new Map<string, string>();
+/** Distinct statement texts prepared by name on each connection, at most. */
+const MAX_NAMED_STATEMENTS = 500;
 const namedStatements = process.env.DATABASE_NAMED_STATEMENTS !== "off";
 
 /**
@@ -36,6 +38,10 @@ const namedStatements = process.env.DATABASE_NAMED_STATEMENTS !== "off";
 export async function runSql<T>(text: string, values: unknown[], options: { planPerValues?: boolean } = {}): Promise<T[]> {
   if (!namedStatements || options.planPerValues) return (await pool.query({ text, values, types })).rows as T[];
   let name = statementNames.get(text);
+  // Texts vary with the query's shape (columns, nested lists, filters), which
+  // clients choose: past a bound, new shapes run unnamed rather than leaving
+  // a prepared statement on every connection for each.
+  if (!name && statementNames.size >= MAX_NAMED_STATEMENTS) return (await pool.query({ text, values, types })).rows as T[];
   if (!name) {
     name = `stmt_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
     statementNames.set(text, name);

@@ -178,13 +178,25 @@ const describedLists = createContextCache(() => new Map<FieldSet, DescribedList<
  * id. Emptied after a mutation, like every read cache.
  */
 const prefetchedPages = requestCache(() => {
-  const pages = new Map<string, Map<string, Page<unknown>>>();
-  return { pages, clearAll: () => pages.clear() };
+  const store = {
+    pages: new Map<string, Map<string, Page<unknown>>>(),
+    /** Bumped by every clear: pages read before a mutation must not land after it. */
+    generation: 0,
+    clearAll: () => {
+      store.pages.clear();
+      store.generation++;
+    },
+  };
+  return store;
 });
 
+/** Where a batch (started now) keeps the nested pages its statement reads, unless the request writes meanwhile. */
 function keepNestedPages(ctx: object): NestedPageSink {
-  const { pages } = prefetchedPages(ctx);
+  const store = prefetchedPages(ctx);
+  const { pages } = store;
+  const generation = store.generation;
   return (key, parentId, page) => {
+    if (store.generation !== generation) return;
     let byParent = pages.get(key);
     if (!byParent) pages.set(key, (byParent = new Map()));
     byParent.set(parentId, page);
