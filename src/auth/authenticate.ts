@@ -1,4 +1,5 @@
 import { GraphQLError } from "graphql";
+import { LRUCache } from "lru-cache";
 import { prisma } from "../db/client.js";
 import type { Account, AccountStatus } from "../generated/prisma/client.js";
 import { runSql } from "../db/sql.js";
@@ -18,6 +19,9 @@ export function unauthenticated(): GraphQLError {
 // lastUsedAt is a hint, not an audit trail: writing it at most once a minute
 // per key keeps reads from turning into writes.
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** When this process last wrote each key's lastUsedAt (bounded: the least recent keys drop out first). */
+const lastUsedWrites = new LRUCache<string, number>({ max: 10_000 });
 
 /** lastUsedAt writes still in flight (they are not awaited by the request). */
 const pendingKeyUsage = new Set<Promise<unknown>>();
@@ -60,10 +64,19 @@ export async function authenticate(authorization: string | null, operatorToken: 
   if (!row || row.keyRevokedAt || row.status === "CLOSED") throw unauthenticated();
 
   const now = Date.now();
-  if (!row.keyLastUsedAt || now - row.keyLastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+  const stale = !row.keyLastUsedAt || now - row.keyLastUsedAt.getTime() > LAST_USED_RESOLUTION_MS;
+  if (stale && now - (lastUsedWrites.get(row.keyId) ?? 0) > LAST_USED_RESOLUTION_MS) {
+    // Once per key and process: the concurrent requests of one key all read
+    // a stale lastUsedAt, and each writing it would queue on that row's lock
+    // while holding a pool connection. Only a row still stale is written,
+    // so other processes' writes are not repeated either.
+    lastUsedWrites.set(row.keyId, now);
     // Not awaited: the request does not wait for a bookkeeping write.
     const write = prisma.apiKey
-      .updateMany({ where: { id: row.keyId, revokedAt: null }, data: { lastUsedAt: new Date(now) } })
+      .updateMany({
+        where: { id: row.keyId, revokedAt: null, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now - LAST_USED_RESOLUTION_MS) } }] },
+        data: { lastUsedAt: new Date(now) },
+      })
       .catch(() => {})
       .finally(() => pendingKeyUsage.delete(write));
     pendingKeyUsage.add(write);

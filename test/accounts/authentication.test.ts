@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, app, gql, gqlData } from "../helpers/app.js";
+import { OPERATOR_TOKEN, app, countStatements, gql, gqlData } from "../helpers/app.js";
+import { settleKeyUsage } from "../../src/auth/authenticate.js";
 import { createManager, createSubAccount } from "../helpers/factories.js";
 
 const VIEWER = "{ viewer { role account { id } apiKey { id prefix lastUsedAt } } }";
@@ -46,6 +47,20 @@ describe("authentication", () => {
     await new Promise((r) => setTimeout(r, 200));
     const again = await gqlData(VIEWER, { token: sub.token });
     expect(again.viewer.apiKey.lastUsedAt).not.toBeNull();
+  });
+
+  it("writes a key's lastUsedAt once for a burst of concurrent requests, not once per request", async () => {
+    const manager = await createManager(); // its key has never been used
+    const { statements } = await countStatements(async () => {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => gqlData("{ viewer { role } }", { token: manager.token })));
+      expect(answers.every((a) => a.viewer.role === "MANAGER")).toBe(true);
+      await settleKeyUsage();
+    });
+    // 20 authentications and a single write of lastUsedAt (Prisma's
+    // updateMany: at most 3 statements with its transaction), not 20 writes.
+    expect(statements).toBeLessThanOrEqual(20 + 3);
+    const seen = await gqlData(VIEWER, { token: manager.token });
+    expect(seen.viewer.apiKey.lastUsedAt).not.toBeNull();
   });
 
   it("refuses a revoked key and the keys of a closed sub-account with the same 401", async () => {
