@@ -114,9 +114,7 @@ export async function loadPages<Filter, Row extends { id: string }>(
   const pages = new Map<string, Page<Row>>();
   for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined, wholeRows: !request.columns });
   for (const row of rows) {
-    const target = page.decode(row._page, row._total, nestedSink) as Page<Row>;
-    if (request.withCount) target.totalCount = row._total ?? 0;
-    pages.set(row._parent, target);
+    pages.set(row._parent, page.decode(row._page, request.withCount ? (row._total ?? 0) : undefined, nestedSink) as Page<Row>);
   }
   return pages;
 }
@@ -127,6 +125,7 @@ const MAX_FUNCTION_ARGS = 100;
 /** A page's SQL (one JSON array of row arrays, or null when empty) and how to read it back. */
 interface PageQuery {
   sql: string;
+  /** `totalCount`: the list's count when it was asked for (undefined otherwise). */
   decode: (json: unknown[][] | null, totalCount: number | undefined, nestedSink?: NestedPageSink) => Page<unknown>;
 }
 
@@ -201,10 +200,8 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
       let at = output.length;
       for (const { list, inner } of nested) {
         const json = cells[at++] as unknown[][] | null;
-        const count = list.request.withCount ? (cells[at++] as number) : undefined;
-        const nestedPage = inner.decode(json, count, nestedSink);
-        if (list.request.withCount) nestedPage.totalCount = count ?? 0;
-        nestedSink?.(list.key, row.id as string, nestedPage);
+        const count = list.request.withCount ? ((cells[at++] as number | null) ?? 0) : undefined;
+        nestedSink?.(list.key, row.id as string, inner.decode(json, count, nestedSink));
       }
       rows.push(row);
     }
