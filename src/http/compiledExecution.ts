@@ -30,7 +30,7 @@ export function useCompiledExecution(): Plugin {
     const name = args.operationName ?? "";
     let entry = operations.get(name);
     if (!entry) {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, process.env.X_NOSER ? undefined : { customSerializers: storedValueSerializers(args.schema) });
       entry = isCompiledQuery(result) ? (result as Compiled) : new Error("operation could not be compiled");
       operations.set(name, entry);
     }
@@ -47,4 +47,22 @@ export function useCompiledExecution(): Plugin {
         entry.query(execArgs.rootValue, execArgs.contextValue, (execArgs.variableValues ?? {}) as Record<string, unknown>)) as never);
     },
   };
+}
+
+/**
+ * Output serializers for scalars whose values the gateway only ever reads
+ * back from its own rows, where they were checked on the way in: a string is
+ * already its serialized form, so a stored email or E.164 number is not
+ * matched against its pattern again for every row of every list. Anything
+ * else still goes through the scalar's own serializer (and its errors).
+ */
+function storedValueSerializers(schema: GraphQLSchema): Record<string, (value: unknown) => unknown> {
+  const serializers: Record<string, (value: unknown) => unknown> = {};
+  for (const name of ["EmailAddress", "E164"]) {
+    const type = schema.getType(name);
+    if (!type || !("serialize" in type)) continue;
+    const serialize = type.serialize.bind(type);
+    serializers[name] = (value) => (typeof value === "string" ? value : serialize(value));
+  }
+  return serializers;
 }
