@@ -244,7 +244,7 @@ class PageInfo<Row extends { id: string }> {
   readonly hasNextPage: boolean;
   readonly hasPreviousPage: boolean;
   constructor(
-    private readonly edges: Edge<Row>[],
+    private readonly rows: readonly Row[],
     page: PageArgs,
     hasMore: boolean,
   ) {
@@ -253,15 +253,41 @@ class PageInfo<Row extends { id: string }> {
     this.hasPreviousPage = page.after != null ? true : backward ? hasMore : false;
   }
   get startCursor(): string | null {
-    return this.edges.length ? this.edges[0]!.cursor : null;
+    return this.rows.length ? cursorOf(this.rows[0]!) : null;
   }
   get endCursor(): string | null {
-    return this.edges.length ? this.edges[this.edges.length - 1]!.cursor : null;
+    return this.rows.length ? cursorOf(this.rows[this.rows.length - 1]!) : null;
+  }
+}
+
+/**
+ * The Relay connection of a page. `nodes` are the page's rows themselves
+ * (the schema's `nodes` fields read them directly, schema/connections.ts);
+ * edges and pageInfo are built only when a query reads them, since a tree
+ * asks `nodes` of every one of its 250 pages of numbers.
+ */
+export class Connection<Row extends { id: string }> {
+  readonly nodes: readonly Row[];
+  readonly totalCount: number | undefined;
+  readonly #hasMore: boolean;
+  readonly #page: PageArgs;
+  #edges: Edge<Row>[] | undefined;
+  #pageInfo: PageInfo<Row> | undefined;
+  constructor(result: Page<Row>, page: PageArgs) {
+    this.nodes = result.rows;
+    this.totalCount = result.totalCount;
+    this.#hasMore = result.hasMore;
+    this.#page = page;
+  }
+  get edges(): Edge<Row>[] {
+    return (this.#edges ??= this.nodes.map((node) => new Edge(node)));
+  }
+  get pageInfo(): PageInfo<Row> {
+    return (this.#pageInfo ??= new PageInfo(this.nodes, this.#page, this.#hasMore));
   }
 }
 
 /** The Relay connection of a page. */
-export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs) {
-  const edges = result.rows.map((node) => new Edge(node));
-  return { edges, totalCount: result.totalCount, pageInfo: new PageInfo(edges, page, result.hasMore) };
+export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs): Connection<Row> {
+  return new Connection(result, page);
 }

@@ -1,7 +1,7 @@
 import type { ObjectRef } from "@pothos/core";
-import type { GraphQLResolveInfo } from "graphql";
+import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
 import { loadPage, type ListField } from "../read/lists.js";
-import { connectionOf, type Page } from "../read/pages.js";
+import { Connection, connectionOf, type Page } from "../read/pages.js";
 import { describeList, pageArgsOf, type PageArgsInput } from "../read/prefetch.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
@@ -62,4 +62,23 @@ export function sqlListConnection<Filter, Args, Row extends { id: string }>(
 function connectionOfPage<Row extends { id: string }>(page: Page<Row>, args: PageArgsInput, onRows?: (rows: Row[], wholeRows: boolean) => void) {
   onRows?.(page.rows, page.wholeRows);
   return connectionOf(page, pageArgsOf(args));
+}
+
+/**
+ * Lets every connection's `nodes` field answer a plain-SQL page's rows as
+ * they are. The relay plugin's `nodes` resolver maps the connection's edges
+ * to their nodes, which would build an edge per row just to take it apart
+ * (a tree's 250 pages of numbers are a thousand edges nobody asked for);
+ * other connections (the Prisma plugin's) keep that resolver.
+ */
+export function readSqlConnectionNodesDirectly(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || !type.name.endsWith("Connection")) continue;
+    const nodes = type.getFields().nodes;
+    const relayResolve = nodes?.resolve;
+    if (!nodes || !relayResolve) continue;
+    nodes.resolve = (connection, args, ctx, info) =>
+      connection instanceof Connection ? connection.nodes : relayResolve(connection, args, ctx, info);
+  }
+  return schema;
 }

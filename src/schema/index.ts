@@ -24,6 +24,7 @@ import "./billing/PriceList.js";
 import "./billing/mutations.js";
 import "./viewer.js";
 import "./node.js";
+import { readSqlConnectionNodesDirectly } from "./connections.js";
 import { resolveNodeIdsSynchronously } from "./syncGlobalIds.js";
 
-export const schema = resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema()));
+export const schema = readSqlConnectionNodesDirectly(resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema())));
