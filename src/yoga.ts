@@ -91,11 +91,25 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       usePrometheus({
         endpoint: "/metrics",
         registry,
+        // Every metric named: the plugin's defaults also include a summary
+        // (a quantile sketch updated on every request), a walk of every
+        // document with TypeInfo to count deprecated fields (the schema has
+        // none) and a schema-change counter (each request sets its role's
+        // schema), which cost more than the rest together.
         metrics: {
           graphql_yoga_http_duration: true,
+          graphql_envelop_request: true,
           graphql_envelop_request_duration: true,
+          graphql_envelop_phase_parse: true,
+          graphql_envelop_phase_validate: true,
+          graphql_envelop_phase_context: true,
           graphql_envelop_phase_execute: true,
           graphql_envelop_error_result: true,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_execute_resolver: false,
         },
       }),
     ],
