@@ -150,7 +150,9 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
   // caller: it is filled in when decoding instead of travelling in the JSON
   // (for the numbers of a tree, a third of the bytes Postgres builds and
   // Node parses).
-  const output = (request.columns ? [...new Set([...request.columns, "id"])] : fields.map((f) => f.name)).filter((c) => c !== spec.parentColumn);
+  // Rows with nested lists are their parents: they need their id.
+  const needed = request.nested?.length ? [...(request.columns ?? []), "id"] : request.columns;
+  const output = (request.columns ? [...new Set(needed)] : fields.map((f) => f.name)).filter((c) => c !== spec.parentColumn);
   const read = [...new Set([...output, ...order.columns])];
   const conditions = [`t."${spec.parentColumn}" = ${parentSql}`, ...spec.conditions(request.filter, param)];
   if (cursor != null) {

@@ -106,6 +106,49 @@ describe("lists read only the columns a query asks for", () => {
     for (const field of fieldsOf("ApiKey")) await compare("ApiKey", field, nested("apiKeys", "includeRevoked: true"), ids.keys);
   });
 
+  it("a number's or a key's fields asked without its id answer as they do beside it, and cursors come without asking for ids", async () => {
+    // A number's or a key's id is read only when the query needs it (src/read/columns.ts ALWAYS).
+    const lists = [
+      ["phoneNumbers", "includeReleased: true", "PhoneNumber"],
+      ["apiKeys", "includeRevoked: true", "ApiKey"],
+    ] as const;
+    for (const [list, args, typeName] of lists) {
+      const pages = async (selection: string, page = "first: 10") =>
+        (
+          await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(${page}, ${args}) { ${selection} } } } } } } }`, {
+            token: manager.token,
+          })
+        ).viewer.account.subAccounts.nodes.map((s: any) => s[list]);
+      for (const field of fieldsOf(typeName).filter((f) => f.name !== "id")) {
+        const selection = selectionOf(field);
+        const alone = (await pages(`nodes { ${selection} }`)).map((p: any) => p.nodes);
+        const besideId = (await pages(`nodes { id ${selection} }`)).map((p: any) => p.nodes.map(({ id: _id, ...rest }: any) => rest));
+        expect(alone, `${typeName}.${field.name}`).toEqual(besideId);
+      }
+      const cursorsAlone = await pages(`edges { cursor } pageInfo { startCursor endCursor }`);
+      const cursorsBesideIds = await pages(`edges { cursor node { id } } pageInfo { startCursor endCursor }`);
+      expect(cursorsAlone).toEqual(cursorsBesideIds.map((p: any) => ({ ...p, edges: p.edges.map((e: any) => ({ cursor: e.cursor })) })));
+      expect(cursorsAlone.some((p: any) => p.edges.length > 1)).toBe(true);
+      for (const page of cursorsAlone) {
+        for (const edge of page.edges) expect(edge.cursor).toEqual(expect.any(String));
+      }
+      // pageInfo alone pages on: the end cursor of a one-item page continues at the second item.
+      const firstItems = await pages(`pageInfo { endCursor hasNextPage }`, "first: 1");
+      const secondIds = (await pages(`nodes { id }`, "first: 2")).map((p: any) => p.nodes[1]?.id ?? null);
+      let continued = 0;
+      for (const [i, first] of firstItems.entries()) {
+        if (!first.pageInfo.hasNextPage) continue;
+        const next = await gqlData(`query($id: ID!, $after: String!) { node(id: $id) { ... on SubAccount { ${list}(first: 1, after: $after, ${args}) { nodes { id } } } } }`, {
+          token: manager.token,
+          variables: { id: ids.subs[i], after: first.pageInfo.endCursor },
+        });
+        expect(next.node[list].nodes[0].id).toBe(secondIds[i]);
+        continued++;
+      }
+      expect(continued).toBeGreaterThan(0);
+    }
+  });
+
   it("names only fields that exist", () => {
     const fieldNames = (...types: string[]) => new Set(["__typename", ...types.flatMap((t) => fieldsOf(t).map((f) => f.name))]);
     const known = { Account: fieldNames("SubAccount", "Manager"), PhoneNumber: fieldNames("PhoneNumber"), ApiKey: fieldNames("ApiKey") };
