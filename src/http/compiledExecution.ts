@@ -30,7 +30,7 @@ export function useCompiledExecution(): Plugin {
     const name = args.operationName ?? "";
     let entry = operations.get(name);
     if (!entry) {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, process.env.X_NOSER ? undefined : { customSerializers: storedValueSerializers(args.schema) });
+      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: storedValueSerializers(args.schema) });
       entry = isCompiledQuery(result) ? (result as Compiled) : new Error("operation could not be compiled");
       operations.set(name, entry);
     }

@@ -76,8 +76,18 @@ export type NestedPageSink = (key: string, parentId: string, page: Page<any>) =>
 
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** The row id an opaque cursor names (the Prisma plugin's `id` cursor format). */
-export const cursorOf = (row: { id: string }): string => formatPrismaCursor(row, "id");
+/** The opaque cursor of a row (the Prisma plugin's `id` cursor format). */
+export const cursorOf = (row: { id: string }): string => formatPrismaCursor({ id: idOf(row) }, "id");
+
+/**
+ * A row's id, which a list reads only when the query needs it
+ * (read/columns.ts): a row without one here is a column rule that left it
+ * out, and must fail loudly rather than answer a cursor or an id of nothing.
+ */
+export function idOf(row: { id: string }): string {
+  if (row.id == null) throw new Error("a list row was read without its id (read/columns.ts)");
+  return row.id;
+}
 const rowIdOf = (cursor: string): string => String(parsePrismaCursor(cursor));
 
 /**

@@ -1,5 +1,6 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { isObjectType, type GraphQLSchema } from "graphql";
+import { idOf } from "../read/pages.js";
 
 /**
  * Makes every Node type's `id` resolve synchronously.
@@ -22,7 +23,7 @@ export function resolveNodeIdsSynchronously(schema: GraphQLSchema): GraphQLSchem
     const id = type.getFields().id;
     if (!id) continue;
     const typename = type.name;
-    id.resolve = (row: { id: string }) => encodeGlobalID(typename, String(row.id));
+    id.resolve = (row: { id: string }) => encodeGlobalID(typename, String(idOf(row)));
   }
   return schema;
 }
