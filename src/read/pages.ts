@@ -102,6 +102,7 @@ export async function loadPages<Filter, Row extends { id: string }>(
   spec: ListSpec<Filter>,
   request: PageRequest<Filter>,
   nestedSink?: NestedPageSink,
+  { matchSetLimit = MATCH_SET_LIMIT }: { matchSetLimit?: number } = {},
 ): Promise<Map<string, Page<Row>>> {
   const { table } = tableOf(spec.model);
   const values: unknown[] = [];
@@ -110,16 +111,40 @@ export async function loadPages<Filter, Row extends { id: string }>(
     return `$${values.length}`;
   };
   const parentIds = param(request.parentIds);
-  const page = pageQuery(spec, request, `parents."parentId"`, param, 0);
+  const planPerValues = spec.planPerValues?.(request.filter) ?? false;
   const parent = `t."${spec.parentColumn}"`;
-  // The parents, with each one's count when asked for: a parent with an empty list has no count row (0).
-  const parents = request.withCount
-    ? `(SELECT ${parent} AS "parentId", COUNT(*)::int AS "_total" FROM ${table} t WHERE ${[`${parent} = ANY(${parentIds}::uuid[])`, ...spec.conditions(request.filter, param)].join(" AND ")} GROUP BY 1)`
-    : `(SELECT unnest(${parentIds}::uuid[]) AS "parentId")`;
-  const text = `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, ${page.sql} AS "_page" FROM ${parents} parents`;
-  const rows = await runSql<{ _parent: string; _total?: number; _page: unknown[][] | null }>(text, values, {
-    planPerValues: spec.planPerValues?.(request.filter),
-  });
+  const inList = () => [`${parent} = ANY(${parentIds}::uuid[])`, ...spec.conditions(request.filter, param)].join(" AND ");
+  const page = pageQuery(spec, request, `parents."parentId"`, param, 0);
+  let text: string;
+  if (!planPerValues) {
+    // The parents, with each one's count when asked for: a parent with an empty list has no count row (0).
+    const parents = request.withCount
+      ? `(SELECT ${parent} AS "parentId", COUNT(*)::int AS "_total" FROM ${table} t WHERE ${inList()} GROUP BY 1)`
+      : `(SELECT unnest(${parentIds}::uuid[]) AS "parentId")`;
+    text = `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, ${page.sql} AS "_page" FROM ${parents} parents`;
+  } else {
+    // A text filter (`contains`) finds its matches through a trigram index
+    // over all accounts. Counting them and taking the page in two scans let
+    // Postgres plan the page on its own: for a manager of 100,000
+    // sub-accounts it intersected the text's matches with every one of that
+    // manager's rows (docs/benchmarks.md). So the matches are found once, up
+    // to a bound, and both the count and the page come from them; past the
+    // bound (a filter that matches most of a large list) it falls back to
+    // the two scans, which stop early on an index in list order.
+    const limit = param(matchSetLimit);
+    const kept = [...new Set([...page.read, spec.parentColumn])].map((c) => `t."${c}"`).join(", ");
+    const fromMatches = pageQuery(spec, request, `parents."parentId"`, param, 0, `"matches"`);
+    const parents = request.withCount
+      ? `(SELECT ${parent} AS "parentId", COUNT(*)::int AS "_total" FROM "matches" t WHERE (SELECT "few" FROM "bounded") GROUP BY 1` +
+        ` UNION ALL SELECT ${parent}, COUNT(*)::int FROM ${table} t WHERE NOT (SELECT "few" FROM "bounded") AND ${inList()} GROUP BY 1)`
+      : `(SELECT unnest(${parentIds}::uuid[]) AS "parentId")`;
+    text =
+      `WITH "matches" AS MATERIALIZED (SELECT ${kept} FROM ${table} t WHERE ${inList()} LIMIT ${limit}::int + 1), ` +
+      `"bounded" AS (SELECT COUNT(*) <= ${limit}::int AS "few" FROM "matches") ` +
+      `SELECT parents."parentId" AS "_parent"${request.withCount ? `, parents."_total"` : ""}, ` +
+      `CASE WHEN (SELECT "few" FROM "bounded") THEN ${fromMatches.sql} ELSE ${page.sql} END AS "_page" FROM ${parents} parents`;
+  }
+  const rows = await runSql<{ _parent: string; _total?: number; _page: unknown[][] | null }>(text, values, { planPerValues });
 
   const pages = new Map<string, Page<Row>>();
   for (const id of request.parentIds) pages.set(id, { rows: [], hasMore: false, totalCount: request.withCount ? 0 : undefined, wholeRows: !request.columns });
@@ -129,12 +154,21 @@ export async function loadPages<Filter, Row extends { id: string }>(
   return pages;
 }
 
+/**
+ * Matches of a text filter kept to count and page them in one pass
+ * (loadPages); a filter matching more rows of its parents than this is read
+ * in two index scans instead.
+ */
+export const MATCH_SET_LIMIT = 5000;
+
 /** Postgres's limit on the arguments of one function call (FUNC_MAX_ARGS), json_build_array's cells included. */
 const MAX_FUNCTION_ARGS = 100;
 
 /** A page's SQL (one JSON array of row arrays, or null when empty) and how to read it back. */
 interface PageQuery {
   sql: string;
+  /** The columns its rows are read with (output and order columns, not the parent's). */
+  read: readonly string[];
   /** `parentId`: the row the page hangs off; `totalCount`: the list's count when it was asked for (undefined otherwise). */
   decode: (json: unknown[][] | null, parentId: string, totalCount: number | undefined, nestedSink?: NestedPageSink) => Page<unknown>;
 }
@@ -146,7 +180,15 @@ interface PageQuery {
  * `depth` keeps the aliases of nested levels apart (the filters' own
  * conditions use alias `t`, which each level's FROM shadows).
  */
-function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentIds">, parentSql: string, param: Param, depth: number): PageQuery {
+function pageQuery(
+  spec: ListSpec<any>,
+  request: Omit<PageRequest<any>, "parentIds">,
+  parentSql: string,
+  param: Param,
+  depth: number,
+  /** A relation holding the list's rows with its filter already applied (loadPages' text matches); the table otherwise. */
+  filtered?: string,
+): PageQuery {
   const { table, fields } = tableOf(spec.model);
   const { page, order } = request;
   const backward = page.last != null || page.before != null;
@@ -164,7 +206,7 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
   const needed = request.nested?.length ? [...(request.columns ?? []), "id"] : request.columns;
   const output = (request.columns ? [...new Set(needed)] : fields.map((f) => f.name)).filter((c) => c !== spec.parentColumn);
   const read = [...new Set([...output, ...order.columns])];
-  const conditions = [`t."${spec.parentColumn}" = ${parentSql}`, ...spec.conditions(request.filter, param)];
+  const conditions = [`t."${spec.parentColumn}" = ${parentSql}`, ...(filtered ? [] : spec.conditions(request.filter, param))];
   if (cursor != null) {
     // Rows strictly after the cursor row's own sort values, in the direction of travel.
     const tuple = order.columns.map((c) => `t."${c}"`).join(", ");
@@ -197,7 +239,7 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
   // parent's page again, a sort per parent.
   const sql =
     `(SELECT json_agg(json_build_array(${cells.join(", ")})) FROM ` +
-    `(SELECT ${read.map((c) => `t."${c}"`).join(", ")} FROM ${table} t WHERE ${conditions.join(" AND ")}` +
+    `(SELECT ${read.map((c) => `t."${c}"`).join(", ")} FROM ${filtered ?? table} t WHERE ${conditions.join(" AND ")}` +
     ` ORDER BY ${order.columns.map((c) => `t."${c}" ${direction}`).join(", ")} LIMIT ${param(size + 1)}) ${rowAlias})`;
 
   const rowOf = rowBuilder(output, typeOf, spec.parentColumn);
@@ -218,7 +260,7 @@ function pageQuery(spec: ListSpec<any>, request: Omit<PageRequest<any>, "parentI
     if (backward) rows.reverse();
     return { rows, hasMore: items.length > size, totalCount, wholeRows: !request.columns };
   };
-  return { sql, decode };
+  return { sql, read, decode };
 }
 
 type RowOf = (cells: unknown[], parentId: string) => Record<string, unknown>;
