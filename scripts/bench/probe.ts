@@ -2,7 +2,7 @@
 // DATABASE_URL and sends the same request N times in sequence, then
 // concurrently, printing ms per request. A quick loop for optimisation work;
 // `npm run bench` is the measurement of record.
-//   DATABASE_URL=... npx tsx scripts/bench/probe.ts [peer250|tree] [N]
+//   DATABASE_URL=... npx tsx scripts/bench/probe.ts [peer250|tree|minimal|usage] [N]
 // With PROBE_CPU_PROFILE=FILE, the concurrent phase alone (no start-up, no
 // warm-up) is CPU-profiled into FILE (read it with profile-summary.ts); with
 // PROBE_HEAP_PROFILE=FILE, its allocations are sampled into FILE (a
@@ -25,11 +25,25 @@ const QUERIES: Record<string, string> = {
     nodes { id email status effectiveStatus phoneNumbers { nodes { id number status } } apiKeys { nodes { id name prefix lastUsedAt } }
       balance { available { amount } totalSpent { amount } creditLimit { amount } remainingCredit { amount } } } } } } } }`,
 };
-const body = JSON.stringify({ query: QUERIES[shape] });
+// `usage`: recordUsage by one of the rollup sub-accounts (as the bench's scenario d), a fresh idempotency key each time.
+const USAGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
+  ... on RecordUsageSuccess { usageRecord { id quantity } balance { totalSpent { amount } } } ... on Error { code } } }`;
+const usageKey = benchSecret("rollup-sub-1@bench.example");
+let usageAccount = "";
+let sequence = 0;
+const bodyOf = () =>
+  shape === "usage"
+    ? JSON.stringify({ query: USAGE, variables: { input: { accountId: usageAccount, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: `probe-${process.pid}-${sequence++}` } } })
+    : JSON.stringify({ query: QUERIES[shape] });
+if (shape === "usage") {
+  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${usageKey}` }, body: JSON.stringify({ query: "{ viewer { account { id } } }" }) });
+  usageAccount = ((await response.json()) as { data: { viewer: { account: { id: string } } } }).data.viewer.account.id;
+}
 async function send(): Promise<number> {
-  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body });
+  const body = bodyOf();
+  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${shape === "usage" ? usageKey : token}` }, body });
   const text = await response.text();
-  if (response.status !== 200 || text.includes('"errors"')) throw new Error(text.slice(0, 500));
+  if (response.status !== 200 || text.includes('"errors"') || text.includes('"code"')) throw new Error(text.slice(0, 500));
   return text.length;
 }
 for (let i = 0; i < 10; i++) await send();
