@@ -9,6 +9,7 @@ import { Counter, Registry } from "prom-client";
 import { authenticate, type Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
+import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
@@ -67,13 +68,15 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     healthCheckEndpoint: "/health",
     landingPage: false,
     batching: false,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Checked by useRequestBodyLimit instead (src/http/bodyLimit.ts).
+    maxRequestBodySize: false,
     // GraphiQL with its assets embedded: it works with no internet access (no CDN).
     renderGraphiQL,
     graphiql: graphiqlOptions,
     maskedErrors: { isDev: !production },
     logging: false,
     plugins: [
+      useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },

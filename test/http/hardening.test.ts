@@ -50,6 +50,49 @@ describe("query limits", () => {
     expect(res.status).toBe(413);
   });
 
+  describe("the body limit (src/http/bodyLimit.ts)", () => {
+    const big = JSON.stringify({ query: `{ viewer { role } }`, variables: { pad: "x".repeat(2_000_000) } });
+    const small = JSON.stringify({ query: `{ viewer { role } }` });
+    /** A body sent without a declared length (chunked), in pieces of 64 KB. */
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      let at = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (at >= bytes.length) return controller.close();
+          controller.enqueue(bytes.subarray(at, (at += 65_536)));
+        },
+      });
+    };
+    const send = (body: BodyInit, headers: Record<string, string> = {}) =>
+      app.fetch("http://gateway.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${OPERATOR_TOKEN}`, ...headers },
+        body,
+        duplex: "half",
+      } as RequestInit);
+
+    it("refuses a declared length past the limit with 413 before reading the body", async () => {
+      const res = await send(small, { "content-length": String(2_000_000) });
+      expect(res.status).toBe(413);
+      expect((await res.json()).errors[0].message).toBe("Request body too large");
+    });
+
+    it("refuses a malformed Content-Length with 400", async () => {
+      for (const declared of ["-1", "10, 10", "1e3"]) {
+        const res = await send(small, { "content-length": declared });
+        expect(res.status, declared).toBe(400);
+      }
+    });
+
+    it("counts a body sent without a declared length: 413 past the limit, answered within it", async () => {
+      expect((await send(chunked(big))).status).toBe(413);
+      const res = await send(chunked(small));
+      expect(res.status).toBe(200);
+      expect((await res.json()).data).toEqual({ viewer: { role: "OPERATOR" } });
+    });
+  });
+
   it("refuses batched (array) requests", async () => {
     const res = await post(JSON.stringify([{ query: "{ viewer { role } }" }, { query: "{ viewer { role } }" }]));
     expect(res.status).toBeGreaterThanOrEqual(400);
