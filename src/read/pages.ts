@@ -201,8 +201,8 @@ function pageQuery(
   // The parent column is the same for every row of the page and known to the
   // caller: it is filled in when decoding instead of travelling in the JSON
   // (for the numbers of a tree, a third of the bytes Postgres builds and
-  // Node parses).
-  // Rows with nested lists are their parents: they need their id.
+  // Node parses). Rows with nested lists are those lists' parents: they
+  // always need their id.
   const needed = request.nested?.length ? [...(request.columns ?? []), "id"] : request.columns;
   const output = (request.columns ? [...new Set(needed)] : fields.map((f) => f.name)).filter((c) => c !== spec.parentColumn);
   const read = [...new Set([...output, ...order.columns])];
