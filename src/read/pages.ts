@@ -340,8 +340,3 @@ export class Connection<Row extends { id: string }> {
     return (this.#pageInfo ??= new PageInfo(this.nodes, this.#page, this.#hasMore));
   }
 }
-
-/** The Relay connection of a page. */
-export function connectionOf<Row extends { id: string }>(result: Page<Row>, page: PageArgs): Connection<Row> {
-  return new Connection(result, page);
-}

@@ -1,7 +1,7 @@
 import type { ObjectRef } from "@pothos/core";
 import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
 import { loadPage, type ListField } from "../read/lists.js";
-import { Connection, connectionOf, type Page } from "../read/pages.js";
+import { Connection, type Page } from "../read/pages.js";
 import { describeList, pageArgsOf, type PageArgsInput } from "../read/prefetch.js";
 import { builder, type BuilderTypes } from "./builder.js";
 
@@ -61,7 +61,7 @@ export function sqlListConnection<Filter, Args, Row extends { id: string }>(
 
 function connectionOfPage<Row extends { id: string }>(page: Page<Row>, args: PageArgsInput, onRows?: (rows: Row[], wholeRows: boolean) => void) {
   onRows?.(page.rows, page.wholeRows);
-  return connectionOf(page, pageArgsOf(args));
+  return new Connection(page, pageArgsOf(args));
 }
 
 /**
