@@ -1,5 +1,6 @@
 import { formatPrismaCursor, parsePrismaCursor } from "@pothos/plugin-prisma";
 import { runSql } from "../db/sql.js";
+import { PAGE_SIZE } from "../domain/paging.js";
 import { tableOf, type Model } from "./tables.js";
 
 // Keyset pagination in plain SQL for lists that hang off a parent row (a
@@ -73,8 +74,6 @@ export interface Page<Row> {
 
 /** Receives the pages of nested lists: `key` names the list, `parentId` the row it hangs off. */
 export type NestedPageSink = (key: string, parentId: string, page: Page<any>) => void;
-
-export const DEFAULT_PAGE_SIZE = 20;
 
 /** The opaque cursor of a row (the Prisma plugin's `id` cursor format). */
 export const cursorOf = (row: { id: string }): string => formatPrismaCursor({ id: idOf(row) }, "id");
@@ -192,7 +191,7 @@ function pageQuery(
   const { table, fields } = tableOf(spec.model);
   const { page, order } = request;
   const backward = page.last != null || page.before != null;
-  const size = (backward ? page.last : page.first) ?? DEFAULT_PAGE_SIZE;
+  const size = (backward ? page.last : page.first) ?? PAGE_SIZE.default;
   const cursor = backward ? page.before : page.after;
   // Walking backwards reads the list in the opposite order, then flips the page.
   const direction = backward ? (order.direction === "ASC" ? "DESC" : "ASC") : order.direction;

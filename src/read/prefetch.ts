@@ -12,6 +12,7 @@ import {
   type GraphQLOutputType,
   type SelectionSetNode,
 } from "graphql";
+import { effectivePage } from "../domain/paging.js";
 import { narrowColumns } from "./columns.js";
 import { LIST_FIELDS, NEWEST_FIRST_ORDER, type DescribedList, type ListField } from "./lists.js";
 import type { NestedList, PageArgs } from "./pages.js";
@@ -41,8 +42,8 @@ export interface Selection {
 
 export type PageArgsInput = { first?: number | null; last?: number | null; after?: string | null; before?: string | null };
 
-/** The page arguments of a connection field. */
-export const pageArgsOf = (args: PageArgsInput): PageArgs => ({ first: args.first, last: args.last, after: args.after, before: args.before });
+/** The page arguments of a connection field, as argumentRules.ts' `effectivePage` reads them (a defaulted `first` yields to `last`/`before`). */
+export const pageArgsOf = (args: PageArgsInput): PageArgs => ({ ...effectivePage(args), after: args.after, before: args.before });
 
 /** The request of a list field at `selection` with `args`, with the lists its items ask for. */
 export function describeList<Filter, Args>(field: ListField<Filter, Args>, args: Args & PageArgsInput, selection: Selection): DescribedList<Filter> {

@@ -5,11 +5,13 @@ import {
   getNamedType,
   getNullableType,
   getOperationAST,
+  getVariableValues,
   isCompositeType,
   isInterfaceType,
   isListType,
   isObjectType,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
@@ -19,10 +21,19 @@ import {
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
+import { effectivePage, PAGE_SIZE } from "../domain/paging.js";
+import { UUID_PATTERN } from "./globalIds.js";
 import { reachableIds } from "./node.js";
 
-/** Page sizes every connection accepts (DOMAIN.md: Listing). */
-export const PAGE_SIZE = { min: 1, max: 250, default: 20 } as const;
+// Every rule on an argument is judged here, once per operation, on the
+// values the resolvers will really receive: the variables coerced the way
+// the executor coerces them (defaults written in the document included),
+// then each field's arguments as graphql-js computes them from those. A
+// value is the same whether it arrives as a literal, a request variable or
+// a variable's default, so no form can slip past a rule (DOMAIN.md: "Values
+// however they arrive").
+
+export { PAGE_SIZE };
 
 /**
  * Limits on a single operation. A Relay tree of viewer -> 250 sub-accounts ->
@@ -38,13 +49,11 @@ export const QUERY_LIMITS = {
   maxCost: 25_000,
 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The row id a cursor of ours names, or undefined for anything else. */
 function cursorRowId(cursor: string): string | undefined {
   try {
     const value = parsePrismaCursor(cursor);
-    return typeof value === "string" && UUID.test(value) ? value : undefined;
+    return typeof value === "string" && UUID_PATTERN.test(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -58,28 +67,72 @@ interface CursorUse {
   rowId: string;
 }
 
-/** The page-size and cursor rules of every connection, plus the field's own rule (`extensions.validateArgs`). */
-function checkField(label: string, field: GraphQLField<unknown, unknown>, args: Record<string, any>, cursors: CursorUse[]): string[] {
+const isConnectionField = (field: GraphQLField<unknown, unknown>) => getNamedType(field.type).name.endsWith("Connection");
+
+/**
+ * Whether the operation gave `first` itself (a literal, or a variable that
+ * has a value) rather than leaving it to the schema's default of 20. Relay
+ * clients page backwards with `last` (and `before`) alone; the default of
+ * `first` must then step aside instead of clashing with them.
+ */
+function givesFirst(node: FieldNode, variables: Record<string, unknown>): boolean {
+  const arg = node.arguments?.find((a) => a.name.value === "first");
+  if (!arg) return false;
+  if (arg.value.kind === Kind.VARIABLE) return variables[arg.value.name.value] != null;
+  return arg.value.kind !== Kind.NULL;
+}
+
+// In a `u` regular expression a paired surrogate is one code point; only a lone one is of category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Text that Postgres and every client can hold: well-formed UTF-16 (no lone surrogate) and no NUL. */
+function textProblem(value: string): string | undefined {
+  if (LONE_SURROGATE.test(value)) return "must be well-formed Unicode text (it holds a lone UTF-16 surrogate)";
+  if (value.includes("\u0000")) return "must not contain NUL characters";
+  return undefined;
+}
+
+/** Every string in an argument value (input objects and lists included), with its path. */
+function textProblems(value: unknown, path: string, problems: string[]): void {
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    if (problem) problems.push(`\`${path}\` ${problem}`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => textProblems(item, `${path}[${i}]`, problems));
+  } else if (value && typeof value === "object" && !(value instanceof Date)) {
+    for (const [key, item] of Object.entries(value)) textProblems(item, `${path}.${key}`, problems);
+  }
+}
+
+/** The page-size and cursor rules of every connection, the text rule of every argument, and the field's own rule (`extensions.validateArgs`). */
+function checkField(
+  label: string,
+  field: GraphQLField<unknown, unknown>,
+  args: Record<string, any>,
+  firstGiven: boolean,
+  cursors: CursorUse[],
+): string[] {
   const problems: string[] = [];
-  const typeName = getNamedType(field.type).name;
-  if (typeName.endsWith("Connection")) {
+  for (const [name, value] of Object.entries(args)) textProblems(value, name, problems);
+  if (problems.length) return problems.map((p) => `${label}: ${p}`);
+  if (isConnectionField(field)) {
     for (const name of ["first", "last"] as const) {
       const value = args[name];
       if (value != null && (value < PAGE_SIZE.min || value > PAGE_SIZE.max)) {
         problems.push(`${label}: \`${name}\` must be from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}, got ${value}`);
       }
     }
-    if (args.last != null && args.first != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     // A page walks one way from one cursor: forwards (`first`, `after`) or backwards (`last`, `before`).
+    if (firstGiven && args.last != null) problems.push(`${label}: give \`first\` or \`last\`, not both`);
     if (args.after != null && args.before != null) problems.push(`${label}: give \`after\` or \`before\`, not both`);
-    // \`first\` defaults to 20: paging backwards takes \`first: null\`, as \`last\` does.
-    if (args.first != null && args.before != null) problems.push(`${label}: \`before\` pages with \`last\` (and \`first: null\`), not \`first\``);
+    if (firstGiven && args.before != null) problems.push(`${label}: \`before\` pages with \`last\`, not \`first\``);
     if (args.last != null && args.after != null) problems.push(`${label}: \`after\` pages with \`first\`, not \`last\``);
+    const typename = getNamedType(field.type).name.slice(0, -"Connection".length);
     for (const name of ["after", "before"] as const) {
       if (args[name] == null) continue;
       const rowId = cursorRowId(args[name]);
       if (!rowId) problems.push(notOurCursor(label, name));
-      else cursors.push({ label: `${label}: \`${name}\``, typename: typeName.slice(0, -"Connection".length), rowId });
+      else cursors.push({ label: `${label}: \`${name}\``, typename, rowId });
     }
   }
   const ownRule = field.extensions?.validateArgs as ((args: unknown) => string[]) | undefined;
@@ -88,31 +141,43 @@ function checkField(label: string, field: GraphQLField<unknown, unknown>, args: 
 }
 
 /** How many items a field may return per parent: a page size for connections, the id count for `nodes`. */
-function fanOut(field: GraphQLField<unknown, unknown>, args: Record<string, any>): number {
-  if (getNamedType(field.type).name.endsWith("Connection")) {
-    const size = args.first ?? args.last ?? PAGE_SIZE.default;
+function fanOut(field: GraphQLField<unknown, unknown>, args: Record<string, any>, firstGiven: boolean): number {
+  if (isConnectionField(field)) {
+    const page = effectivePage(args, firstGiven);
+    const size = page.first ?? page.last ?? PAGE_SIZE.default;
     return Math.min(Math.max(Number(size) || 0, 0), PAGE_SIZE.max);
   }
   if (Array.isArray(args.ids)) return args.ids.length;
   return 1;
 }
 
+export interface OperationAnalysis {
+  /** Variables that do not fit their types, as graphql-js words them (with the path inside the variable). */
+  variableErrors: readonly GraphQLError[];
+  problems: string[];
+  cost: number;
+  cursors: CursorUse[];
+}
+
 /**
- * Walks the operation that will run (fragments included, in place) and
- * returns every argument problem and the operation's cost: one point per
- * object it may return, multiplied by the page sizes above it.
+ * Walks the operation that will run (fragments included, in place) with its
+ * coerced variables and returns every argument problem and the operation's
+ * cost: one point per object it may return, multiplied by the page sizes
+ * above it.
  */
 export function analyzeOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
-  variables: Record<string, unknown>,
-): { problems: string[]; cost: number; cursors: CursorUse[] } {
+  rawVariables: Record<string, unknown>,
+): OperationAnalysis {
   const operation = getOperationAST(document, operationName);
-  const problems: string[] = [];
-  const cursors: CursorUse[] = [];
-  let cost = 0;
-  if (!operation) return { problems, cost, cursors };
+  const analysis: OperationAnalysis = { variableErrors: [], problems: [], cost: 0, cursors: [] };
+  if (!operation) return analysis;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 20 });
+  if (coerced.errors) return { ...analysis, variableErrors: coerced.errors };
+  const variables = coerced.coerced;
+  const { problems, cursors } = analysis;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
 
@@ -123,18 +188,20 @@ export function analyzeOperation(
         if (!isObjectType(parentType) && !isInterfaceType(parentType)) continue;
         const field = parentType.getFields()[selection.name.value];
         if (!field) continue;
-        let args: Record<string, unknown> = {};
+        let args: Record<string, unknown>;
         try {
           args = getArgumentValues(field, selection, variables);
-        } catch {
-          continue; // graphql-js reports coercion problems itself
+        } catch (error) {
+          problems.push((error as Error).message);
+          continue;
         }
-        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, cursors));
+        const firstGiven = givesFirst(selection, variables);
+        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, firstGiven, cursors));
         const type = getNamedType(field.type);
         if (selection.selectionSet && isCompositeType(type)) {
-          cost += multiplier;
+          analysis.cost += multiplier;
           const listy = isListType(getNullableType(field.type));
-          walk(selection.selectionSet, type, multiplier * (listy && !Array.isArray(args.ids) ? 1 : fanOut(field, args)), depth + 1);
+          walk(selection.selectionSet, type, multiplier * (listy && !Array.isArray(args.ids) ? 1 : fanOut(field, args, firstGiven)), depth + 1);
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
@@ -148,16 +215,17 @@ export function analyzeOperation(
   };
   const root = schema.getRootType(operation.operation);
   if (root) walk(operation.selectionSet, root, 1, 0);
-  return { problems, cost, cursors };
+  return analysis;
 }
 
 const notOurCursor = (label: string, name: string) => `${label}: \`${name}\` is not a cursor of this list`;
 
 /**
  * A cursor is only good if it names a row the caller can reach in that kind
- * of list: paging from any other row would place the page around a row out
- * of reach, telling the caller that it exists (and roughly when it was
- * created). Such a cursor gets the same BAD_USER_INPUT as a made-up one.
+ * of list (the row `node` would return to it): paging from any other row
+ * would place the page around a row out of reach, telling the caller that it
+ * exists (and where it sorts). Such a cursor gets the same BAD_USER_INPUT as
+ * a made-up one.
  */
 async function unreachableCursors(cursors: CursorUse[], context: Context): Promise<string[]> {
   const byType = new Map<string, CursorUse[]>();
@@ -170,43 +238,43 @@ async function unreachableCursors(cursors: CursorUse[], context: Context): Promi
   return problems;
 }
 
-/**
- * graphql-js reports a variable that fails its type (an invalid email, a
- * string for an Int) without a code; give such request errors BAD_USER_INPUT.
- */
+const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+
+/** graphql-js words a variable error well but gives it no code: BAD_USER_INPUT, and nothing else of the error object. */
 function withInputCode(error: GraphQLError): GraphQLError {
   if (error.path || error.extensions?.code) return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
-    originalError: error.originalError,
     extensions: { ...error.extensions, code: "BAD_USER_INPUT" },
   });
 }
 
 /**
- * Checks argument rules and cost for the whole operation before execution
- * starts, so a bad page size, a foreign cursor, a short `contains` or an
- * overly expensive query is a clear error that runs no SQL, never a silent
- * clamp.
+ * Checks variables, argument rules and cost for the whole operation before
+ * execution starts, so a bad page size, a foreign cursor, a short `contains`,
+ * ill-formed text or an overly expensive query is a clear error that runs no
+ * SQL, never a silent clamp or an unexpected error in a resolver.
  */
 export function useArgumentRules(): Plugin {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const { problems, cost, cursors } = analyzeOperation(
+      const { variableErrors, problems, cost, cursors } = analyzeOperation(
         args.schema,
         args.document,
         args.operationName,
         (args.variableValues ?? {}) as Record<string, unknown>,
       );
+      if (variableErrors.length) {
+        setResultAndStopExecution({ errors: variableErrors.map(withInputCode) });
+        return;
+      }
       if (!problems.length && cost <= QUERY_LIMITS.maxCost && cursors.length) {
         problems.push(...(await unreachableCursors(cursors, args.contextValue as unknown as Context)));
       }
       if (problems.length) {
-        setResultAndStopExecution({
-          errors: problems.map((message) => new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } })),
-        });
+        setResultAndStopExecution({ errors: problems.map(badInput) });
       } else if (cost > QUERY_LIMITS.maxCost) {
         setResultAndStopExecution({
           errors: [

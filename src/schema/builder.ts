@@ -5,6 +5,7 @@ import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
+import { PAGE_SIZE } from "../domain/paging.js";
 import { prisma } from "../db/client.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
@@ -51,8 +52,8 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     // The page-size rule (1..250, default 20) is enforced before execution by
     // schema/argumentRules.ts; these only make Pothos agree with it.
-    maxConnectionSize: 250,
-    defaultConnectionSize: 20,
+    maxConnectionSize: PAGE_SIZE.max,
+    defaultConnectionSize: PAGE_SIZE.default,
     onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
   },
   relay: {
@@ -68,7 +69,7 @@ export const builder = new SchemaBuilder<{
     hasPreviousPageFieldOptions: { description: "Whether items precede this page." },
     startCursorFieldOptions: { description: "Cursor of the first item of the page." },
     endCursorFieldOptions: { description: "Cursor of the last item of the page; pass it as `after` for the next page." },
-    firstArgOptions: { defaultValue: 20, description: "Page size, 1 to 250 (default 20)." },
+    firstArgOptions: { defaultValue: PAGE_SIZE.default, description: `Page size, ${PAGE_SIZE.min} to ${PAGE_SIZE.max} (default ${PAGE_SIZE.default}).` },
     afterArgOptions: { description: "Return items after this cursor (an `endCursor` or edge `cursor` of this list)." },
     lastArgOptions: { description: "Page size from the end, 1 to 250, with `before`." },
     beforeArgOptions: { description: "Return items before this cursor." },

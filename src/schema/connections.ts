@@ -1,5 +1,6 @@
 import type { ObjectRef } from "@pothos/core";
-import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
+import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
+import { effectivePage } from "../domain/paging.js";
 import { loadPage, type ListField } from "../read/lists.js";
 import { Connection, type Page } from "../read/pages.js";
 import { describeList, pageArgsOf, type PageArgsInput } from "../read/prefetch.js";
@@ -79,6 +80,26 @@ export function readSqlConnectionNodesDirectly(schema: GraphQLSchema): GraphQLSc
     if (!nodes || !relayResolve) continue;
     nodes.resolve = (connection, args, ctx, info) =>
       connection instanceof Connection ? connection.nodes : relayResolve(connection, args, ctx, info);
+  }
+  return schema;
+}
+
+/**
+ * Gives every connection's resolver the page argumentRules.ts judged: when
+ * `last` or `before` is given, `first`'s schema default (20) steps aside, so
+ * `subAccounts(last: 7)` pages backwards as Relay clients send it. A `first`
+ * the client gave itself never reaches here together with them: the argument
+ * rules refuse that before execution.
+ */
+export function resolveDefaultedFirstAsAbsent(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (!getNamedType(field.type).name.endsWith("Connection") || !field.args.some((a) => a.name === "last")) continue;
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = (parent, args, ctx, info) =>
+        args.last != null || args.before != null ? resolve(parent, { ...args, first: effectivePage(args).first }, ctx, info) : resolve(parent, args, ctx, info);
+    }
   }
   return schema;
 }

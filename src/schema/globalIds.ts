@@ -1,14 +1,15 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { NotFoundError } from "../domain/errors.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A row id: the lowercase UUIDs the database gives. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Decodes one of our global ids; undefined for anything that is not one. */
 export function parseGlobalId(globalId: string): { typename: string; id: string } | undefined {
   if (typeof globalId !== "string" || globalId.length > 200) return undefined;
   try {
     const { typename, id } = decodeGlobalID(globalId);
-    return UUID.test(id) ? { typename, id } : undefined;
+    return UUID_PATTERN.test(id) ? { typename, id } : undefined;
   } catch {
     return undefined;
   }

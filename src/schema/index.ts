@@ -24,7 +24,9 @@ import "./billing/PriceList.js";
 import "./billing/mutations.js";
 import "./viewer.js";
 import "./node.js";
-import { readSqlConnectionNodesDirectly } from "./connections.js";
+import { readSqlConnectionNodesDirectly, resolveDefaultedFirstAsAbsent } from "./connections.js";
 import { resolveNodeIdsSynchronously } from "./syncGlobalIds.js";
 
-export const schema = readSqlConnectionNodesDirectly(resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema())));
+export const schema = resolveDefaultedFirstAsAbsent(
+  readSqlConnectionNodesDirectly(resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema()))),
+);
