@@ -58,13 +58,22 @@ describe("schema.graphql", () => {
     } catch (error) {
       output = (error as { stdout: string }).stdout;
     }
-    // Step 1 (accounts, keys, viewer, listing) is complete: nothing of it may be missing.
+    // Everything above the contract's "Next capabilities" section is built: none of it may be missing.
+    // Items that section defines (events, webhooks, triggers, least-privilege keys, acting as) come with their issues.
+    const contract = readFileSync(`${root}/../shared/contract.graphql`, "utf8");
+    const marker = contract.indexOf("# Next capabilities");
+    const next = marker < 0 ? "" : contract.slice(marker);
+    // What it defines: whole types ("type X"), and fields added to types ("X.y", also through `extend`).
+    const pendingItems = new Set<string>();
+    for (const m of next.matchAll(/^(?:type|input|enum|union|scalar|interface)\s+(\w+)/gm)) pendingItems.add(`type ${m[1]}`);
+    for (const m of next.matchAll(/^(?:extend\s+)?(?:type|interface|input)\s+(\w+)[^{]*\{([^}]*)\}/gm)) {
+      for (const field of m[2]!.replace(/#.*$/gm, "").matchAll(/^\s*(\w+)\s*[:(]/gm)) pendingItems.add(`${m[1]}.${field[1]}`);
+    }
+    // Least-privilege keys also widen an input written above the section.
+    for (const item of ["CreateApiKeyInput.permissions", "CreateApiKeyInput.expiresAt"]) pendingItems.add(item);
     const missing = output.split("\n").filter((l) => l.startsWith("missing:"));
-    const accountItems = missing.filter((l) =>
-      /\b(Viewer|Node|Account|Manager|SubAccount|ApiKey|PageInfo|StringFilter|SubAccountFilter|ManagerFilter|AuditEvent|Role|ErrorCode)\b/.test(l) &&
-      !/balance|usage|phoneNumbers|pricing|PhoneNumber|Pric|Money|Balance|Ledger|Usage/.test(l),
-    );
-    expect(accountItems).toEqual([]);
+    const pending = (line: string) => pendingItems.has(line.replace(/^missing: /, ""));
+    expect(missing.filter((line) => !pending(line))).toEqual([]);
   });
 });
 
