@@ -88,7 +88,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
         blockFieldSuggestion: { enabled: production },
       }),
       useRoleSchemaErrors(schema),
-      useArgumentRules(),
+      useArgumentRules(schema),
       useCompiledExecution(),
       useUnexpectedErrorReporting(errorsByCode),
       usePrometheus({

@@ -4,6 +4,33 @@ import { ValidationError, type FieldError } from "./errors.js";
 // that can make a name display as something else ("Trojan Source").
 const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
+// In a `u` regular expression a paired surrogate is one code point; only a lone one is of category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a text cannot be taken at all, whatever the field: a lone UTF-16
+ * surrogate (no UTF-8 form: Postgres and every client would fail on it) or
+ * a NUL (Postgres text cannot hold one). Undefined for text that can.
+ */
+export function unstorableText(value: string): string | undefined {
+  if (LONE_SURROGATE.test(value)) return "must be well-formed Unicode text (it holds a lone UTF-16 surrogate)";
+  if (value.includes("\u0000")) return "must not contain NUL characters";
+  return undefined;
+}
+
+/** Every string in a value (input objects and lists included) that cannot be taken, with its path. */
+export function unstorableTextIn(value: unknown, path: string[] = []): FieldError[] {
+  if (typeof value === "string") {
+    const message = unstorableText(value);
+    return message ? [{ path, message }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => unstorableTextIn(item, [...path, String(i)]));
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.entries(value).flatMap(([key, item]) => unstorableTextIn(item, [...path, key]));
+  }
+  return [];
+}
+
 export const LIMITS = {
   organizationName: 200,
   apiKeyName: 100,

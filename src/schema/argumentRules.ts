@@ -22,8 +22,10 @@ import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import { effectivePage, PAGE_SIZE } from "../domain/paging.js";
+import { unstorableTextIn } from "../domain/text.js";
 import { UUID_PATTERN } from "./globalIds.js";
 import { reachableIds } from "./node.js";
+import { hiddenError, hiddenFromRole } from "./roleSchemas.js";
 
 // Every rule on an argument is judged here, once per operation, on the
 // values the resolvers will really receive: the variables coerced the way
@@ -82,39 +84,25 @@ function givesFirst(node: FieldNode, variables: Record<string, unknown>): boolea
   return arg.value.kind !== Kind.NULL;
 }
 
-// In a `u` regular expression a paired surrogate is one code point; only a lone one is of category Cs.
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Text that Postgres and every client can hold: well-formed UTF-16 (no lone surrogate) and no NUL. */
-function textProblem(value: string): string | undefined {
-  if (LONE_SURROGATE.test(value)) return "must be well-formed Unicode text (it holds a lone UTF-16 surrogate)";
-  if (value.includes("\u0000")) return "must not contain NUL characters";
-  return undefined;
-}
-
-/** Every string in an argument value (input objects and lists included), with its path. */
-function textProblems(value: unknown, path: string, problems: string[]): void {
-  if (typeof value === "string") {
-    const problem = textProblem(value);
-    if (problem) problems.push(`\`${path}\` ${problem}`);
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => textProblems(item, `${path}[${i}]`, problems));
-  } else if (value && typeof value === "object" && !(value instanceof Date)) {
-    for (const [key, item] of Object.entries(value)) textProblems(item, `${path}.${key}`, problems);
-  }
-}
-
-/** The page-size and cursor rules of every connection, the text rule of every argument, and the field's own rule (`extensions.validateArgs`). */
+/**
+ * The page-size and cursor rules of every connection, the text rule of every
+ * argument (DOMAIN.md: text must be well-formed; mutations answer it with a
+ * typed ValidationError instead, schema/mutation.ts), and the field's own
+ * rule (`extensions.validateArgs`).
+ */
 function checkField(
   label: string,
   field: GraphQLField<unknown, unknown>,
   args: Record<string, any>,
   firstGiven: boolean,
   cursors: CursorUse[],
+  checkText: boolean,
 ): string[] {
   const problems: string[] = [];
-  for (const [name, value] of Object.entries(args)) textProblems(value, name, problems);
-  if (problems.length) return problems.map((p) => `${label}: ${p}`);
+  if (checkText) {
+    const text = unstorableTextIn(args);
+    if (text.length) return text.map((p) => `${label}: \`${p.path.join(".")}\` ${p.message}`);
+  }
   if (isConnectionField(field)) {
     for (const name of ["first", "last"] as const) {
       const value = args[name];
@@ -196,7 +184,8 @@ export function analyzeOperation(
           continue;
         }
         const firstGiven = givesFirst(selection, variables);
-        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, firstGiven, cursors));
+        const mutationRoot = depth === 0 && operation.operation === "mutation";
+        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, firstGiven, cursors, !mutationRoot));
         const type = getNamedType(field.type);
         if (selection.selectionSet && isCompositeType(type)) {
           analysis.cost += multiplier;
@@ -257,7 +246,12 @@ function withInputCode(error: GraphQLError): GraphQLError {
  * ill-formed text or an overly expensive query is a clear error that runs no
  * SQL, never a silent clamp or an unexpected error in a resolver.
  */
-export function useArgumentRules(): Plugin {
+export function useArgumentRules(fullSchema: GraphQLSchema): Plugin {
+  /** A variable that sets an input field the caller's role does not have gets that FORBIDDEN error, as a literal would. */
+  const variableError = (error: GraphQLError) => {
+    const hidden = hiddenFromRole(fullSchema, error.message);
+    return hidden ? hiddenError(hidden, error) : withInputCode(error);
+  };
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const { variableErrors, problems, cost, cursors } = analyzeOperation(
@@ -267,7 +261,7 @@ export function useArgumentRules(): Plugin {
         (args.variableValues ?? {}) as Record<string, unknown>,
       );
       if (variableErrors.length) {
-        setResultAndStopExecution({ errors: variableErrors.map(withInputCode) });
+        setResultAndStopExecution({ errors: variableErrors.map(variableError) });
         return;
       }
       if (!problems.length && cost <= QUERY_LIMITS.maxCost && cursors.length) {

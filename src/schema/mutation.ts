@@ -1,6 +1,9 @@
 import type { InputObjectRef, ObjectRef } from "@pothos/core";
+import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
-import type { DomainError } from "../domain/errors.js";
+import { ValidationError, type DomainError } from "../domain/errors.js";
+import { unstorableTextIn } from "../domain/text.js";
+import { authScopesOf, type Action } from "../auth/actions.js";
 import { builder } from "./builder.js";
 import { resultOf, resultUnion } from "./errors.js";
 import { forgetRequestReads } from "../read/requestCache.js";
@@ -23,18 +26,29 @@ export function defineMutation<In extends object>(
     input: InputObjectRef<any, In>;
     result: { union: unknown; errors: readonly ErrorClass[] };
     resolve: (input: In, ctx: Context) => Promise<object>;
-    /** Roles (auth scopes) that may call it; others do not see it in their schema. Default: everyone. */
-    authScopes?: { operator?: boolean; manager?: boolean; subAccount?: boolean; privileged?: boolean };
+    /** What it does, in auth/actions.ts: the roles without it neither see it in their schema nor may call it. */
+    action: Action;
   },
 ): void {
   builder.mutationField(name, (t) =>
     t.field({
       type: options.result.union as never,
       description: options.description,
-      ...(options.authScopes ? { authScopes: options.authScopes } : {}),
+      authScopes: authScopesOf(options.action),
+      extensions: { action: options.action },
       args: { input: t.arg({ type: options.input, required: true, description: "The mutation's input." }) },
       resolve: async (_root, args, ctx) => {
-        const result = await resultOf(options.result.errors, () => options.resolve((args as { input: In }).input, ctx));
+        const { input } = args as { input: In };
+        const result = await resultOf(options.result.errors, () => {
+          // Text no field can take (a lone surrogate, a NUL), wherever it is in the input: one typed answer for every mutation.
+          const unstorable = unstorableTextIn(input);
+          if (unstorable.length) {
+            // A result union without ValidationError (e.g. suspendSubAccount, whose only input is an id) answers as a query would.
+            if (options.result.errors.includes(ValidationError)) throw new ValidationError(unstorable);
+            throw new GraphQLError(`input.${unstorable[0]!.path.join(".")} ${unstorable[0]!.message}`, { extensions: { code: "BAD_USER_INPUT" } });
+          }
+          return options.resolve(input, ctx);
+        });
         // Rows cached by earlier fields of this request may have just changed.
         forgetRequestReads(ctx);
         const code = (result as { __typename?: string; code?: string }).__typename && (result as { code?: string }).code;

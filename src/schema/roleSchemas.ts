@@ -1,9 +1,9 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Viewer } from "../auth/viewer.js";
+import { roleMayPerform, type Action, type Role } from "../auth/actions.js";
 
-export type Role = Viewer["role"];
+export type { Role };
 export const ROLES: readonly Role[] = ["OPERATOR", "MANAGER", "SUB_ACCOUNT"];
 
 /** Which roles each auth scope of builder.ts grants. */
@@ -20,6 +20,12 @@ const SCOPE_ROLES: Record<string, readonly Role[]> = {
  * without static scopes are for everyone; dynamic ones are decided at run time.
  */
 function grants(extensions: Record<string, any> | null | undefined, role: Role): boolean {
+  // Types a role can never receive say which roles they are for.
+  const visibleTo = (extensions?.visibleTo ?? extensions?.pothosOptions?.extensions?.visibleTo) as readonly Role[] | undefined;
+  if (visibleTo) return visibleTo.includes(role);
+  // Mutations and input fields name their action (auth/actions.ts): the table decides.
+  const action = (extensions?.action ?? extensions?.pothosOptions?.extensions?.action) as Action | undefined;
+  if (action) return roleMayPerform(role, action);
   const scopes = extensions?.pothosOptions?.authScopes;
   if (!scopes || typeof scopes !== "object") return true;
   return Object.entries(scopes).some(([scope, on]) => on === true && SCOPE_ROLES[scope]?.includes(role));
@@ -38,6 +44,7 @@ export function schemaForRole(schema: GraphQLSchema, role: Role): GraphQLSchema 
     [MapperKind.INTERFACE_TYPE]: (type) => (grants(type.extensions, role) ? type : null),
     [MapperKind.COMPOSITE_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
     [MapperKind.ROOT_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
+    [MapperKind.INPUT_OBJECT_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
   });
   return pruneSchema(mapped);
 }
@@ -49,33 +56,44 @@ export function buildRoleSchemas(schema: GraphQLSchema): Record<Role, GraphQLSch
 
 const MISSING_FIELD = /^Cannot query field "(\w+)" on type "(\w+)"/;
 const MISSING_TYPE = /^Unknown type "(\w+)"/;
+const MISSING_INPUT_FIELD = /Field "(\w+)" is not defined by type "(\w+)"/;
+
+/**
+ * The full schema's name for what an error says is missing ("SubAccount.manager",
+ * "UpdateSubAccountInput.creditLimit", "PriceList"), when it exists there:
+ * then it is not missing but hidden from the caller's role.
+ */
+export function hiddenFromRole(fullSchema: GraphQLSchema, message: string): string | undefined {
+  for (const pattern of [MISSING_FIELD, MISSING_INPUT_FIELD]) {
+    const field = pattern.exec(message);
+    if (!field) continue;
+    const type = fullSchema.getType(field[2]!);
+    return type && "getFields" in type && (type.getFields() as Record<string, unknown>)[field[1]!] ? `${field[2]}.${field[1]}` : undefined;
+  }
+  const type = MISSING_TYPE.exec(message);
+  return type && fullSchema.getType(type[1]!) ? type[1] : undefined;
+}
+
+/** The FORBIDDEN error for what a role's schema leaves out. */
+export const hiddenError = (hidden: string, error: GraphQLError) =>
+  new GraphQLError(`${hidden} is not available to your role`, { nodes: error.nodes, extensions: { code: "FORBIDDEN" } });
 
 /**
  * Names the reason when validation fails on a field or type that exists but
  * not in the caller's role schema: the request still fails before anything
  * runs, and the error carries the contract's FORBIDDEN code instead of a bare
  * "Cannot query field". Fields that exist for no role keep graphql-js's error.
+ * (Variables naming a hidden input field are told the same by argumentRules.ts.)
  */
 export function useRoleSchemaErrors(fullSchema: GraphQLSchema): Plugin {
-  const existsInFullSchema = (message: string): string | undefined => {
-    const field = MISSING_FIELD.exec(message);
-    if (field) {
-      const type = fullSchema.getType(field[2]!);
-      return type && "getFields" in type && (type.getFields() as Record<string, unknown>)[field[1]!] ? `${field[2]}.${field[1]}` : undefined;
-    }
-    const type = MISSING_TYPE.exec(message);
-    return type && fullSchema.getType(type[1]!) ? type[1] : undefined;
-  };
   return {
     onValidate() {
       return ({ result, setResult }) => {
         if (!result.length) return;
         setResult(
           result.map((error) => {
-            const hidden = existsInFullSchema(error.message);
-            return hidden
-              ? new GraphQLError(`${hidden} is not available to your role`, { nodes: error.nodes, extensions: { code: "FORBIDDEN" } })
-              : error;
+            const hidden = hiddenFromRole(fullSchema, error.message);
+            return hidden ? hiddenError(hidden, error) : error;
           }),
         );
       };

@@ -1,11 +1,11 @@
 import type { Tx } from "../db/client.js";
+import { assertMayPerform } from "../auth/actions.js";
 import { prisma } from "../db/client.js";
 import type { Account, Prisma } from "../generated/prisma/client.js";
 import { reachableAccounts, within } from "../auth/rowFilters.js";
-import { isManager, isOperator, type Viewer } from "../auth/viewer.js";
+import type { Viewer } from "../auth/viewer.js";
 import {
   AccountNotActiveError,
-  ForbiddenError,
   LimitExceededError,
   NotFoundError,
   ValidationError,
@@ -58,7 +58,7 @@ export interface CreateManagerInput {
 
 /** Operator only: a new manager with its first API key (the secret is returned once). */
 export async function createManager(viewer: Viewer, input: CreateManagerInput) {
-  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can create managers");
+  assertMayPerform(viewer, "manager:create");
   const check = new InputChecker();
   const email = check.email(input.email, "email")!;
   const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
@@ -92,6 +92,8 @@ export interface UpdateManagerInput {
 
 /** The operator, or the manager itself; only the operator changes subAccountLimit. */
 export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
+  assertMayPerform(viewer, "manager:update");
+  if (input.subAccountLimit != null) assertMayPerform(viewer, "manager:setSubAccountLimit");
   const check = new InputChecker();
   const email = check.email(input.email, "email");
   const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
@@ -107,9 +109,6 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
   return withEmailConflict(() =>
     inTransaction(async (tx) => {
       const manager = await findReachableAccount(tx, viewer, input.id, "MANAGER");
-      if (input.subAccountLimit != null && !isOperator(viewer)) {
-        throw new ForbiddenError("Only an operator can change subAccountLimit");
-      }
       const data = {
         ...(email !== undefined ? { email } : {}),
         ...(input.organizationName !== undefined ? { organizationName: organizationName ?? null } : {}),
@@ -127,7 +126,7 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
 
 /** Operator only: suspend or reactivate a manager (managers cannot be closed). */
 export async function changeManagerStatus(viewer: Viewer, id: string, action: "suspend" | "reactivate") {
-  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can suspend or reactivate managers");
+  assertMayPerform(viewer, "manager:changeStatus");
   return inTransaction(async (tx) => {
     await lockReachableAccount(tx, viewer, id);
     const manager = await findReachableAccount(tx, viewer, id, "MANAGER");
@@ -155,7 +154,7 @@ export interface CreateSubAccountInput {
 
 /** Manager only: a new sub-account under the caller, within its subAccountLimit. */
 export async function createSubAccount(viewer: Viewer, input: CreateSubAccountInput) {
-  if (!isManager(viewer)) throw new ForbiddenError("Only a manager can create sub-accounts");
+  assertMayPerform(viewer, "subAccount:create");
   const check = new InputChecker();
   const email = check.email(input.email, "email")!;
   const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
@@ -218,11 +217,14 @@ export interface UpdateSubAccountInput {
   clearCreditLimit?: boolean | null;
 }
 
-/** The fields a sub-account may change about itself; everything else is its manager's. */
-const SELF_EDITABLE = new Set(["id", "email", "organizationName"]);
+/** The fields of updateSubAccount beyond the profile: its settings (auth/actions.ts "subAccount:updateSettings"). */
+const SETTINGS_FIELDS = ["allowCustomPricing", "creditLimit", "clearCreditLimit"] as const;
 
 /** Its manager or an operator changes anything here; the sub-account itself only email and name. */
 export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountInput) {
+  assertMayPerform(viewer, "subAccount:updateProfile");
+  // Refused as a whole: an update mixing allowed and forbidden fields changes nothing.
+  if (SETTINGS_FIELDS.some((field) => input[field] != null)) assertMayPerform(viewer, "subAccount:updateSettings");
   const check = new InputChecker();
   const email = check.email(input.email, "email");
   const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
@@ -239,10 +241,6 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
     inTransaction(async (tx) => {
       await lockReachableAccount(tx, viewer, input.id);
       const sub = await findReachableAccount(tx, viewer, input.id, "SUB_ACCOUNT");
-      if (viewer.role === "SUB_ACCOUNT") {
-        const forbidden = Object.entries(input).filter(([k, v]) => v != null && !SELF_EDITABLE.has(k)).map(([k]) => k);
-        if (forbidden.length) throw new ForbiddenError(`A sub-account cannot change ${forbidden.join(", ")}`);
-      }
       if (sub.status === "CLOSED") planTransition("CLOSED", "close"); // closed accounts are frozen
       const nextLimit = input.clearCreditLimit ? null : (creditLimitMicros ?? sub.creditLimitMicros);
       if (nextLimit != null && nextLimit < sub.totalSpentMicros) {
@@ -268,10 +266,10 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
  * Closing revokes every key and releases every number in the same transaction.
  */
 export async function changeSubAccountStatus(viewer: Viewer, id: string, action: StatusAction) {
+  assertMayPerform(viewer, "subAccount:changeStatus");
   return inTransaction(async (tx) => {
     await lockReachableAccount(tx, viewer, id);
     const sub = await findReachableAccount(tx, viewer, id, "SUB_ACCOUNT");
-    if (viewer.role === "SUB_ACCOUNT") throw new ForbiddenError("Only the manager can change a sub-account's status");
     const plan = planTransition(sub.status, action);
     if (!plan.change) return sub;
     const now = new Date();

@@ -1,4 +1,5 @@
 import { reachableApiKeys, within } from "../auth/rowFilters.js";
+import { assertMayPerform } from "../auth/actions.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -16,6 +17,7 @@ export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 100;
  * sub-accounts, a sub-account for itself, the operator for anyone.
  */
 export async function createApiKey(viewer: Viewer, accountId: string, name: string) {
+  assertMayPerform(viewer, "apiKey:create");
   const check = new InputChecker();
   const keyName = check.name(name, "name", LIMITS.apiKeyName)!;
   check.done();
@@ -38,6 +40,7 @@ export async function createApiKey(viewer: Viewer, accountId: string, name: stri
 
 /** Revokes a reachable key; revoking a revoked key changes nothing. */
 export async function revokeApiKey(viewer: Viewer, id: string) {
+  assertMayPerform(viewer, "apiKey:revoke");
   return inTransaction(async (tx) => {
     const apiKey = await tx.apiKey.findFirst({ where: within<Prisma.ApiKeyWhereInput>({ id }, reachableApiKeys(viewer)), include: { account: true } });
     if (!apiKey) throw new NotFoundError("The API key");

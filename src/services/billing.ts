@@ -1,4 +1,5 @@
 // Billing: charges, top-ups and transfers (DOMAIN.md: Billing). Choices
+import { assertMayPerform } from "../auth/actions.js";
 // where DOMAIN.md is silent:
 // - A manager's totalSpent is its own usage (usage recorded on the manager
 //   itself); rollup charges count in the sub-account's totalSpent while they
@@ -21,9 +22,8 @@
 // balance's lock for far less time (usageCharges.ts).
 import type { prisma, Tx } from "../db/client.js";
 import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
-import { isSubAccount, type Viewer } from "../auth/viewer.js";
+import type { Viewer } from "../auth/viewer.js";
 import {
-  ForbiddenError,
   InsufficientFundsError,
   RateLimitedError,
   ValidationError,
@@ -117,6 +117,7 @@ const OCCURRED_AT_FUTURE_SKEW_MS = 5 * 60 * 1000;
  * once; with another input it is an IdempotencyConflictError.
  */
 export async function recordUsage(viewer: Viewer, accountId: string, input: UsageInput) {
+  assertMayPerform(viewer, "usage:record");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
   check.check(
@@ -157,6 +158,7 @@ export async function loadForCharge(tx: Tx, accountId: string): Promise<AccountW
  * top-ups per account in 24 hours; idempotent replays do not count.
  */
 export async function topUpBalance(viewer: Viewer, accountId: string, input: { amount: string; idempotencyKey: string }) {
+  assertMayPerform(viewer, "balance:topUp");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
   const amountMicros = checkAmount(check, input.amount, "amount", { max: MAX_TOP_UP_MICROS });
@@ -219,7 +221,7 @@ export async function transferBalance(
   viewer: Viewer,
   input: { fromAccountId: string; toAccountId: string; amount: string; idempotencyKey: string },
 ) {
-  if (isSubAccount(viewer)) throw new ForbiddenError("Only a manager or an operator can transfer funds");
+  assertMayPerform(viewer, "balance:transfer");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
   const amountMicros = checkAmount(check, input.amount, "amount");

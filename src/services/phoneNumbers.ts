@@ -1,8 +1,9 @@
 import type { Tx } from "../db/client.js";
+import { assertMayPerform } from "../auth/actions.js";
 import { reachablePhoneNumbers, within } from "../auth/rowFilters.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
-import { ConflictError, ForbiddenError, NotFoundError } from "../domain/errors.js";
+import { ConflictError, NotFoundError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
@@ -54,6 +55,7 @@ export interface ProvisionPhoneNumberInput {
  * `activeNumber` decides, so of two concurrent provisions exactly one wins.
  */
 export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhoneNumberInput) {
+  assertMayPerform(viewer, "phoneNumber:provision");
   const check = new InputChecker();
   const friendlyName = check.name(input.friendlyName, "friendlyName", FRIENDLY_NAME_MAX_LENGTH);
   check.done();
@@ -88,10 +90,10 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
  * createdAt, and nothing is charged.
  *
  * Edge cases, in the order they are checked:
+ * - a sub-account gets ForbiddenError, whatever it names (auth/actions.ts);
  * - a number or target the caller cannot reach is NotFoundError, as is a
  *   target in another manager's tree (for an operator too: the number is not
  *   "found" in the target's tree);
- * - a sub-account naming its own number gets ForbiddenError;
  * - a RELEASED number is a ConflictError: a released row is history, and the
  *   same number may since have been provisioned again as a new row;
  * - a transfer to the current owner is an idempotent success that changes
@@ -101,12 +103,12 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
  *   manager) is AccountNotActiveError.
  */
 export async function transferPhoneNumber(viewer: Viewer, id: string, toAccountId: string) {
+  assertMayPerform(viewer, "phoneNumber:transfer");
   return inTransaction(async (tx) => {
     // Number first, then target account: closing an account takes its own row
     // and then its numbers' rows, so neither order can wait on the other.
     await lockPhoneNumber(tx, id);
     const phoneNumber = await findReachablePhoneNumber(tx, viewer, id);
-    if (viewer.role === "SUB_ACCOUNT") throw new ForbiddenError("Only a manager can transfer phone numbers");
     await lockReachableAccount(tx, viewer, toAccountId);
     const target = await findReachableAccount(tx, viewer, toAccountId);
     if (treeOf(target) !== treeOf(phoneNumber.account)) throw new NotFoundError("The account");
@@ -133,6 +135,7 @@ export async function transferPhoneNumber(viewer: Viewer, id: string, toAccountI
  * treat released numbers the same way.)
  */
 export async function releasePhoneNumber(viewer: Viewer, id: string) {
+  assertMayPerform(viewer, "phoneNumber:release");
   return inTransaction(async (tx) => {
     await lockPhoneNumber(tx, id);
     const phoneNumber = await findReachablePhoneNumber(tx, viewer, id);

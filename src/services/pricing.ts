@@ -1,6 +1,7 @@
 import { prisma, type Tx } from "../db/client.js";
+import { assertMayPerform } from "../auth/actions.js";
 import type { Product } from "../generated/prisma/client.js";
-import { isOperator, type Viewer } from "../auth/viewer.js";
+import type { Viewer } from "../auth/viewer.js";
 import { ForbiddenError } from "../domain/errors.js";
 import { MAX_UNIT_PRICE_MICROS, checkAmount, formatMicros } from "../domain/money.js";
 import { resolvePriceList, type PriceList, type PricedAccount, type RateCard } from "../domain/pricing.js";
@@ -81,7 +82,7 @@ const describeCard = (card: ReadonlyMap<Product, bigint>) => Object.fromEntries(
  * product, and their sub-accounts, pay the new price from the next charge on.
  */
 export async function setPlatformPricing(viewer: Viewer, rates: readonly RateInput[]): Promise<PriceList> {
-  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can set the platform's rates");
+  assertMayPerform(viewer, "pricing:setPlatform");
   const card = checkRates(rates, { requireOne: true });
   return inTransaction(async (tx) => {
     const before = new Map((await tx.platformRate.findMany()).map((r) => [r.product, r.unitPriceMicros]));
@@ -106,7 +107,7 @@ export async function setPlatformPricing(viewer: Viewer, rates: readonly RateInp
  * `allowCustomPricing` on.
  */
 export async function setAccountPricing(viewer: Viewer, accountId: string, rates: readonly RateInput[]) {
-  if (!isOperator(viewer)) throw new ForbiddenError("Only an operator can set an account's rates");
+  assertMayPerform(viewer, "pricing:setAccount");
   const card = checkRates(rates, { requireOne: false });
   return inTransaction(async (tx) => {
     // Serialises two replacements of the same card.

@@ -157,7 +157,9 @@ describe("mutations naming rows out of reach get NotFoundError, and change nothi
     expect(await run(REVOKE_KEY, "sibling", w.sub.keyId)).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
     expect(await run(CREATE_KEY, "sub", w.manager.id)).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
     expect(await run(REVOKE_KEY, "sub", w.manager.keyId)).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
-    expect(await run(UPDATE_MANAGER, "sub", w.manager.id)).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
+    // updateManager is not in a sub-account's schema at all.
+    const res = await gql(UPDATE_MANAGER, { token: roles.sub, variables: { id: w.manager.id } });
+    expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
   });
 
   it("nothing changed: names, statuses and keys are as before", async () => {
@@ -184,10 +186,11 @@ describe("what each role may do", () => {
     }
   });
 
-  it("only a manager creates sub-accounts (under itself)", async () => {
+  it("only a manager creates sub-accounts (under itself): the mutation is not in the operator's or a sub-account's schema", async () => {
     for (const role of ["operator", "sub"]) {
-      const data = await gqlData(CREATE_SUB, { token: roles[role], variables: { email: `nope-${role}-${Date.now()}@example.com` } });
-      expect(data.createSubAccount).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      const res = await gql(CREATE_SUB, { token: roles[role], variables: { email: `nope-${role}-${Date.now()}@example.com` } });
+      expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
+      expect(res.body.data ?? null).toBeNull();
     }
   });
 
@@ -198,19 +201,31 @@ describe("what each role may do", () => {
     }
   });
 
-  it("a sub-account cannot change its own status", async () => {
+  it("a sub-account cannot change its own status: the mutations are not in its schema", async () => {
     for (const action of ["suspendSubAccount", "closeSubAccount", "reactivateSubAccount"]) {
-      const data = await gqlData(`mutation($id: ID!) { ${action}(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      const res = await gql(`mutation($id: ID!) { ${action}(input: { id: $id }) { __typename ... on Error { code } } }`, {
         token: w.sub.token,
         variables: { id: w.sub.id },
       });
-      expect(data[action]).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
+      expect(res.body.errors![0]!.message).toBe(`Mutation.${action} is not available to your role`);
     }
+    const status = await gqlData(`{ viewer { account { status } } }`, { token: w.sub.token });
+    expect(status.viewer.account.status).toBe("ACTIVE");
   });
 
   it("a manager may not raise its own subAccountLimit; the operator may", async () => {
     const UPDATE = `mutation($id: ID!) { updateManager(input: { id: $id, subAccountLimit: 5000, organizationName: "Mixed" }) { __typename ... on UpdateManagerSuccess { manager { subAccountLimit organizationName } } } }`;
-    expect((await gqlData(UPDATE, { token: w.manager.token, variables: { id: w.manager.id } })).updateManager.__typename).toBe("ForbiddenError");
+    // subAccountLimit is not in a manager's UpdateManagerInput: a literal and a variable are refused alike.
+    const literal = await gql(UPDATE, { token: w.manager.token, variables: { id: w.manager.id } });
+    expect(errorCodes(literal)).toEqual(["FORBIDDEN"]);
+    expect(literal.body.errors![0]!.message).toBe("UpdateManagerInput.subAccountLimit is not available to your role");
+    const variable = await gql(`mutation($input: UpdateManagerInput!) { updateManager(input: $input) { __typename } }`, {
+      token: w.manager.token,
+      variables: { input: { id: w.manager.id, subAccountLimit: 5000 } },
+    });
+    expect(errorCodes(variable)).toEqual(["FORBIDDEN"]);
+    expect(variable.body.errors![0]!.message).toBe("UpdateManagerInput.subAccountLimit is not available to your role");
     const ok = await gqlData(UPDATE, { token: OPERATOR_TOKEN, variables: { id: w.otherManager.id } });
     expect(ok.updateManager.manager).toEqual({ subAccountLimit: 5000, organizationName: "Mixed" });
   });

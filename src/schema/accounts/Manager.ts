@@ -12,6 +12,8 @@ import { accountRows } from "../../read/accounts.js";
 export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "Manager",
   description: "A manager: an account approved by the platform operator that runs a tree of sub-accounts.",
+  // A sub-account never receives a manager (its own manager is hidden: SubAccount.manager), so its schema has no such type.
+  extensions: { visibleTo: ["OPERATOR", "MANAGER"] },
   interfaces: [AccountRef],
   id: { field: "id" },
   findUnique: (id) => ({ id, kind: "MANAGER" }),

@@ -37,7 +37,7 @@ const CreateManagerSuccess = builder
 
 defineMutation("createManager", {
   description: "Create a manager with its first API key. Operators only.",
-  authScopes: { operator: true },
+  action: "manager:create",
   input: CreateManagerInput,
   result: sharedResult("CreateManager", CreateManagerSuccess, [E.ValidationError, E.ConflictError, E.ForbiddenError], "The result of createManager."),
   resolve: (input, ctx) => accounts.createManager(ctx.viewer, input),
@@ -49,7 +49,7 @@ const UpdateManagerInput = builder.inputType("UpdateManagerInput", {
     id: t.id({ required: true, description: "The manager's global id." }),
     email: t.field({ type: "EmailAddress", description: "New email." }),
     organizationName: t.string({ description: "New organization name; null clears it." }),
-    subAccountLimit: t.int({ description: "New sub-account limit (operators only)." }),
+    subAccountLimit: t.int({ description: "New sub-account limit (operators only).", extensions: { action: "manager:setSubAccountLimit" } }),
     autoDeleteClosedSubAccounts: t.boolean({ description: "Purge closed sub-accounts 30 days after closing." }),
   }),
 });
@@ -60,6 +60,7 @@ const UpdateManagerSuccess = builder.objectRef<Account>("UpdateManagerSuccess").
 });
 
 defineMutation("updateManager", {
+  action: "manager:update",
   description: "Change a manager: the operator, or the manager itself (subAccountLimit: operators only).",
   input: UpdateManagerInput,
   result: sharedResult(
@@ -94,7 +95,7 @@ for (const [name, action, description] of [
 ] as const) {
   defineMutation(name, {
     description,
-    authScopes: { operator: true },
+    action: "manager:changeStatus",
     input: ManagerStatusInput,
     result: ManagerStatusResult,
     resolve: (input, ctx) => accounts.changeManagerStatus(ctx.viewer, managerId(String(input.id)), action),
@@ -121,6 +122,7 @@ const CreateSubAccountSuccess = builder.objectRef<Account>("CreateSubAccountSucc
 });
 
 defineMutation("createSubAccount", {
+  action: "subAccount:create",
   description: "Create a sub-account under the calling manager. Managers only.",
   input: CreateSubAccountInput,
   result: sharedResult(
@@ -138,9 +140,15 @@ const UpdateSubAccountInput = builder.inputType("UpdateSubAccountInput", {
     id: t.id({ required: true, description: "The sub-account's global id." }),
     email: t.field({ type: "EmailAddress", description: "New email." }),
     organizationName: t.string({ description: "New organization name; null clears it." }),
-    allowCustomPricing: t.boolean({ description: "Use an operator-set custom rate card (managers and operators)." }),
-    creditLimit: t.string({ description: "New credit limit as a decimal string; not below its total spent (managers and operators)." }),
-    clearCreditLimit: t.boolean({ description: "Remove the credit limit (managers and operators)." }),
+    allowCustomPricing: t.boolean({
+      description: "Use an operator-set custom rate card (managers and operators).",
+      extensions: { action: "subAccount:updateSettings" },
+    }),
+    creditLimit: t.string({
+      description: "New credit limit as a decimal string; not below its total spent (managers and operators).",
+      extensions: { action: "subAccount:updateSettings" },
+    }),
+    clearCreditLimit: t.boolean({ description: "Remove the credit limit (managers and operators).", extensions: { action: "subAccount:updateSettings" } }),
   }),
 });
 
@@ -150,6 +158,7 @@ const UpdateSubAccountSuccess = builder.objectRef<Account>("UpdateSubAccountSucc
 });
 
 defineMutation("updateSubAccount", {
+  action: "subAccount:updateProfile",
   description: "Change a sub-account: its manager or an operator; the sub-account itself for its email and organization name.",
   input: UpdateSubAccountInput,
   result: sharedResult(
@@ -189,6 +198,7 @@ for (const [name, action, description] of [
 ] as const) {
   defineMutation(name, {
     description,
+    action: "subAccount:changeStatus",
     input: SubAccountStatusInput,
     result: SubAccountStatusResult,
     resolve: (input, ctx) => accounts.changeSubAccountStatus(ctx.viewer, subAccountId(String(input.id)), action),

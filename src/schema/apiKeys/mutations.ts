@@ -22,6 +22,7 @@ const CreateApiKeySuccess = builder.objectRef<{ apiKey: object; secret: string }
 });
 
 defineMutation("createApiKey", {
+  action: "apiKey:create",
   description: "Create an API key: a manager for itself and its sub-accounts, a sub-account for itself, an operator for anyone.",
   input: CreateApiKeyInput,
   result: sharedResult(
@@ -45,6 +46,7 @@ const RevokeApiKeySuccess = builder.objectRef<object>("RevokeApiKeySuccess").imp
 });
 
 defineMutation("revokeApiKey", {
+  action: "apiKey:revoke",
   description: "Revoke an API key at once; requests with it get 401 from then on. Idempotent.",
   input: RevokeApiKeyInput,
   result: sharedResult("RevokeApiKey", RevokeApiKeySuccess, [E.NotFoundError, E.ForbiddenError], "The result of revokeApiKey."),

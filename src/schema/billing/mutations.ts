@@ -51,9 +51,9 @@ const SetPricingSuccess = builder.objectRef<{ account: Account; pricing: PriceLi
 });
 
 defineMutation("setAccountPricing", {
+  action: "pricing:setAccount",
   description:
     "Replace an account's own rate card: a manager's negotiated rates, or a sub-account's custom rates (only with allowCustomPricing on, else ForbiddenError). Operators only.",
-  authScopes: { operator: true },
   input: SetPricingInput,
   result: sharedResult(
     "SetPricing",
@@ -81,8 +81,8 @@ const SetPlatformPricingSuccess = builder.objectRef<PriceList>("SetPlatformPrici
 });
 
 defineMutation("setPlatformPricing", {
+  action: "pricing:setPlatform",
   description: "Change the platform's default rates, which apply wherever no negotiated or custom rate does. Operators only.",
-  authScopes: { operator: true },
   input: SetPlatformPricingInput,
   result: sharedResult(
     "SetPlatformPricing",
@@ -119,6 +119,7 @@ const TopUpBalanceSuccess = builder.objectRef<{ account: AccountWithManager; ent
 });
 
 defineMutation("topUpBalance", {
+  action: "balance:topUp",
   description:
     "Add funds to an own balance: the account itself, its manager (a payment, not a debit of the manager's balance) or an operator. A rollup sub-account has none (ValidationError). At most 5 successful top-ups per account in 24 hours (RateLimitedError); replays do not count.",
   input: TopUpBalanceInput,
@@ -152,9 +153,9 @@ const TransferBalanceSuccess = builder
   });
 
 defineMutation("transferBalance", {
+  action: "balance:transfer",
   description:
     "Move funds between the manager's balance and its sub-accounts' own balances, either way (or between two sub-accounts). Managers and operators; never below zero.",
-  authScopes: { privileged: true },
   input: TransferBalanceInput,
   result: sharedResult(
     "TransferBalance",
@@ -204,6 +205,7 @@ const RecordUsageSuccess = builder
   });
 
 defineMutation("recordUsage", {
+  action: "usage:record",
   description:
     "Record usage of an account and charge it at the account's effective rate: debits its balance (its manager's under rollup billing) and adds to its totalSpent, in one transaction. The account itself, its manager or an operator.",
   input: RecordUsageInput,

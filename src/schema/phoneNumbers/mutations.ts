@@ -25,6 +25,7 @@ const ProvisionPhoneNumberSuccess = builder.objectRef<PhoneNumber>("ProvisionPho
 });
 
 defineMutation("provisionPhoneNumber", {
+  action: "phoneNumber:provision",
   description:
     "Provision a phone number on an ACTIVE account and charge its first month: the account itself, its manager or an operator. A number already ACTIVE on any account is a ConflictError.",
   input: ProvisionPhoneNumberInput,
@@ -71,6 +72,7 @@ const TransferPhoneNumberSuccess = builder.objectRef<PhoneNumber>("TransferPhone
 });
 
 defineMutation("transferPhoneNumber", {
+  action: "phoneNumber:transfer",
   description:
     "Move an ACTIVE number within one manager's tree (manager <-> sub-account, sub-account <-> sub-account). Managers and operators; nothing is charged. Transferring to the current owner changes nothing.",
   input: TransferPhoneNumberInput,
@@ -99,6 +101,7 @@ const ReleasePhoneNumberSuccess = builder.objectRef<PhoneNumber>("ReleasePhoneNu
 });
 
 defineMutation("releasePhoneNumber", {
+  action: "phoneNumber:release",
   description:
     "Release an ACTIVE number: its owner, the owner's manager or an operator. It stays listed with `includeReleased` and can be provisioned again. Releasing a released number is a ConflictError.",
   input: ReleasePhoneNumberInput,
