@@ -15,6 +15,9 @@ if (!state.__testDatabaseReady) {
     process.env.DATABASE_URL = embedded.connectionString;
     process.env.TEST_DATABASE_KIND = "pglite";
     useSingleConnection();
+    // The pool ends a worker with SIGTERM, which skips exit handlers: exiting
+    // from here instead lets the database remove its socket's temporary folder.
+    process.once("SIGTERM", () => process.exit(143));
   }
   state.__testDatabaseReady = true;
 }

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded.js";
+import { privateDirectory, privateFile, startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded.js";
 import { applyMigrations } from "./migrate.js";
 
 export interface PreparedDatabase {
@@ -42,9 +42,12 @@ export function useSingleConnection(): void {
  * PGlite opens its files from one process only: a second process (`npm run
  * seed` while the server runs) would corrupt them. A pid file in the data
  * folder makes the second one stop with a clear message instead.
+ *
+ * The folder holds every tenant's data, the operator token and the
+ * database's socket, so only this user may enter it (0700).
  */
 function claimDataDir(dataDir: string): void {
-  mkdirSync(dataDir, { recursive: true });
+  privateDirectory(dataDir);
   const lockFile = path.join(dataDir, "pglite.pid");
   let holder: number | undefined;
   try {
@@ -58,7 +61,8 @@ function claimDataDir(dataDir: string): void {
         "or point DATABASE_URL at a Postgres server to run several processes.",
     );
   }
-  writeFileSync(lockFile, String(process.pid));
+  writeFileSync(lockFile, String(process.pid), { mode: 0o600 });
+  privateFile(lockFile);
   process.once("exit", () => {
     try {
       if (readFileSync(lockFile, "utf8").trim() === String(process.pid)) rmSync(lockFile);
