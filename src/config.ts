@@ -11,7 +11,19 @@ export interface Config {
   production: boolean;
   /** WEB_CONCURRENCY: gateway worker processes (with DATABASE_URL); 1 runs a single process. */
   workers: number;
+  /** The Prometheus listener (METRICS_PORT, METRICS_HOST, METRICS_TOKEN); undefined with METRICS_PORT=off. */
+  metrics: MetricsConfig | undefined;
 }
+
+export interface MetricsConfig {
+  port: number;
+  host: string;
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token: string | undefined;
+}
+
+/** Prometheus' registered default for exporters of this kind ("the next free port from 9464"). */
+export const DEFAULT_METRICS_PORT = 9464;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 4000);
@@ -28,6 +40,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     workers,
+    metrics: readMetricsConfig(env, port),
     port,
     host: env.HOST?.trim() || "127.0.0.1",
     dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
@@ -36,3 +49,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === "production",
   };
 }
+
+function readMetricsConfig(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | undefined {
+  const given = env.METRICS_PORT?.trim() || String(DEFAULT_METRICS_PORT);
+  if (given.toLowerCase() === "off") return undefined;
+  const port = Number(given);
+  if (!/^\d+$/.test(given) || port > 65535) {
+    throw new Error(`METRICS_PORT must be an integer from 0 to 65535 or "off", got ${JSON.stringify(env.METRICS_PORT)}`);
+  }
+  // One port cannot serve both: the second listener would fail with a less clear message.
+  if (port !== 0 && port === apiPort) throw new Error(`METRICS_PORT must differ from PORT (${apiPort})`);
+  return { port, host: env.METRICS_HOST?.trim() || "127.0.0.1", token: env.METRICS_TOKEN?.trim() || undefined };
+}
+

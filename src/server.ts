@@ -11,6 +11,13 @@ import { createServer } from "node:http";
 import { readConfig } from "./config.js";
 import { prepareDatabase } from "./db/prepare.js";
 import { resolveOperatorToken } from "./auth/operatorToken.js";
+import {
+  serveMetricsToPrimary,
+  startMetricsServer,
+  workerMetricsCollector,
+  type CollectMetrics,
+  type MetricsListener,
+} from "./observability/metricsServer.js";
 
 const config = readConfig();
 const { logger } = await import("./observability/logger.js");
@@ -31,10 +38,37 @@ function prepareDatabaseOrExit() {
   });
 }
 
-/** Prepares the database once, then forks the workers and keeps them running. */
 /** A worker's exit code when it cannot listen (port in use): the primary stops at once instead of replacing it. */
 const EXIT_CANNOT_LISTEN = 78;
 
+/**
+ * The metrics listener (METRICS_PORT), started before the API listens so
+ * that a taken port stops the start with a clear line, like PORT does;
+ * undefined with METRICS_PORT=off.
+ */
+async function startMetricsOrExit(collect: CollectMetrics): Promise<MetricsListener | undefined> {
+  if (!config.metrics) {
+    log("metrics are off (METRICS_PORT=off)");
+    return undefined;
+  }
+  const { host, port, token } = config.metrics;
+  try {
+    const listener = await startMetricsServer(config.metrics, collect);
+    log(`metrics served on ${listener.url}`, { metricsUrl: listener.url, metricsToken: token ? "required" : "none" });
+    return listener;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    logger.error(
+      { code },
+      code === "EADDRINUSE"
+        ? `metrics port ${port} on ${host} is in use: set METRICS_PORT to another port, or METRICS_PORT=off`
+        : `cannot serve metrics: ${(error as Error).message}`,
+    );
+    process.exit(1);
+  }
+}
+
+/** Prepares the database once, then forks the workers and keeps them running. */
 async function runPrimary(): Promise<void> {
   const database = await prepareDatabaseOrExit();
   log("database ready", { database: "DATABASE_URL", migrationsApplied: database.migrationsApplied });
@@ -45,6 +79,8 @@ async function runPrimary(): Promise<void> {
     const { RateLimiterClusterMaster } = await import("rate-limiter-flexible");
     new RateLimiterClusterMaster();
   }
+  // One scrape for the whole server: the primary sums what every worker counted.
+  await startMetricsOrExit(workerMetricsCollector());
 
   let stopping = false;
   // A worker that dies is replaced; one that cannot even start (it dies
@@ -115,8 +151,15 @@ async function runGateway(): Promise<void> {
   const { settleKeyUsage } = await import("./auth/authenticate.js");
   const { startPurgeSchedule } = await import("./services/purge.js");
 
-  const yoga = createApp({ operatorToken: operator.token, production: config.production, clusterWorker: worker !== undefined });
+  const yoga = createApp({
+    operatorToken: operator.token,
+    production: config.production,
+    clusterWorker: worker !== undefined,
+  });
   const server = createServer(yoga);
+  let metrics: MetricsListener | undefined;
+  if (worker === undefined) metrics = await startMetricsOrExit(() => yoga.metricsRegistry.metrics());
+  else if (config.metrics) serveMetricsToPrimary(yoga.metricsRegistry);
   // One purge schedule per deployment is enough (purges are idempotent anyway).
   const stopPurge = worker === undefined || worker === 0 ? startPurgeSchedule() : () => {};
 
@@ -141,6 +184,7 @@ async function runGateway(): Promise<void> {
     stopPurge();
     // Stop accepting connections; requests in flight finish first.
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await metrics?.close();
     await yoga.close();
     await settleKeyUsage();
     // A client that hung up does not stop its request: wait for the database work still running.

@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
-import { Counter, Registry } from "prom-client";
+import type { Counter } from "prom-client";
 import { authenticate, type Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
@@ -13,6 +12,7 @@ import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
+import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
 import { schema } from "./schema/index.js";
 import { buildRoleSchemas, useRoleSchemaErrors } from "./schema/roleSchemas.js";
@@ -34,17 +34,11 @@ export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 /** The gateway as a fetch-style app: `server.ts` listens with it, tests call `app.fetch`. */
 export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS, clusterWorker = false }: AppOptions) {
   const limiter = createRequestLimiter({ ...rateLimits, clusterWorker });
-  const registry = new Registry();
-  const errorsByCode = new Counter({
-    name: "gateway_graphql_errors_total",
-    help: "GraphQL errors and typed mutation errors returned, by code.",
-    labelNames: ["code"],
-    registers: [registry],
-  });
   // Who is calling is settled per request before parsing and validation, so
   // an anonymous caller learns nothing about the schema, and rate limits
   // apply to every request.
   const callers = new WeakMap<Request, Authenticated>();
+  const metrics = createGatewayMetrics((request) => callers.get(request)?.viewer.role ?? "anonymous");
 
   const yoga = createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
@@ -90,34 +84,15 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       useRoleSchemaErrors(schema),
       useArgumentRules(schema),
       useCompiledExecution(),
-      useUnexpectedErrorReporting(errorsByCode),
-      usePrometheus({
-        endpoint: "/metrics",
-        registry,
-        // Every metric named: the plugin's defaults also include a summary
-        // (a quantile sketch updated on every request), a walk of every
-        // document with TypeInfo to count deprecated fields (the schema has
-        // none) and a schema-change counter (each request sets its role's
-        // schema), which cost more than the rest together.
-        metrics: {
-          graphql_yoga_http_duration: true,
-          graphql_envelop_request: true,
-          graphql_envelop_request_duration: true,
-          graphql_envelop_phase_parse: true,
-          graphql_envelop_phase_validate: true,
-          graphql_envelop_phase_context: true,
-          graphql_envelop_phase_execute: true,
-          graphql_envelop_error_result: true,
-          graphql_envelop_request_time_summary: false,
-          graphql_envelop_deprecated_field: false,
-          graphql_envelop_schema_change: false,
-          graphql_envelop_phase_subscribe: false,
-          graphql_envelop_execute_resolver: false,
-        },
-      }),
+      useUnexpectedErrorReporting(metrics.errorsByCode),
+      ...metrics.plugins,
     ],
   });
-  return Object.assign(yoga, { close: () => limiter.close() });
+  return Object.assign(yoga, {
+    close: () => limiter.close(),
+    /** Scraped by the metrics listener (src/observability/metricsServer.ts), not served by the app. */
+    metricsRegistry: metrics.registry,
+  });
 }
 
 const requestIds = new WeakMap<Request, string>();
@@ -139,6 +114,8 @@ function requestIdOf(request: Request): string {
  * can quote it and no ORM or SQL text ever leaves the server.
  */
 export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
+  const codeLabel = boundedCode();
+  const count = (code: string) => errorsByCode.inc({ code: codeLabel(code) });
   return {
     onExecute({ args }) {
       const context = args.contextValue as Context;
@@ -146,16 +123,16 @@ export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Conte
         onExecuteDone({ result, setResult }) {
           if (!("errors" in result) && !("data" in result)) return;
           const single = result as { errors?: readonly GraphQLError[]; data?: Record<string, unknown> | null };
-          for (const code of context.typedErrors) errorsByCode.inc({ code });
+          for (const code of context.typedErrors) count(code);
           if (!single.errors?.length) return;
           const errors = single.errors.map((error) => {
             const expected = error.extensions?.code && error.extensions.code !== "INTERNAL_SERVER_ERROR";
             if (expected || (!error.originalError && error.extensions?.code)) {
-              errorsByCode.inc({ code: String(error.extensions.code) });
+              count(String(error.extensions.code));
               return error;
             }
             if (!error.originalError && !error.path) return error;
-            errorsByCode.inc({ code: "INTERNAL_SERVER_ERROR" });
+            count("INTERNAL_SERVER_ERROR");
             logger.error(
               { requestId: context.requestId, path: error.path, err: error.originalError ?? error },
               "unexpected error",

@@ -59,6 +59,24 @@ describe("the server process", () => {
     expect(await server.stop()).toBe(0);
   }, 300_000);
 
+  it("stops with a clear message when METRICS_PORT is taken, and serves no metrics with METRICS_PORT=off", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = String((taken.address() as { port: number }).port);
+    const outcome = await startServer({ METRICS_PORT: port }).then(
+      () => "started",
+      (error: Error) => error.message,
+    );
+    taken.close();
+    expect(outcome).toMatch(/exited with 1 before listening/);
+    expect(outcome).toContain(`metrics port ${port} on 127.0.0.1 is in use`);
+
+    const off = await startServer({ METRICS_PORT: "off" });
+    expect(off.metricsUrl).toBeUndefined();
+    expect(off.output()).toContain("metrics are off");
+    expect(await off.stop()).toBe(0);
+  }, 300_000);
+
   it.skipIf(!process.env.TEST_DATABASE_URL)(
     "with WEB_CONCURRENCY=2 on Postgres runs two workers on one port, sharing one rate-limit budget per key, and stops them all on SIGTERM",
     async () => {
@@ -87,6 +105,13 @@ describe("the server process", () => {
       for (let i = 0; i < 40; i++) statuses.push(await ask());
       expect(statuses.filter((s) => s === 200)).toHaveLength(30);
       expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+      // One metrics port for the cluster: the primary sums both workers' counts.
+      expect(server.output()).toContain("metrics served on");
+      const scraped = await (await fetch(server.metricsUrl!)).text();
+      const count = (status: number) =>
+        Number(new RegExp(`graphql_yoga_http_duration_count\\{[^}]*statusCode="${status}"[^}]*\\} (\\d+)`).exec(scraped)?.[1]);
+      expect(count(200)).toBe(30);
+      expect(count(429)).toBe(10);
       expect(await server.stop("SIGTERM")).toBe(0);
       expect(server.output()).toContain('"message":"stopped"');
     },

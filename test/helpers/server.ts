@@ -13,6 +13,8 @@ export interface ServerProcess {
   /** e.g. http://127.0.0.1:41234 */
   baseUrl: string;
   port: number;
+  /** Where the process said it serves metrics (METRICS_PORT), e.g. http://127.0.0.1:41235/metrics; undefined when off. */
+  metricsUrl: string | undefined;
   dataDir: string;
   /** Everything the process printed so far. */
   output: () => string;
@@ -28,14 +30,15 @@ export function killServers(): void {
 }
 
 /**
- * Starts a gateway on a free port with a fresh data folder (embedded PGlite
- * unless `env.DATABASE_URL` is given) and resolves once it listens.
+ * Starts a gateway on a free port (and its metrics on another) with a fresh
+ * data folder (embedded PGlite unless `env.DATABASE_URL` is given) and
+ * resolves once it listens.
  */
 export function startServer(env: Record<string, string> = {}, timeoutMs = 120_000): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "gateway-"));
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", METRICS_PORT: "0", DATA_DIR: dataDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.push(child);
@@ -54,6 +57,8 @@ export function startServer(env: Record<string, string> = {}, timeoutMs = 120_00
         child,
         baseUrl: match[1]!,
         port: Number(match[2]),
+        // Logged before the API listens (server.ts), so it is there by now.
+        metricsUrl: /metrics served on (http:\/\/[^"\s]+\/metrics)/.exec(output)?.[1],
         dataDir,
         output: () => output,
         stop: (signal = "SIGTERM") => (child.kill(signal), exited),

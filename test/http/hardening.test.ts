@@ -176,13 +176,15 @@ describe("rate limits", () => {
   });
 });
 
-describe("/metrics", () => {
-  it("serves Prometheus text with request and error counts", async () => {
+describe("metrics (served by their own listener: test/security/metrics.test.ts)", () => {
+  it("are not served on the API port", async () => {
+    expect((await app.fetch("http://gateway.test/metrics")).status).toBe(404);
+  });
+
+  it("count requests and errors, with the durations per phase", async () => {
     await gql(`{ viewer { role } }`, { token: OPERATOR_TOKEN });
     await gql(`mutation { suspendManager(input: { id: "nope" }) { __typename } }`, { token: OPERATOR_TOKEN });
-    const res = await app.fetch("http://gateway.test/metrics");
-    const text = await res.text();
-    expect(res.status).toBe(200);
+    const text = await app.metricsRegistry.metrics();
     // The durations an operator needs, per phase; not the plugin's costly extras (every metric is named in yoga.ts).
     for (const metric of ["graphql_yoga_http_duration", "graphql_envelop_request_duration", "graphql_envelop_phase_validate", "graphql_envelop_phase_execute"]) {
       expect(text).toContain(metric);
@@ -190,6 +192,16 @@ describe("/metrics", () => {
     expect(text).not.toContain("graphql_envelop_request_time_summary");
     expect(text).not.toContain("graphql_envelop_deprecated_field");
     expect(text).toMatch(/gateway_graphql_errors_total\{code="NOT_FOUND"\} \d+/);
+  });
+
+  it("label responses by method, route, status, operation type and role only", async () => {
+    await gql(`query TenantSecretName { viewer { role } }`, { token: OPERATOR_TOKEN });
+    await app.fetch("http://gateway.test/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ viewer { role } }"}' });
+    const text = await app.metricsRegistry.metrics();
+    expect(text).toMatch(/graphql_yoga_http_duration_count\{method="POST",route="\/graphql",statusCode="200",operationType="query",role="OPERATOR"\} \d+/);
+    // Refused before parsing, still observed.
+    expect(text).toMatch(/graphql_yoga_http_duration_count\{method="POST",route="\/graphql",statusCode="401",operationType="none",role="anonymous"\} \d+/);
+    expect(text).not.toMatch(/TenantSecretName|operationName=|url=|path=/);
   });
 });
 
