@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
@@ -10,6 +9,7 @@ import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
+import { armorRejection, useCsrfPrevention, useHttpEdge } from "./http/edge.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
 import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
@@ -71,12 +71,13 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     logging: false,
     plugins: [
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
-      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      useCsrfPrevention(["x-graphql-yoga-csrf", "authorization"]),
+      useHttpEdge({ production }),
       EnvelopArmorPlugin({
-        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
-        maxAliases: { n: QUERY_LIMITS.maxAliases },
-        maxTokens: { n: QUERY_LIMITS.maxTokens },
-        maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true, ...armorRejection("depth") },
+        maxAliases: { n: QUERY_LIMITS.maxAliases, ...armorRejection("aliases") },
+        maxTokens: { n: QUERY_LIMITS.maxTokens, ...armorRejection("tokens") },
+        maxDirectives: { n: QUERY_LIMITS.maxDirectives, ...armorRejection("directives") },
         // Cost is computed with page sizes by useArgumentRules instead.
         costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: production },
