@@ -13,6 +13,8 @@ export interface Config {
   workers: number;
   /** The Prometheus listener (METRICS_PORT, METRICS_HOST, METRICS_TOKEN); undefined with METRICS_PORT=off. */
   metrics: MetricsConfig | undefined;
+  /** CORS_ORIGINS: origins browsers may call the API from; empty: no cross-origin access; ["*"]: any. */
+  corsOrigins: string[];
 }
 
 export interface MetricsConfig {
@@ -41,6 +43,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     workers,
     metrics: readMetricsConfig(env, port),
+    corsOrigins: readCorsOrigins(env.CORS_ORIGINS),
     port,
     host: env.HOST?.trim() || "127.0.0.1",
     dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
@@ -62,3 +65,19 @@ function readMetricsConfig(env: NodeJS.ProcessEnv, apiPort: number): MetricsConf
   return { port, host: env.METRICS_HOST?.trim() || "127.0.0.1", token: env.METRICS_TOKEN?.trim() || undefined };
 }
 
+/** Exact origins (scheme://host[:port]) or a single "*"; anything else is a configuration mistake, refused at start. */
+function readCorsOrigins(value: string | undefined): string[] {
+  const origins = (value ?? "").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (!parsed || parsed.origin !== origin.toLowerCase() || !/^https?:$/.test(parsed.protocol)) {
+      throw new Error(`CORS_ORIGINS must list origins like https://app.example.com (or be "*"), got ${JSON.stringify(origin)}`);
+    }
+  }
+  if (origins.includes("*") && origins.length > 1) throw new Error('CORS_ORIGINS="*" cannot be combined with other origins');
+  return origins.map((o) => (o === "*" ? o : new URL(o).origin));
+}

@@ -155,6 +155,7 @@ async function runGateway(): Promise<void> {
     operatorToken: operator.token,
     production: config.production,
     clusterWorker: worker !== undefined,
+    corsOrigins: config.corsOrigins,
   });
   const server = createServer(yoga);
   let metrics: MetricsListener | undefined;

@@ -9,6 +9,7 @@ import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
+import { useCors } from "./http/cors.js";
 import { armorRejection, useCsrfPrevention, useHttpEdge } from "./http/edge.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
@@ -26,13 +27,15 @@ export interface AppOptions {
   rateLimits?: RateLimitOptions;
   /** A worker of a cluster (server.ts): without Redis, request budgets are kept by the primary. */
   clusterWorker?: boolean;
+  /** Origins browsers may call from (config CORS_ORIGINS): exact origins or ["*"]; none by default. */
+  corsOrigins?: readonly string[];
 }
 
 /** Largest request body accepted (bytes); larger ones get 413. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 /** The gateway as a fetch-style app: `server.ts` listens with it, tests call `app.fetch`. */
-export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS, clusterWorker = false }: AppOptions) {
+export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE_LIMITS, clusterWorker = false, corsOrigins = [] }: AppOptions) {
   const limiter = createRequestLimiter({ ...rateLimits, clusterWorker });
   // Who is calling is settled per request before parsing and validation, so
   // an anonymous caller learns nothing about the schema, and rate limits
@@ -61,6 +64,8 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     graphqlEndpoint: "/graphql",
     healthCheckEndpoint: "/health",
     landingPage: false,
+    // useCors instead: Yoga's default reflects any origin and allows credentials.
+    cors: false,
     batching: false,
     // Checked by useRequestBodyLimit instead (src/http/bodyLimit.ts).
     maxRequestBodySize: false,
@@ -71,6 +76,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     logging: false,
     plugins: [
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
+      useCors(corsOrigins),
       useCsrfPrevention(["x-graphql-yoga-csrf", "authorization"]),
       useHttpEdge({ production }),
       EnvelopArmorPlugin({

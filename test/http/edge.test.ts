@@ -1,6 +1,6 @@
-// The HTTP edge (src/http/edge.ts): the status of every refusal under both
-// media types, a code on every error, nothing of the parser or the schema's
-// names leaking in production.
+// The HTTP edge (src/http/edge.ts, src/http/cors.ts): the status of every
+// refusal under both media types, a code on every error, nothing of the
+// parser or the schema's names leaking in production, and CORS.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/yoga.js";
 import { OPERATOR_TOKEN, app } from "../helpers/app.js";
@@ -206,5 +206,58 @@ describe("no suggestions in production", () => {
     expect(sent.status).toBe(400);
     expect(codes(sent)).toEqual(["BAD_USER_INPUT"]);
     expect(sent.text).not.toMatch(/Did you mean|"ACTIVE"/);
+  });
+});
+
+describe("CORS", () => {
+  const origin = "https://app.example.com";
+  const cors = createApp({ operatorToken: OPERATOR_TOKEN, production: true, corsOrigins: [origin, "https://admin.example.com"] });
+  const preflight = (target: typeof app, from: string) =>
+    target.fetch("http://gateway.test/graphql", {
+      method: "OPTIONS",
+      headers: { origin: from, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, act-as-account" },
+    });
+
+  it("answers a listed origin's preflight with the methods and headers the API uses, never credentials", async () => {
+    const res = await preflight(cors, origin);
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(res.headers.get("access-control-allow-methods")).toBe("GET, POST, OPTIONS");
+    const allowed = res.headers.get("access-control-allow-headers")!.split(/,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(["authorization", "content-type", "x-request-id", "act-as-account"]));
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(res.headers.get("vary")).toMatch(/Origin/);
+  });
+
+  it("gives an unlisted origin no CORS headers (not even 'null')", async () => {
+    const res = await preflight(cors, "https://evil.example");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const simple = await send({ body: query("{ viewer { role } }"), target: cors, headers: { origin: "null" } });
+    expect(simple.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("a simple request from a listed origin may read x-request-id and Retry-After", async () => {
+    const sent = await send({ body: query("{ viewer { role } }"), target: cors, headers: { origin } });
+    expect(sent.status).toBe(200);
+    expect(sent.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(sent.headers.get("access-control-expose-headers")?.toLowerCase().split(/,\s*/)).toEqual(expect.arrayContaining(["x-request-id", "retry-after"]));
+    expect(sent.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(sent.headers.get("vary")).toMatch(/Origin/);
+  });
+
+  it("by default allows no cross-origin access (and never credentials)", async () => {
+    const res = await preflight(production, origin);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const sent = await send({ body: query("{ viewer { role } }"), target: production, headers: { origin } });
+    expect(sent.status).toBe(200);
+    expect(sent.headers.get("access-control-allow-origin")).toBeNull();
+    expect(sent.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
+  it('"*" allows any origin, literally, without credentials', async () => {
+    const any = createApp({ operatorToken: OPERATOR_TOKEN, production: true, corsOrigins: ["*"] });
+    const res = await preflight(any, "https://anyone.example");
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
   });
 });

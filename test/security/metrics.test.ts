@@ -154,3 +154,20 @@ describe("METRICS_* configuration (readConfig)", () => {
     expect(() => readConfig({ PORT: "4000", METRICS_PORT: "4000" })).toThrow(/differ from PORT/);
   });
 });
+
+describe("CORS_ORIGINS (readConfig)", () => {
+  it("is empty (no cross-origin access) unless set; takes exact origins or *", () => {
+    expect(readConfig({}).corsOrigins).toEqual([]);
+    expect(readConfig({ CORS_ORIGINS: " https://app.example.com, http://localhost:3000/ " }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:3000",
+    ]);
+    expect(readConfig({ CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+  });
+
+  it("refuses what is not an origin", () => {
+    for (const value of ["app.example.com", "https://app.example.com/path", "ftp://x.example", "*, https://a.example"]) {
+      expect(() => readConfig({ CORS_ORIGINS: value }), value).toThrow(/CORS_ORIGINS/);
+    }
+  });
+});
