@@ -1,7 +1,13 @@
-// A person's first look, in a real browser: GraphiQL from /graphql (no CDN),
-// a manager key entered in the Headers tab, the account tree run; then a
-// sub-account key, whose docs explorer has no pricing. Screenshots of each
-// step go to test-artifacts/ (not committed).
+// A person's first look, in a real browser: GraphiQL from /graphql (no CDN,
+// compressed, under its Content-Security-Policy), a manager key entered once
+// in the first tab's Headers; the docs explorer follows the key without a
+// reload, the account tree tab runs with the same key, and nothing of it is
+// in localStorage. Then a sub-account key, whose docs have no pricing, and
+// which reaches the other tabs and a new tab too. Screenshots of each step go
+// to test-artifacts/ (not committed).
+//
+// The page script and the delivery come from useGraphiQLDelivery()
+// (src/http/graphiqlDelivery.ts), which must be registered in src/yoga.ts.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -34,8 +40,25 @@ async function enterKey(page: Page, key: string) {
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Delete");
   await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${key}` }));
-  await page.getByRole("button", { name: /Re-fetch GraphQL schema/ }).click();
+  // No press of "Re-fetch GraphQL schema": the page refetches on its own.
 }
+
+/** The text the Headers editor shows. */
+async function headersText(page: Page) {
+  await page.getByRole("button", { name: "Headers" }).click();
+  const text = await page.locator(".graphiql-editor-tool .graphiql-editor").last().locator(".view-lines").innerText();
+  return text.replace(/\u00a0/g, " ");
+}
+
+/** Opens the docs explorer unless it is open. */
+async function showDocs(page: Page) {
+  const show = page.getByRole("button", { name: "Show Documentation Explorer" });
+  if (await show.isVisible()) await show.click();
+}
+
+/** Everything the page keeps in Web Storage. */
+const webStorage = (page: Page) =>
+  page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
 
 /**
  * Selects a GraphiQL tab as a person does. The tabs are a drag-reorderable
@@ -53,13 +76,14 @@ async function selectTab(page: Page, name: string) {
   throw new Error(`could not select the ${name} tab`);
 }
 
-const responseText = (page: Page) => page.locator(".graphiql-response").innerText();
+/** The response as text, its lines joined: the editor wraps long lines (an email) where it likes. */
+const responseText = async (page: Page) => (await page.locator(".graphiql-response").innerText()).replace(/\n\s*/g, "");
 
 // CI installs Chromium (.ci/run) and must not skip this; elsewhere it runs when Chromium is there.
 if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(`Chromium is required in CI at ${CHROMIUM}`);
 
 describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
-  it("runs the account tree with a manager key, and hides pricing from a sub-account's docs", async () => {
+  it("shares one key across tabs, follows it in the docs without a reload, keeps it out of storage", async () => {
     mkdirSync(artifacts, { recursive: true });
     const base = (await startServer({ OPERATOR_TOKEN })).baseUrl;
     const created = await api(base, OPERATOR_TOKEN, `mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`, {
@@ -79,43 +103,104 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
     page.on("request", (r) => {
       if (!r.url().startsWith(base) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) outside.push(r.url());
     });
-    await page.goto(`${base}/graphql`, { waitUntil: "networkidle" });
+    // Whatever the Content-Security-Policy blocks, in the page or in its workers.
+    const blocked: string[] = [];
+    const watchConsole = (message: { text(): string }) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) blocked.push(message.text());
+    };
+    page.on("console", watchConsole);
+    page.on("worker", (worker) => worker.on("console", watchConsole));
+    page.on("pageerror", (error) => blocked.push(`page error: ${error.message}`));
+
+    const opened = await page.goto(`${base}/graphql`, { waitUntil: "networkidle" });
     await page.screenshot({ path: path.join(artifacts, "1-graphiql-opened.png") });
     expect(outside).toEqual([]);
+    // Delivered by useGraphiQLDelivery (src/yoga.ts must register it).
+    const delivered = await opened!.allHeaders();
+    expect(delivered["content-encoding"], "useGraphiQLDelivery() is not registered in src/yoga.ts").toBe("br");
+    expect(delivered["content-security-policy"]).toContain("script-src 'sha256-");
+    expect(delivered["cache-control"]).toBe("no-cache");
+    expect(await page.evaluate(() => typeof (window as unknown as { gatewayGraphiQL?: unknown }).gatewayGraphiQL)).toBe("function");
 
-    // The manager: open the account tree tab, enter the key, run.
-    await selectTab(page, "AccountTree");
+    // The manager: the key goes into the first tab (Viewer) only.
+    expect((await page.locator(".graphiql-tab-active").innerText())).toContain("Viewer");
     await enterKey(page, managerKey);
-    await page.getByRole("button", { name: /Execute query/ }).click();
-    await page.screenshot({ path: path.join(artifacts, "2-manager-tree.png") });
-    await expect.poll(() => responseText(page), { timeout: 30_000 }).toContain(subEmail);
-    await page.screenshot({ path: path.join(artifacts, "2-manager-tree.png") });
-    expect(await responseText(page)).toMatch(/"totalCount":\s*1\b/);
 
-    // The manager's docs explorer knows pricing.
-    await page.getByRole("button", { name: "Show Documentation Explorer" }).click();
+    // The docs explorer follows the key, with no reload and no Re-fetch press: it knows pricing.
+    await showDocs(page);
     const docsText = () => page.locator(".graphiql-doc-explorer").innerText();
-    await expect.poll(docsText, { timeout: 15_000 }).toMatch(/\bPriceList\b/);
+    await expect.poll(docsText, { timeout: 30_000 }).toMatch(/\bPriceList\b/);
     const search = page.locator(".graphiql-doc-explorer-search input");
     await search.fill("pricing");
-    await expect.poll(() => page.locator(".graphiql-doc-explorer").innerText(), { timeout: 15_000 }).toMatch(/SubAccount\.pricing/);
-    expect(await page.locator(".graphiql-doc-explorer").innerText()).toMatch(/Manager\.pricing/);
-    await page.screenshot({ path: path.join(artifacts, "3-manager-docs-pricing.png") });
+    await expect.poll(docsText, { timeout: 15_000 }).toMatch(/SubAccount\.pricing/);
+    expect(await docsText()).toMatch(/Manager\.pricing/);
+    await page.screenshot({ path: path.join(artifacts, "2-manager-docs-pricing.png") });
     await search.fill("");
     await page.keyboard.press("Escape");
 
-    // The sub-account: its schema has no pricing at all.
+    // A second tab, whose Headers nobody touched, has the key and runs the tree.
+    await selectTab(page, "AccountTree");
+    expect(await headersText(page)).toContain(managerKey);
+    await page.getByRole("button", { name: /Execute query/ }).click();
+    await expect.poll(() => responseText(page), { timeout: 30_000 }).toContain(subEmail);
+    await page.screenshot({ path: path.join(artifacts, "3-manager-tree-second-tab.png") });
+    expect(await responseText(page)).toMatch(/"totalCount":\s*1\b/);
+
+    // Nothing of the key in Web Storage, though GraphiQL has stored its tabs by now.
+    // (GraphiQL writes its tab state 500 ms after a change.)
+    await page.waitForTimeout(1500);
+    let stored = await webStorage(page);
+    expect(stored).toContain("graphiql:tabState");
+    expect(stored).not.toContain(managerKey);
+    expect(stored).not.toContain("Bearer");
+    expect(JSON.parse(stored).session).toEqual({});
+
+    // The sub-account: its key, entered in this tab, changes the docs to its schema (no pricing at all) ...
     await enterKey(page, subKey);
-    // The docs now show the sub-account's schema: its type list has no PriceList ...
+    await showDocs(page);
     await expect
       .poll(async () => { const text = await docsText(); return /\bSubAccount\b/.test(text) && !/\bPriceList\b/.test(text); }, { timeout: 30_000 })
       .toBe(true);
     expect(await docsText()).not.toMatch(/\bLedgerEntry\b|\bPricingSource\b/);
-    // ... and the same search finds no price field.
     await search.fill("pricing");
     await expect.poll(docsText, { timeout: 15_000 }).toMatch(/SubAccount\.allowCustomPricing/);
     await page.screenshot({ path: path.join(artifacts, "4-sub-account-docs-no-pricing.png") });
     expect(await docsText()).not.toMatch(/\b(Manager|SubAccount)\.pricing\b/);
+    await search.fill("");
+    await page.keyboard.press("Escape");
+
+    // ... and reaches the first tab, which now answers as the sub-account.
+    await selectTab(page, "Viewer");
+    expect(await headersText(page)).toContain(subKey);
+    await page.getByRole("button", { name: /Execute query/ }).click();
+    await expect.poll(() => responseText(page), { timeout: 30_000 }).toContain(subEmail);
+    expect(await responseText(page)).toContain('"SUB_ACCOUNT"');
+    await page.screenshot({ path: path.join(artifacts, "5-sub-account-viewer-first-tab.png") });
+
+    // A new tab starts with the same key.
+    await page.getByRole("button", { name: "New tab" }).click();
+    await expect.poll(() => headersText(page), { timeout: 10_000 }).toContain(subKey);
+    await page.screenshot({ path: path.join(artifacts, "6-new-tab-same-key.png") });
+
+    await page.waitForTimeout(1000);
+    stored = await webStorage(page);
+    expect(stored).not.toContain(subKey);
+    expect(stored).not.toContain(managerKey);
+
+    // What an earlier version of the page stored (headers persisted) is scrubbed at the next visit.
+    await page.evaluate((key) => {
+      const headers = JSON.stringify({ Authorization: `Bearer ${key}` });
+      localStorage.setItem("graphiql:headers", headers);
+      localStorage.setItem("graphiql:tabState", JSON.stringify({ activeTabIndex: 0, tabs: [{ id: "a", title: "Old", query: "{ __typename }", variables: null, headers, operationName: null, response: null }] }));
+      localStorage.setItem("graphiql:queries", JSON.stringify({ queries: [{ query: "{ __typename }", headers }] }));
+    }, OPERATOR_TOKEN);
+    await page.reload({ waitUntil: "networkidle" });
+    await page.waitForTimeout(1000);
+    stored = await webStorage(page);
+    expect(stored).not.toContain(OPERATOR_TOKEN);
+    expect(stored).toContain("Old");
+
     expect(outside).toEqual([]);
+    expect(blocked).toEqual([]);
   }, 300_000);
 });
