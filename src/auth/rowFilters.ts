@@ -26,6 +26,27 @@ export function reachableAccounts(viewer: Viewer): Prisma.AccountWhereInput {
   }
 }
 
+/**
+ * reachableAccounts as a SQL condition on the row alias `t`, for statements
+ * written in SQL (the locks of services/transactions.ts, recordUsage's
+ * charge). `viewerId` is the placeholder bound to the viewer's account id
+ * (the operator's condition uses none). test/security/rowFilters.test.ts
+ * proves both forms reach the same rows.
+ */
+export function reachableAccountsSql(role: Viewer["role"], viewerId: string): string {
+  switch (role) {
+    case "OPERATOR":
+      return "true";
+    case "MANAGER":
+      return `(t."id" = ${viewerId}::uuid OR t."managerId" = ${viewerId}::uuid)`;
+    case "SUB_ACCOUNT":
+      return `t."id" = ${viewerId}::uuid`;
+  }
+}
+
+/** The values the placeholders of reachableAccountsSql take, in order. */
+export const reachableAccountsSqlValues = (viewer: Viewer): string[] => (viewer.role === "OPERATOR" ? [] : [viewer.accountId]);
+
 /** API keys of reachable accounts. */
 export function reachableApiKeys(viewer: Viewer): Prisma.ApiKeyWhereInput {
   return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };

@@ -15,7 +15,7 @@ import { parseAmount } from "../domain/money.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
 import { recordAudit } from "./audit.js";
-import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
+import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { inTransaction, lockReachableAccount, withEmailConflict } from "./transactions.js";
 
 export const DEFAULT_SUB_ACCOUNT_LIMIT = 1000;
@@ -170,14 +170,15 @@ export async function createSubAccount(viewer: Viewer, input: CreateSubAccountIn
 
   return withEmailConflict(() =>
     inTransaction(async (tx) => {
-      if (idempotencyKey) {
-        const claim = await claimIdempotencyKey<{ subAccountId: string }>(tx, {
-          accountId: managerId,
-          operation: "createSubAccount",
-          key: idempotencyKey,
-          input: { ...input, idempotencyKey: undefined },
-        });
-        if (claim.replayed) return tx.account.findUniqueOrThrow({ where: { id: claim.ref.subAccountId } });
+      const keyScope = idempotencyKey && { caller: callerOf(viewer), accountId: managerId, operation: "createSubAccount", key: idempotencyKey };
+      if (keyScope) {
+        const claim = await claimIdempotencyKey<{ subAccountId: string }>(tx, { ...keyScope, input: { ...input, idempotencyKey: undefined } });
+        if (claim.replayed) {
+          const first = await tx.account.findUnique({ where: { id: claim.ref.subAccountId } });
+          // The first result is gone (closed, then purged): still the first result, as a typed answer.
+          if (!first) throw new NotFoundError("The sub-account this idempotency key created");
+          return first;
+        }
       }
       // The lock serialises concurrent creations under one manager, so the
       // count below cannot be overtaken between the check and the insert.
@@ -200,9 +201,7 @@ export async function createSubAccount(viewer: Viewer, input: CreateSubAccountIn
         },
       });
       await recordAudit(tx, viewer, "subAccount.create", sub);
-      if (idempotencyKey) {
-        await storeIdempotentResult(tx, { accountId: managerId, operation: "createSubAccount", key: idempotencyKey }, { subAccountId: sub.id });
-      }
+      if (keyScope) await storeIdempotentResult(tx, keyScope, { subAccountId: sub.id });
       return sub;
     }),
   );

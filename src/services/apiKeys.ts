@@ -6,6 +6,7 @@ import type { Viewer } from "../auth/viewer.js";
 import { AccountNotActiveError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import { findReachableAccount } from "./accounts.js";
+import type { AccountRef } from "./ids.js";
 import { recordAudit } from "./audit.js";
 import { inTransaction, lockReachableAccount } from "./transactions.js";
 
@@ -16,15 +17,15 @@ export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 100;
  * A new key for a reachable account: a manager for itself and its
  * sub-accounts, a sub-account for itself, the operator for anyone.
  */
-export async function createApiKey(viewer: Viewer, accountId: string, name: string) {
+export async function createApiKey(viewer: Viewer, { id: accountId, kind }: AccountRef, name: string) {
   assertMayPerform(viewer, "apiKey:create");
   const check = new InputChecker();
   const keyName = check.name(name, "name", LIMITS.apiKeyName)!;
   check.done();
   const key = generateApiKeySecret();
   return inTransaction(async (tx) => {
-    await lockReachableAccount(tx, viewer, accountId);
-    const account = await findReachableAccount(tx, viewer, accountId);
+    await lockReachableAccount(tx, viewer, accountId, kind);
+    const account = await findReachableAccount(tx, viewer, accountId, kind);
     if (account.status === "CLOSED") throw new AccountNotActiveError("CLOSED");
     const active = await tx.apiKey.count({ where: { accountId, revokedAt: null } });
     if (active >= MAX_ACTIVE_KEYS_PER_ACCOUNT) {

@@ -41,7 +41,9 @@ import { unitPriceOf } from "../domain/pricing.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
+import type { AccountRef } from "./ids.js";
+import { NUMBER_CHARGE_KEY_PREFIX } from "./phoneNumberCharges.js";
+import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { loadPriceList } from "./pricing.js";
 import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
 import { assertChargeable, chargeRecordedUsage, insufficientFunds, type UsageInput } from "./usageCharges.js";
@@ -116,10 +118,15 @@ const OCCURRED_AT_FUTURE_SKEW_MS = 5 * 60 * 1000;
  * idempotency key on the same account returns the first record and charges
  * once; with another input it is an IdempotencyConflictError.
  */
-export async function recordUsage(viewer: Viewer, accountId: string, input: UsageInput) {
+export async function recordUsage(viewer: Viewer, account: AccountRef, input: UsageInput) {
   assertMayPerform(viewer, "usage:record");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
+  check.check(
+    !idempotencyKey?.startsWith(NUMBER_CHARGE_KEY_PREFIX),
+    "idempotencyKey",
+    `keys starting with "${NUMBER_CHARGE_KEY_PREFIX}" are kept for the charges of provisioned numbers`,
+  );
   check.check(
     Number.isInteger(input.quantity) && input.quantity >= 1 && input.quantity <= MAX_USAGE_QUANTITY,
     "quantity",
@@ -132,7 +139,7 @@ export async function recordUsage(viewer: Viewer, accountId: string, input: Usag
   }
   check.done();
 
-  return chargeRecordedUsage(viewer, accountId, { ...input, idempotencyKey });
+  return chargeRecordedUsage(viewer, account, { ...input, idempotencyKey });
 }
 
 /** The account with its manager, as it stands inside the transaction (for the Balance of a result). */
@@ -157,7 +164,7 @@ export async function loadForCharge(tx: Tx, accountId: string): Promise<AccountW
  * sub-account has no balance to top up. At most TOP_UPS_PER_WINDOW successful
  * top-ups per account in 24 hours; idempotent replays do not count.
  */
-export async function topUpBalance(viewer: Viewer, accountId: string, input: { amount: string; idempotencyKey: string }) {
+export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: AccountRef, input: { amount: string; idempotencyKey: string }) {
   assertMayPerform(viewer, "balance:topUp");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
@@ -166,14 +173,10 @@ export async function topUpBalance(viewer: Viewer, accountId: string, input: { a
 
   return inTransaction(async (tx) => {
     // The lock serialises top-ups of one account, so the count below is exact.
-    await lockReachableAccount(tx, viewer, accountId);
-    const account = await findReachableAccount(tx, viewer, accountId);
-    const claim = await claimIdempotencyKey<{ ledgerEntryId: string }>(tx, {
-      accountId,
-      operation: "topUpBalance",
-      key: idempotencyKey,
-      input: { amountMicros },
-    });
+    await lockReachableAccount(tx, viewer, accountId, kind);
+    const account = await findReachableAccount(tx, viewer, accountId, kind);
+    const keyScope = { caller: callerOf(viewer), accountId, operation: "topUpBalance", key: idempotencyKey };
+    const claim = await claimIdempotencyKey<{ ledgerEntryId: string }>(tx, { ...keyScope, input: { amountMicros } });
     if (claim.replayed) {
       const entry = await tx.ledgerEntry.findUniqueOrThrow({ where: { id: claim.ref.ledgerEntryId } });
       return { account: await reloadAccount(tx, accountId), entry };
@@ -202,7 +205,7 @@ export async function topUpBalance(viewer: Viewer, accountId: string, input: { a
       },
     });
     await tx.topUp.create({ data: { accountId, createdAt: now } });
-    await storeIdempotentResult(tx, { accountId, operation: "topUpBalance", key: idempotencyKey }, { ledgerEntryId: entry.id });
+    await storeIdempotentResult(tx, keyScope, { ledgerEntryId: entry.id });
     await recordAudit(tx, viewer, "balance.topUp", account, { amount: formatMicros(amountMicros), ledgerEntryId: entry.id });
     return { account: await reloadAccount(tx, accountId), entry };
   });
@@ -219,30 +222,26 @@ export async function topUpBalance(viewer: Viewer, accountId: string, input: { a
  */
 export async function transferBalance(
   viewer: Viewer,
-  input: { fromAccountId: string; toAccountId: string; amount: string; idempotencyKey: string },
+  input: { from: AccountRef; to: AccountRef; amount: string; idempotencyKey: string },
 ) {
   assertMayPerform(viewer, "balance:transfer");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
   const amountMicros = checkAmount(check, input.amount, "amount");
-  check.check(input.fromAccountId !== input.toAccountId, "toAccountId", "toAccountId must differ from fromAccountId");
+  check.check(input.from.id !== input.to.id, "toAccountId", "toAccountId must differ from fromAccountId");
   check.done();
 
   return inTransaction(async (tx) => {
     // Both rows, in a fixed order, so two opposite transfers cannot deadlock.
-    for (const id of [input.fromAccountId, input.toAccountId].sort()) await lockReachableAccount(tx, viewer, id);
-    const from = await findReachableAccount(tx, viewer, input.fromAccountId);
-    const to = await findReachableAccount(tx, viewer, input.toAccountId);
+    for (const ref of [input.from, input.to].sort((a, b) => a.id.localeCompare(b.id))) await lockReachableAccount(tx, viewer, ref.id, ref.kind);
+    const from = await findReachableAccount(tx, viewer, input.from.id, input.from.kind);
+    const to = await findReachableAccount(tx, viewer, input.to.id, input.to.kind);
     const manager = treeManagerId(from);
     if (treeManagerId(to) !== manager) {
       throw ValidationError.of("toAccountId", "Funds move only within one manager's tree");
     }
-    const claim = await claimIdempotencyKey<{ fromEntryId: string }>(tx, {
-      accountId: manager,
-      operation: "transferBalance",
-      key: idempotencyKey,
-      input: { fromAccountId: from.id, toAccountId: to.id, amountMicros },
-    });
+    const keyScope = { caller: callerOf(viewer), accountId: manager, operation: "transferBalance", key: idempotencyKey };
+    const claim = await claimIdempotencyKey<{ fromEntryId: string }>(tx, { ...keyScope, input: { fromAccountId: from.id, toAccountId: to.id, amountMicros } });
     const result = async () => ({ from: await reloadAccount(tx, from.id), to: await reloadAccount(tx, to.id) });
     if (claim.replayed) return result();
     const check = new InputChecker();
@@ -273,7 +272,7 @@ export async function transferBalance(
         balanceAfterMicros: toAfter,
       },
     });
-    await storeIdempotentResult(tx, { accountId: manager, operation: "transferBalance", key: idempotencyKey }, { fromEntryId: out.id });
+    await storeIdempotentResult(tx, keyScope, { fromEntryId: out.id });
     const details = { amount: formatMicros(amountMicros), fromAccountId: from.id, toAccountId: to.id };
     await recordAudit(tx, viewer, "balance.transferOut", from, { ...details, ledgerEntryId: out.id });
     await recordAudit(tx, viewer, "balance.transferIn", to, { ...details, ledgerEntryId: into.id });

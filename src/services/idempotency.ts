@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Viewer } from "../auth/viewer.js";
 import type { Tx } from "../db/client.js";
 import { IdempotencyConflictError } from "../domain/errors.js";
 
@@ -14,6 +15,23 @@ export function hashInput(input: unknown): string {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
+/**
+ * Whose key it is: the authenticated account, or the operator. Part of every
+ * key's scope (DOMAIN.md: keys are scoped to the caller, the account named
+ * and the mutation), so a sub-account and its manager never share a key.
+ */
+export const callerOf = (viewer: Viewer): string => (viewer.role === "OPERATOR" ? "operator" : viewer.accountId);
+
+/** One key's scope: the caller, the account named and the mutation. */
+export interface KeyScope {
+  caller: string;
+  accountId: string;
+  operation: string;
+  key: string;
+}
+
+const keyOf = ({ caller, accountId, operation, key }: KeyScope) => ({ caller_accountId_operation_key: { caller, accountId, operation, key } });
+
 export type IdempotentOutcome<Ref> = { replayed: false } | { replayed: true; ref: Ref };
 
 /**
@@ -26,17 +44,15 @@ export type IdempotentOutcome<Ref> = { replayed: false } | { replayed: true; ref
  */
 export async function claimIdempotencyKey<Ref>(
   tx: Tx,
-  scope: { accountId: string; operation: string; key: string; input: unknown },
+  scope: KeyScope & { input: unknown },
 ): Promise<IdempotentOutcome<Ref>> {
   const requestHash = hashInput(scope.input);
   const claimed = await tx.idempotencyKey.createMany({
-    data: [{ accountId: scope.accountId, operation: scope.operation, key: scope.key, requestHash, result: {} }],
+    data: [{ caller: scope.caller, accountId: scope.accountId, operation: scope.operation, key: scope.key, requestHash, result: {} }],
     skipDuplicates: true,
   });
   if (claimed.count === 1) return { replayed: false };
-  const existing = await tx.idempotencyKey.findUniqueOrThrow({
-    where: { accountId_operation_key: { accountId: scope.accountId, operation: scope.operation, key: scope.key } },
-  });
+  const existing = await tx.idempotencyKey.findUniqueOrThrow({ where: keyOf(scope) });
   return { replayed: true, ref: replayedResult<Ref>(existing, requestHash) };
 }
 
@@ -44,6 +60,11 @@ export async function claimIdempotencyKey<Ref>(
  * The result reference stored under a key that a committed change took, or
  * IdempotencyConflictError when that change had another input.
  */
+/** The key a committed change took under this scope, if any. */
+export function findTakenKey(db: Pick<Tx, "idempotencyKey">, scope: KeyScope) {
+  return db.idempotencyKey.findUnique({ where: keyOf(scope) });
+}
+
 export function replayedResult<Ref>(taken: { requestHash: string; result: unknown }, requestHash: string): Ref {
   if (taken.requestHash !== requestHash) throw new IdempotencyConflictError();
   return taken.result as Ref;
@@ -52,11 +73,8 @@ export function replayedResult<Ref>(taken: { requestHash: string; result: unknow
 /** Stores the reference to the first result, for replays. */
 export async function storeIdempotentResult(
   tx: Tx,
-  scope: { accountId: string; operation: string; key: string },
+  scope: KeyScope,
   ref: Record<string, unknown>,
 ): Promise<void> {
-  await tx.idempotencyKey.update({
-    where: { accountId_operation_key: { accountId: scope.accountId, operation: scope.operation, key: scope.key } },
-    data: { result: ref as never },
-  });
+  await tx.idempotencyKey.update({ where: keyOf(scope), data: { result: ref as never } });
 }

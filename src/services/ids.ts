@@ -13,3 +13,15 @@ export function newId(now = Date.now()): string {
   const time = now.toString(16).padStart(12, "0");
   return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
 }
+
+export type AccountKind = "MANAGER" | "SUB_ACCOUNT";
+
+/**
+ * An account as a caller named it: its row id and the kind its global id
+ * said. Lookups match both, so a SubAccount's id relabelled as a Manager's
+ * names nothing (DOMAIN.md: a global id names one type).
+ */
+export interface AccountRef {
+  id: string;
+  kind: AccountKind;
+}

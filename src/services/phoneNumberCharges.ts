@@ -12,6 +12,9 @@ import { chargeUsage, loadForCharge } from "./billing.js";
  * the key shown in UsageRecord.idempotencyKey names the number the way
  * clients know it, never by a bare database id.
  */
+/** The key prefix of number charges; recordUsage refuses keys that start with it, so none can pass for one. */
+export const NUMBER_CHARGE_KEY_PREFIX = "phoneNumber:";
+
 export async function chargeNumberProvisioning(
   tx: Tx,
   _viewer: Viewer,
@@ -21,6 +24,6 @@ export async function chargeNumberProvisioning(
   await chargeUsage(tx, await loadForCharge(tx, account.id), {
     product: "PHONE_NUMBER_MONTHLY",
     quantity: 1,
-    idempotencyKey: `phoneNumber:${encodeGlobalID("PhoneNumber", phoneNumberId)}`,
+    idempotencyKey: NUMBER_CHARGE_KEY_PREFIX + encodeGlobalID("PhoneNumber", phoneNumberId),
   });
 }

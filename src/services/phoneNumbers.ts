@@ -1,4 +1,5 @@
 import type { Tx } from "../db/client.js";
+import type { AccountRef } from "./ids.js";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachablePhoneNumbers, within } from "../auth/rowFilters.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -42,7 +43,7 @@ const treeOf = (account: { id: string; kind: "MANAGER" | "SUB_ACCOUNT"; managerI
   account.kind === "MANAGER" ? account.id : account.managerId;
 
 export interface ProvisionPhoneNumberInput {
-  accountId: string;
+  account: AccountRef;
   /** Already strict E.164: the E164 scalar refuses anything else before this runs. */
   number: string;
   friendlyName?: string | null;
@@ -65,8 +66,8 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
       await lockNumberValue(tx, input.number);
       // The account lock orders this against closing the account: a close
       // either sees (and releases) this number or makes this one see CLOSED.
-      await lockReachableAccount(tx, viewer, input.accountId);
-      const account = await findReachableAccount(tx, viewer, input.accountId);
+      await lockReachableAccount(tx, viewer, input.account.id, input.account.kind);
+      const account = await findReachableAccount(tx, viewer, input.account.id, input.account.kind);
       assertAccountActive(account);
       const phoneNumber = await tx.phoneNumber.create({
         data: { accountId: account.id, number: input.number, activeNumber: input.number, friendlyName: friendlyName ?? null },
@@ -102,15 +103,15 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
  * - a target that is not ACTIVE (suspended, closed, or under a suspended
  *   manager) is AccountNotActiveError.
  */
-export async function transferPhoneNumber(viewer: Viewer, id: string, toAccountId: string) {
+export async function transferPhoneNumber(viewer: Viewer, id: string, to: AccountRef) {
   assertMayPerform(viewer, "phoneNumber:transfer");
   return inTransaction(async (tx) => {
     // Number first, then target account: closing an account takes its own row
     // and then its numbers' rows, so neither order can wait on the other.
     await lockPhoneNumber(tx, id);
     const phoneNumber = await findReachablePhoneNumber(tx, viewer, id);
-    await lockReachableAccount(tx, viewer, toAccountId);
-    const target = await findReachableAccount(tx, viewer, toAccountId);
+    await lockReachableAccount(tx, viewer, to.id, to.kind);
+    const target = await findReachableAccount(tx, viewer, to.id, to.kind);
     if (treeOf(target) !== treeOf(phoneNumber.account)) throw new NotFoundError("The account");
     if (phoneNumber.status === "RELEASED") throw new ConflictError("A released phone number cannot be transferred");
     const { account: _owner, ...row } = phoneNumber;

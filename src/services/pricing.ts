@@ -1,4 +1,5 @@
 import { prisma, type Tx } from "../db/client.js";
+import type { AccountRef } from "./ids.js";
 import { assertMayPerform } from "../auth/actions.js";
 import type { Product } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -106,13 +107,13 @@ export async function setPlatformPricing(viewer: Viewer, rates: readonly RateInp
  * the next level; an empty list removes the card. A sub-account must have
  * `allowCustomPricing` on.
  */
-export async function setAccountPricing(viewer: Viewer, accountId: string, rates: readonly RateInput[]) {
+export async function setAccountPricing(viewer: Viewer, { id: accountId, kind }: AccountRef, rates: readonly RateInput[]) {
   assertMayPerform(viewer, "pricing:setAccount");
   const card = checkRates(rates, { requireOne: false });
   return inTransaction(async (tx) => {
     // Serialises two replacements of the same card.
-    await lockReachableAccount(tx, viewer, accountId);
-    const account = await findReachableAccount(tx, viewer, accountId);
+    await lockReachableAccount(tx, viewer, accountId, kind);
+    const account = await findReachableAccount(tx, viewer, accountId, kind);
     if (account.kind === "SUB_ACCOUNT" && !account.allowCustomPricing) {
       throw new ForbiddenError("This sub-account does not allow custom pricing; turn allowCustomPricing on first");
     }

@@ -1,7 +1,9 @@
 import { prisma, type Tx } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { ConflictError } from "../domain/errors.js";
+import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { AccountKind } from "./ids.js";
 
 /**
  * Runs `work` in one interactive transaction. The embedded database serves
@@ -24,24 +26,25 @@ export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
   await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid FOR NO KEY UPDATE`;
 }
 
+const LOCK_REACHABLE: Record<Viewer["role"], string> = {
+  OPERATOR: lockReachableSql("OPERATOR"),
+  MANAGER: lockReachableSql("MANAGER"),
+  SUB_ACCOUNT: lockReachableSql("SUB_ACCOUNT"),
+};
+
+function lockReachableSql(role: Viewer["role"]): string {
+  return `SELECT 1 FROM "accounts" t WHERE t."id" = $1::uuid AND ($2::"AccountKind" IS NULL OR t."kind" = $2::"AccountKind")
+    AND ${reachableAccountsSql(role, "$3")} FOR NO KEY UPDATE`;
+}
+
 /**
- * lockAccount for a row the viewer may reach, and nothing else: the reach
- * condition is part of the locking statement, so a row out of reach is never
- * waited on and its NotFoundError comes as fast as a missing row's.
+ * lockAccount for a row the viewer may reach (of the kind named, when one
+ * is), and nothing else: the reach condition is part of the locking
+ * statement, so a row out of reach is never waited on and its NotFoundError
+ * comes as fast as a missing row's.
  */
-export async function lockReachableAccount(tx: Tx, viewer: Viewer, accountId: string): Promise<void> {
-  switch (viewer.role) {
-    case "OPERATOR":
-      await lockAccount(tx, accountId);
-      return;
-    case "MANAGER":
-      await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid
-        AND ("id" = ${viewer.accountId}::uuid OR "managerId" = ${viewer.accountId}::uuid) FOR NO KEY UPDATE`;
-      return;
-    case "SUB_ACCOUNT":
-      await tx.$executeRaw`SELECT 1 FROM "accounts" WHERE "id" = ${accountId}::uuid AND "id" = ${viewer.accountId}::uuid FOR NO KEY UPDATE`;
-      return;
-  }
+export async function lockReachableAccount(tx: Tx, viewer: Viewer, accountId: string, kind?: AccountKind): Promise<void> {
+  await tx.$executeRawUnsafe(LOCK_REACHABLE[viewer.role], accountId, kind ?? null, ...reachableAccountsSqlValues(viewer));
 }
 
 /** True for Prisma's unique-constraint violation on one of the given fields. */

@@ -22,6 +22,7 @@
 // kind of rate card against the price list the API shows.
 import { prisma } from "../db/client.js";
 import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
+import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
 import { CreditLimitExceededError, IdempotencyConflictError, InsufficientFundsError } from "../domain/errors.js";
 import { payingAccountId } from "../domain/billing.js";
@@ -29,8 +30,8 @@ import { costOf, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
 import { tableOf } from "../read/tables.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
-import { hashInput, replayedResult } from "./idempotency.js";
-import { newId } from "./ids.js";
+import { callerOf, findTakenKey, hashInput, replayedResult } from "./idempotency.js";
+import { newId, type AccountRef } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
 import { runSql, violatedConstraint } from "../db/sql.js";
 
@@ -63,13 +64,6 @@ export function insufficientFunds(accountId: string, payerId: string): Insuffici
 
 // ------------------------------------------------------------- statement
 
-/** auth/rowFilters.ts' reachableAccounts as SQL on alias `t`, the viewer's account id being $14. */
-const REACHABLE: Record<Viewer["role"], string> = {
-  OPERATOR: "true",
-  MANAGER: `(t."id" = $14::uuid OR t."managerId" = $14::uuid)`,
-  SUB_ACCOUNT: `t."id" = $14::uuid`,
-};
-
 /**
  * The charge of `quantity` ($4) units of `product` ($3) on account $1, in
  * one statement:
@@ -90,9 +84,8 @@ const REACHABLE: Record<Viewer["role"], string> = {
  * No row back means nothing was written: the account is out of reach or not
  * chargeable. Debits are unconditional: the balance's CHECK constraint (never
  * below zero) fails the statement, and so the whole charge, when the balance
- * does not cover it. A key already taken fails it on the key's primary key
- * (the usage record is written from the claim, so before the record's own
- * unique key is tried). A missing payer row (it cannot be: accounts with
+ * does not cover it. A key already taken (by this caller, on this account)
+ * fails it on the key's primary key. A missing payer row (it cannot be: accounts with
  * sub-accounts are never deleted) fails the entry's NOT NULL balanceAfter
  * rather than commit a record without its entry.
  */
@@ -104,7 +97,7 @@ const chargeStatement = (role: Viewer["role"]) => `
       (SELECT r."unitPriceMicros" FROM "account_rates" r WHERE r."accountId" = COALESCE(t."managerId", t."id") AND r."product" = $3::"Product"),
       (SELECT p."unitPriceMicros" FROM "platform_rates" p WHERE p."product" = $3::"Product")
     ) AS "unitPriceMicros"
-    FROM "accounts" t WHERE t."id" = $1::uuid AND ${REACHABLE[role]}
+    FROM "accounts" t WHERE t."id" = $1::uuid AND t."kind" = $15::"AccountKind" AND ${reachableAccountsSql(role, "$16")}
   ), charged AS (
     UPDATE "accounts" t SET
       "totalSpentMicros" = t."totalSpentMicros" + s."unitPriceMicros" * $4::int,
@@ -121,8 +114,8 @@ const chargeStatement = (role: Viewer["role"]) => `
     FROM charged WHERE charged."rollup" AND m."id" = charged."managerId"
     RETURNING m."id", m."balanceMicros"
   ), claim AS (
-    INSERT INTO "idempotency_keys" ("accountId", "operation", "key", "requestHash", "result")
-    SELECT charged."id", 'recordUsage', $2, $9, $10::jsonb FROM charged
+    INSERT INTO "idempotency_keys" ("caller", "accountId", "operation", "key", "requestHash", "result")
+    SELECT $14, charged."id", 'recordUsage', $2, $9, $10::jsonb FROM charged
     RETURNING "accountId"
   ), recorded AS (
     INSERT INTO "usage_records" ("id", "accountId", "product", "quantity", "unitPriceMicros", "costMicros", "idempotencyKey", "occurredAt")
@@ -161,8 +154,6 @@ type ChargedRow = Account & {
 
 /** Constraints whose violation fails a charge on purpose (migration 0001_init). */
 const KEY_TAKEN = "idempotency_keys_pkey";
-/** A usage record of the account already has this key: one that recordUsage did not write (a number's provisioning charge). */
-const RECORD_KEY_TAKEN = "usage_records_accountId_idempotencyKey_key";
 const BALANCE_NOT_NEGATIVE = "accounts_balance_not_negative";
 
 // ---------------------------------------------------------------- charge
@@ -178,16 +169,17 @@ const MAX_ATTEMPTS = 5;
  */
 export async function chargeRecordedUsage(
   viewer: Viewer,
-  accountId: string,
+  { id: accountId, kind }: AccountRef,
   usage: UsageInput,
 ): Promise<{ usageRecord: UsageRecord; account: ChargedAccount }> {
   const { product, quantity, idempotencyKey } = usage;
   const requestHash = hashInput({ product, quantity, occurredAt: usage.occurredAt?.toISOString() ?? null });
+  const keyScope = { caller: callerOf(viewer), accountId, operation: "recordUsage", key: idempotencyKey };
 
   for (let attempt = 1; ; attempt++) {
     const usageRecordId = newId();
     const occurredAt = usage.occurredAt ?? new Date();
-    let failure: "refused" | "keyTaken" | "recordKeyTaken" | "insufficientFunds" = "refused";
+    let failure: "refused" | "keyTaken" | "insufficientFunds" = "refused";
     try {
       const [row] = await runSql<ChargedRow>(CHARGE[viewer.role], [
         accountId,
@@ -203,7 +195,9 @@ export async function chargeRecordedUsage(
         viewer.role,
         viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
         JSON.stringify({ usageRecordId, product, quantity }),
-        ...(viewer.role === "OPERATOR" ? [] : [viewer.accountId]),
+        keyScope.caller,
+        kind,
+        ...reachableAccountsSqlValues(viewer),
       ]);
       if (row) {
         const { unitPriceMicros, costMicros, rollup, balanceAfterMicros, usageCreatedAt, managerBalanceMicros, ...account } = row;
@@ -215,22 +209,19 @@ export async function chargeRecordedUsage(
     } catch (error) {
       const unique = violatedConstraint(error, "23505");
       if (unique === KEY_TAKEN) failure = "keyTaken";
-      else if (unique === RECORD_KEY_TAKEN) failure = "recordKeyTaken";
       else if (violatedConstraint(error, "23514") === BALANCE_NOT_NEGATIVE) failure = "insufficientFunds";
       else throw error;
     }
 
     // Nothing was written: find out why, in the order recordUsage answers.
     // Out of reach: NotFoundError.
-    const account = await findReachableAccount(prisma, viewer, accountId);
+    const account = await findReachableAccount(prisma, viewer, accountId, kind);
     // A committed change that took this key: its result, whatever the account's state now.
-    const taken = await prisma.idempotencyKey.findUnique({ where: { accountId_operation_key: { accountId, operation: "recordUsage", key: idempotencyKey } } });
+    const taken = await findTakenKey(prisma, keyScope);
     if (taken) {
       const { usageRecordId: firstId } = replayedResult<{ usageRecordId: string }>(taken, requestHash);
       return { usageRecord: await prisma.usageRecord.findUniqueOrThrow({ where: { id: firstId } }), account };
     }
-    // The key names another kind of charge of this account (e.g. "phoneNumber:<id>"): another input.
-    if (failure === "recordKeyTaken") throw new IdempotencyConflictError();
     if (failure === "insufficientFunds") throw insufficientFunds(accountId, payingAccountId(account));
     if (failure === "refused") {
       assertChargeable(account, costOf(unitPriceOf(await loadPriceList(prisma, account), product), quantity));

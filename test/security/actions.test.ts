@@ -17,6 +17,7 @@ import * as apiKeys from "../../src/services/apiKeys.js";
 import * as billing from "../../src/services/billing.js";
 import * as phoneNumbers from "../../src/services/phoneNumbers.js";
 import * as pricing from "../../src/services/pricing.js";
+import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { OPERATOR_TOKEN, countStatements } from "../helpers/app.js";
 import { createWorld, type World } from "../helpers/factories.js";
 
@@ -82,26 +83,31 @@ describe("behind the schema, each service refuses a role the table leaves out, b
     viewers.SUB_ACCOUNT = (await authenticate(`Bearer ${world.sub.token}`, OPERATOR_TOKEN)).viewer;
   });
 
+  /** Row ids as the services take them (the schema decodes global ids before calling them). */
+  const rowId = (globalId: string) => parseGlobalId(globalId)!.id;
+  const managerRef = () => ({ id: rowId(world.manager.id), kind: "MANAGER" as const });
+  const subRef = () => ({ id: rowId(world.sub.id), kind: "SUB_ACCOUNT" as const });
+
   // Each action's service call, naming rows of the caller's own world (or none): only the role decides.
   const calls: Record<Action, (viewer: Viewer) => Promise<unknown>> = {
     "manager:create": (v) => accounts.createManager(v, { email: "refused@example.com" }),
-    "manager:update": (v) => accounts.updateManager(v, { id: world.manager.id, organizationName: "Refused" }),
-    "manager:setSubAccountLimit": (v) => accounts.updateManager(v, { id: world.manager.id, subAccountLimit: 5 }),
-    "manager:changeStatus": (v) => accounts.changeManagerStatus(v, world.manager.id, "suspend"),
+    "manager:update": (v) => accounts.updateManager(v, { id: managerRef().id, organizationName: "Refused" }),
+    "manager:setSubAccountLimit": (v) => accounts.updateManager(v, { id: managerRef().id, subAccountLimit: 5 }),
+    "manager:changeStatus": (v) => accounts.changeManagerStatus(v, managerRef().id, "suspend"),
     "subAccount:create": (v) => accounts.createSubAccount(v, { email: "refused@example.com" }),
-    "subAccount:updateProfile": (v) => accounts.updateSubAccount(v, { id: world.sub.id, organizationName: "Refused" }),
-    "subAccount:updateSettings": (v) => accounts.updateSubAccount(v, { id: world.sub.id, creditLimit: "1" }),
-    "subAccount:changeStatus": (v) => accounts.changeSubAccountStatus(v, world.sub.id, "suspend"),
-    "apiKey:create": (v) => apiKeys.createApiKey(v, world.sub.id, "refused"),
-    "apiKey:revoke": (v) => apiKeys.revokeApiKey(v, world.sub.keyId),
-    "phoneNumber:provision": (v) => phoneNumbers.provisionPhoneNumber(v, { accountId: world.sub.id, number: "+15005550006" }),
-    "phoneNumber:transfer": (v) => phoneNumbers.transferPhoneNumber(v, world.sub.id, world.sibling.id),
-    "phoneNumber:release": (v) => phoneNumbers.releasePhoneNumber(v, world.sub.id),
+    "subAccount:updateProfile": (v) => accounts.updateSubAccount(v, { id: subRef().id, organizationName: "Refused" }),
+    "subAccount:updateSettings": (v) => accounts.updateSubAccount(v, { id: subRef().id, creditLimit: "1" }),
+    "subAccount:changeStatus": (v) => accounts.changeSubAccountStatus(v, subRef().id, "suspend"),
+    "apiKey:create": (v) => apiKeys.createApiKey(v, subRef(), "refused"),
+    "apiKey:revoke": (v) => apiKeys.revokeApiKey(v, rowId(world.sub.keyId)),
+    "phoneNumber:provision": (v) => phoneNumbers.provisionPhoneNumber(v, { account: subRef(), number: "+15005550006" }),
+    "phoneNumber:transfer": (v) => phoneNumbers.transferPhoneNumber(v, subRef().id, { id: rowId(world.sibling.id), kind: "SUB_ACCOUNT" }),
+    "phoneNumber:release": (v) => phoneNumbers.releasePhoneNumber(v, subRef().id),
     "pricing:setPlatform": (v) => pricing.setPlatformPricing(v, []),
-    "pricing:setAccount": (v) => pricing.setAccountPricing(v, world.sub.id, []),
-    "balance:topUp": (v) => billing.topUpBalance(v, world.sub.id, { amount: "1", idempotencyKey: "refused" }),
-    "balance:transfer": (v) => billing.transferBalance(v, { fromAccountId: world.manager.id, toAccountId: world.sub.id, amount: "1", idempotencyKey: "refused" }),
-    "usage:record": (v) => billing.recordUsage(v, world.sub.id, { product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: "refused" }),
+    "pricing:setAccount": (v) => pricing.setAccountPricing(v, subRef(), []),
+    "balance:topUp": (v) => billing.topUpBalance(v, subRef(), { amount: "1", idempotencyKey: "refused" }),
+    "balance:transfer": (v) => billing.transferBalance(v, { from: managerRef(), to: subRef(), amount: "1", idempotencyKey: "refused" }),
+    "usage:record": (v) => billing.recordUsage(v, subRef(), { product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: "refused" }),
   };
 
   const refusals = (Object.keys(ACTIONS) as Action[]).flatMap((action) =>

@@ -22,7 +22,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
   interfaces: [builder.nodeInterfaceRef()],
   resolveType: (account) => (account.kind === "MANAGER" ? "Manager" : "SubAccount"),
   fields: (t) => ({
-    email: t.expose("email", { type: "EmailAddress", description: "Login and contact email, stored lowercased; unique across all accounts." }),
+    email: t.expose("email", { type: "EmailAddress", description: "Contact email, stored lowercased; unique within its tree (a manager and its sub-accounts) and among managers." }),
     organizationName: t.exposeString("organizationName", { nullable: true, description: "Name of the organization behind the account." }),
     status: t.expose("status", { type: AccountStatusEnum, description: "The account's own lifecycle status." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the account was created." }),

@@ -17,7 +17,7 @@ const subAccountId = (id: string) => decodeIdOrThrow(id, ["SubAccount"], "The su
 const CreateManagerInput = builder.inputType("CreateManagerInput", {
   description: "A new manager (operators only).",
   fields: (t) => ({
-    email: t.field({ type: "EmailAddress", required: true, description: "The manager's email; unique across all accounts." }),
+    email: t.field({ type: "EmailAddress", required: true, description: "The manager's email; unique among managers." }),
     organizationName: t.string({ description: "Organization name, up to 200 characters." }),
     subAccountLimit: t.int({ description: "How many open sub-accounts it may have (default 1000)." }),
     apiKeyName: t.string({ description: 'Name of its first API key (default "Default key").' }),
@@ -107,7 +107,7 @@ for (const [name, action, description] of [
 const CreateSubAccountInput = builder.inputType("CreateSubAccountInput", {
   description: "A new sub-account under the calling manager.",
   fields: (t) => ({
-    email: t.field({ type: "EmailAddress", required: true, description: "The sub-account's email; unique across all accounts." }),
+    email: t.field({ type: "EmailAddress", required: true, description: "The sub-account's email; unique within the manager's tree (its siblings' and the manager's differ)." }),
     organizationName: t.string({ description: "Organization name, up to 200 characters." }),
     rollupBilling: t.boolean({ defaultValue: false, description: "Debit its charges from the manager's balance. Fixed at creation." }),
     allowCustomPricing: t.boolean({ defaultValue: false, description: "Let an operator give it a custom rate card." }),
@@ -128,7 +128,8 @@ defineMutation("createSubAccount", {
   result: sharedResult(
     "CreateSubAccount",
     CreateSubAccountSuccess,
-    [E.ValidationError, E.ConflictError, E.LimitExceededError, E.ForbiddenError, E.AccountNotActiveError, E.IdempotencyConflictError],
+    // NotFoundError: a replay whose sub-account has since been purged.
+    [E.ValidationError, E.ConflictError, E.LimitExceededError, E.ForbiddenError, E.AccountNotActiveError, E.IdempotencyConflictError, E.NotFoundError],
     "The result of createSubAccount.",
   ),
   resolve: (input, ctx) => accounts.createSubAccount(ctx.viewer, input),

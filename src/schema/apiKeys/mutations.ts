@@ -1,7 +1,7 @@
 import * as apiKeys from "../../services/apiKeys.js";
 import { builder } from "../builder.js";
 import * as E from "../../domain/errors.js";
-import { decodeAccountId, decodeIdOrThrow } from "../globalIds.js";
+import { decodeAccountRef, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { ApiKeyRef } from "./ApiKey.js";
 
@@ -32,7 +32,7 @@ defineMutation("createApiKey", {
     "The result of createApiKey.",
   ),
   resolve: (input, ctx) =>
-    apiKeys.createApiKey(ctx.viewer, decodeAccountId(String(input.accountId)), input.name),
+    apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name),
 });
 
 const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {

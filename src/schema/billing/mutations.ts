@@ -5,7 +5,7 @@ import * as pricing from "../../services/pricing.js";
 import type { ChargedAccount } from "../../services/usageCharges.js";
 import { builder } from "../builder.js";
 import * as E from "../../domain/errors.js";
-import { decodeAccountId } from "../globalIds.js";
+import { decodeAccountRef } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { AccountRef } from "../accounts/Account.js";
 import { BalanceRef, balanceOf } from "./Balance.js";
@@ -61,7 +61,7 @@ defineMutation("setAccountPricing", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError],
     "The result of setAccountPricing.",
   ),
-  resolve: (input, ctx) => pricing.setAccountPricing(ctx.viewer, decodeAccountId(String(input.accountId)), input.rates),
+  resolve: (input, ctx) => pricing.setAccountPricing(ctx.viewer, decodeAccountRef(String(input.accountId)), input.rates),
 });
 
 const SetPlatformPricingInput = builder.inputType("SetPlatformPricingInput", {
@@ -129,7 +129,7 @@ defineMutation("topUpBalance", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError, E.IdempotencyConflictError, E.RateLimitedError],
     "The result of topUpBalance.",
   ),
-  resolve: (input, ctx) => billing.topUpBalance(ctx.viewer, decodeAccountId(String(input.accountId)), input),
+  resolve: (input, ctx) => billing.topUpBalance(ctx.viewer, decodeAccountRef(String(input.accountId)), input),
 });
 
 const TransferBalanceInput = builder.inputType("TransferBalanceInput", {
@@ -172,9 +172,10 @@ defineMutation("transferBalance", {
   ),
   resolve: (input, ctx) =>
     billing.transferBalance(ctx.viewer, {
-      ...input,
-      fromAccountId: decodeAccountId(String(input.fromAccountId)),
-      toAccountId: decodeAccountId(String(input.toAccountId)),
+      from: decodeAccountRef(String(input.fromAccountId)),
+      to: decodeAccountRef(String(input.toAccountId)),
+      amount: input.amount,
+      idempotencyKey: input.idempotencyKey,
     }),
 });
 
@@ -224,7 +225,7 @@ defineMutation("recordUsage", {
     "The result of recordUsage.",
   ),
   resolve: (input, ctx) =>
-    billing.recordUsage(ctx.viewer, decodeAccountId(String(input.accountId)), {
+    billing.recordUsage(ctx.viewer, decodeAccountRef(String(input.accountId)), {
       product: input.product,
       quantity: input.quantity,
       idempotencyKey: input.idempotencyKey,

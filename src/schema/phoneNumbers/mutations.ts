@@ -2,7 +2,7 @@ import type { PhoneNumber } from "../../generated/prisma/client.js";
 import * as phoneNumbers from "../../services/phoneNumbers.js";
 import { builder } from "../builder.js";
 import * as E from "../../domain/errors.js";
-import { decodeAccountId, decodeIdOrThrow } from "../globalIds.js";
+import { decodeAccountRef, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { PhoneNumberRef } from "./PhoneNumber.js";
 
@@ -45,7 +45,7 @@ defineMutation("provisionPhoneNumber", {
   ),
   resolve: (input, ctx) =>
     phoneNumbers.provisionPhoneNumber(ctx.viewer, {
-      accountId: decodeAccountId(String(input.accountId)),
+      account: decodeAccountRef(String(input.accountId)),
       number: input.number,
       friendlyName: input.friendlyName,
     }),
@@ -83,7 +83,7 @@ defineMutation("transferPhoneNumber", {
     "The result of transferPhoneNumber.",
   ),
   resolve: (input, ctx) =>
-    phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), decodeAccountId(String(input.toAccountId))),
+    phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), decodeAccountRef(String(input.toAccountId))),
 });
 
 // ----------------------------------------------------------------- release
