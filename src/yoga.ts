@@ -7,6 +7,7 @@ import type { Counter } from "prom-client";
 import { authenticate, type Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { graphiqlOptions } from "./http/graphiql.js";
+import { useGraphiQLDelivery } from "./http/graphiqlDelivery.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { useCors } from "./http/cors.js";
@@ -93,6 +94,8 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       useCompiledExecution(),
       useUnexpectedErrorReporting(metrics.errorsByCode),
       ...metrics.plugins,
+      // Last: it rebuilds the GraphiQL page's response from the headers the others set.
+      useGraphiQLDelivery(),
     ],
   });
   return Object.assign(yoga, {
