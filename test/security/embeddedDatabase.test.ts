@@ -35,7 +35,7 @@ describe("the embedded database of a running server", () => {
     chmodSync(dataDir, 0o777);
     writeFileSync(path.join(dataDir, "operator-token"), OPERATOR_TOKEN + "\n");
     chmodSync(path.join(dataDir, "operator-token"), 0o644);
-    server = await startServer({ DATA_DIR: dataDir }, 60_000);
+    server = await startServer({ DATA_DIR: dataDir, METRICS_PORT: "off" }, 60_000); // metrics off: the only TCP listener left must be the HTTP port
     socketPath = postgresSockets(processTree(server.child.pid!))[0]!;
   });
 
@@ -97,10 +97,10 @@ describe("the embedded database of a running server", () => {
   });
 
   it("starts again after a crash left its socket behind", async () => {
-    const crashed = await startServer({ DATA_DIR: dataDir }, 60_000);
+    const crashed = await startServer({ DATA_DIR: dataDir, METRICS_PORT: "off" }, 60_000);
     await crashed.stop("SIGKILL");
     expect(existsSync(socketPath)).toBe(true);
-    const again = await startServer({ DATA_DIR: dataDir }, 60_000);
+    const again = await startServer({ DATA_DIR: dataDir, METRICS_PORT: "off" }, 60_000);
     expect(postgresSockets(processTree(again.child.pid!))).toEqual([socketPath]);
     expect((await fetch(`${again.baseUrl}/health`)).status).toBe(200);
     expect(await again.stop()).toBe(0);
@@ -113,7 +113,7 @@ describe("a DATA_DIR too deep for a Unix socket path (about 107 bytes)", () => {
     chmodSync(base, 0o755);
     const dataDir = path.join(base, "d".repeat(60), "e".repeat(60), "data");
     try {
-      const server = await startServer({ DATA_DIR: dataDir, OPERATOR_TOKEN }, 60_000);
+      const server = await startServer({ DATA_DIR: dataDir, OPERATOR_TOKEN, METRICS_PORT: "off" }, 60_000);
       const tree = processTree(server.child.pid!);
       expect(tcpListeners(tree)).toEqual([server.port]);
       const [socketPath] = postgresSockets(tree);
