@@ -55,7 +55,9 @@ describe("two gateway processes on one Postgres", () => {
       const limited = Array.from({ length: 40 }, (_, i) =>
         send(gateways[i % 2]!, capped.token, RECORD_USAGE, { accountId: capped.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("c") }),
       );
-      // One key sent 20 times to each process.
+      // One key sent 20 times to each process, by two callers: keys are scoped
+      // to the caller, so it takes effect once for the sub-account and once
+      // for its manager.
       const single = await createSubAccount(manager);
       await topUp(single.id, "1", manager.token);
       const once = Array.from({ length: 40 }, (_, i) =>
@@ -81,14 +83,18 @@ describe("two gateway processes on one Postgres", () => {
       expect(tally(sharedResults)).toEqual({ RecordUsageSuccess: 25, InsufficientFundsError: 55 });
       expect(tally(limitedResults)).toEqual({ RecordUsageSuccess: 15, CreditLimitExceededError: 25 });
       expect(tally(onceResults)).toEqual({ RecordUsageSuccess: 40 });
-      expect(new Set(onceResults.map((r) => r.usageRecord.id)).size).toBe(1);
-      expect(await prisma.usageRecord.count({ where: { accountId: dbId(single.id) } })).toBe(1);
+      const idsBy = (caller: (i: number) => boolean) => new Set(onceResults.filter((_, i) => caller(i)).map((r) => r.usageRecord.id));
+      const bySub = idsBy((i) => i % 3 !== 0);
+      const byManager = idsBy((i) => i % 3 === 0);
+      expect([bySub.size, byManager.size]).toEqual([1, 1]);
+      expect([...bySub][0]).not.toBe([...byManager][0]);
+      expect(await prisma.usageRecord.count({ where: { accountId: dbId(single.id) } })).toBe(2);
       expect(tally(topUpResults)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
       const balances = await prisma.account.findMany({ where: { id: { in: [manager, capped, single, own].map((x) => dbId(x.id)) } } });
       const byId = new Map(balances.map((r) => [r.id, r]));
       expect(byId.get(dbId(manager.id))!.balanceMicros).toBe(0n);
       expect(byId.get(dbId(capped.id))!.totalSpentMicros).toBe(150_000n);
-      expect(byId.get(dbId(single.id))!.balanceMicros).toBe(990_000n);
+      expect(byId.get(dbId(single.id))!.balanceMicros).toBe(980_000n);
       expect(byId.get(dbId(own.id))!.balanceMicros).toBe(5_000_000n);
       await expectInvariants([manager.id, capped.id, single.id, own.id, ...subs.map((s) => s.id)]);
     },

@@ -15,7 +15,7 @@ import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { purgeClosedSubAccounts } from "../../src/services/purge.js";
 import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, fundCharges, uniqueEmail, type World } from "../helpers/factories.js";
-import { expectInvariants, recordUsage, result, topUpAs } from "../billing/operations.js";
+import { dbId, expectInvariants, recordUsage, result, topUpAs } from "../billing/operations.js";
 
 const rowId = (globalId: string) => parseGlobalId(globalId)!.id;
 
@@ -101,7 +101,10 @@ describe("idempotency keys are scoped to the caller", () => {
     const input = { email: uniqueEmail("purged"), idempotencyKey: "create-once" };
     const first = (await gqlData(CREATE_SUB, { token: manager.token, variables: { input } })).createSubAccount;
     await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: first.subAccount.id } });
-    await purgeClosedSubAccounts(new Date(Date.now() + 31 * 24 * 3600 * 1000));
+    // Backdate this account's closing rather than purge with a future clock,
+    // which would purge other test files' closed accounts too.
+    await prisma.account.update({ where: { id: dbId(first.subAccount.id) }, data: { closedAt: new Date(Date.now() - 31 * 24 * 3600 * 1000) } });
+    expect((await purgeClosedSubAccounts()).purged).toBeGreaterThanOrEqual(1);
     for (let i = 0; i < 2; i++) {
       const replay = await gql(CREATE_SUB, { token: manager.token, variables: { input } });
       expect(replay.body.errors).toBeUndefined();
