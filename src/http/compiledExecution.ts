@@ -1,4 +1,4 @@
-import type { DocumentNode, ExecutionArgs, GraphQLSchema } from "graphql";
+import { Kind, valueFromASTUntyped, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
@@ -17,7 +17,37 @@ import { LRUCache } from "lru-cache";
 /** Distinct operations kept compiled per schema. */
 const OPERATIONS_PER_SCHEMA = 1000;
 
-type Compiled = CompiledQuery<unknown, Record<string, unknown>>;
+type Compiled = CompiledQuery<unknown, Record<string, unknown>> & {
+  /** The operation's variable defaults, as a client would send them. */
+  defaults: [name: string, value: unknown][];
+};
+
+/**
+ * graphql-jit's variable coercion leaves a non-null variable with a default
+ * (`$first: Int! = 5`) unset when the request omits it, and then refuses it
+ * as "not provided", where the GraphQL spec (and graphql-js) use the
+ * default. So an omitted variable that has a default is given that default
+ * in its input form before the compiled function coerces it, for every
+ * variable alike. Defaults are constants (no variables inside), so this is
+ * exactly the value graphql-js would use; the argument rules
+ * (schema/argumentRules.ts) judged the same value before execution.
+ */
+function variableDefaults(document: DocumentNode, operationName: string | undefined): [string, unknown][] {
+  const operation = document.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || d.name?.value === operationName),
+  );
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
+  return (operation.variableDefinitions ?? [])
+    .filter((d) => d.defaultValue !== undefined)
+    .map((d) => [d.variable.name.value, valueFromASTUntyped(d.defaultValue!)]);
+}
+
+function withDefaults(variables: Record<string, unknown>, defaults: Compiled["defaults"]): Record<string, unknown> {
+  if (!defaults.length) return variables;
+  const filled = { ...variables };
+  for (const [name, value] of defaults) if (!Object.hasOwn(filled, name)) filled[name] = value;
+  return filled;
+}
 
 export function useCompiledExecution(): Plugin {
   const compiledBySchema = new WeakMap<GraphQLSchema, LRUCache<DocumentNode, Map<string, Compiled | Error>>>();
@@ -31,7 +61,9 @@ export function useCompiledExecution(): Plugin {
     let entry = operations.get(name);
     if (!entry) {
       const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: storedValueSerializers(args.schema) });
-      entry = isCompiledQuery(result) ? (result as Compiled) : new Error("operation could not be compiled");
+      entry = isCompiledQuery(result)
+        ? Object.assign(result as CompiledQuery<unknown, Record<string, unknown>>, { defaults: variableDefaults(args.document, args.operationName ?? undefined) })
+        : new Error("operation could not be compiled");
       operations.set(name, entry);
     }
     return entry;
@@ -44,7 +76,7 @@ export function useCompiledExecution(): Plugin {
       const entry = compiled(args);
       if (entry instanceof Error) return;
       setExecuteFn(((execArgs: ExecutionArgs) =>
-        entry.query(execArgs.rootValue, execArgs.contextValue, (execArgs.variableValues ?? {}) as Record<string, unknown>)) as never);
+        entry.query(execArgs.rootValue, execArgs.contextValue, withDefaults((execArgs.variableValues ?? {}) as Record<string, unknown>, entry.defaults))) as never);
     },
   };
 }
