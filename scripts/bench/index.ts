@@ -96,6 +96,8 @@ function startServer(): Promise<ChildProcess> {
       RATE_LIMIT_PER_KEY: "1000000000",
       RATE_LIMIT_PER_ADDRESS: "1000000000",
       LOG_LEVEL: "warn",
+      // A free port for the metrics listener, so a running gateway's 9464 does not stop the bench.
+      METRICS_PORT: "0",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });

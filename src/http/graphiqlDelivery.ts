@@ -169,7 +169,8 @@ export function useGraphiQLDelivery(): Plugin {
       headers.set("cache-control", "no-cache");
       headers.set("etag", prepared.etags[encoding]);
       // /graphql answers JSON to other Accept headers, and the bytes depend on Accept-Encoding.
-      headers.set("vary", "Accept, Accept-Encoding");
+      // Appended, so a Vary: Origin set by CORS stays.
+      headers.append("vary", "Accept, Accept-Encoding");
       headers.set("content-security-policy", prepared.contentSecurityPolicy);
       headers.set("x-content-type-options", "nosniff");
       headers.set("referrer-policy", "no-referrer");
