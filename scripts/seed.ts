@@ -3,9 +3,9 @@
 // keys to try in GraphiQL. Run it while the server is stopped when using the
 // embedded database (PGlite is single-process); each run adds a new world.
 import { randomBytes } from "node:crypto";
+import { resolveOperatorToken } from "../src/auth/operatorToken.js";
 import { readConfig } from "../src/config.js";
 import { prepareDatabase } from "../src/db/prepare.js";
-import { resolveOperatorToken } from "../src/auth/operatorToken.js";
 
 const config = readConfig();
 const database = await prepareDatabase(config).catch((error: Error) => {
@@ -40,7 +40,13 @@ const created = await call(
 );
 const manager = { id: created.manager.id as string, email: created.manager.email as string, key: created.secret as string };
 await call(operator.token, `mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename } }`, {
-  input: { accountId: manager.id, rates: [{ product: "SMS_OUTBOUND", unitPrice: "0.0065" }, { product: "VOICE_OUTBOUND_MINUTE", unitPrice: "0.0120" }] },
+  input: {
+    accountId: manager.id,
+    rates: [
+      { product: "SMS_OUTBOUND", unitPrice: "0.0065" },
+      { product: "VOICE_OUTBOUND_MINUTE", unitPrice: "0.0120" },
+    ],
+  },
 });
 await call(manager.key, `mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) { __typename } }`, {
   input: { accountId: manager.id, amount: "500.00", idempotencyKey: `seed-${tag}` },
@@ -55,9 +61,13 @@ const customers = [
 const subs: { name: string; id: string; email: string; key: string }[] = [];
 for (const [i, customer] of customers.entries()) {
   const email = `it-${tag}-${i}@${customer.organizationName.toLowerCase().replace(/\W+/g, "-")}.example`;
-  const sub = await call(manager.key, `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { id } } } }`, {
-    input: { email, ...customer },
-  });
+  const sub = await call(
+    manager.key,
+    `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { id } } } }`,
+    {
+      input: { email, ...customer },
+    },
+  );
   const id = sub.subAccount.id as string;
   const key = await call(manager.key, `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeySuccess { secret } } }`, {
     input: { accountId: id, name: "demo" },
@@ -72,7 +82,11 @@ for (const [i, customer] of customers.entries()) {
       input: { accountId: id, number: number(), friendlyName: n === 0 ? "Front desk" : "Support line" },
     });
   }
-  for (const [product, quantity] of [["SMS_OUTBOUND", 120 + i * 40], ["VOICE_OUTBOUND_MINUTE", 35 + i * 10], ["SMS_INBOUND", 80]] as const) {
+  for (const [product, quantity] of [
+    ["SMS_OUTBOUND", 120 + i * 40],
+    ["VOICE_OUTBOUND_MINUTE", 35 + i * 10],
+    ["SMS_INBOUND", 80],
+  ] as const) {
     await call(key.secret, `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename } }`, {
       input: { accountId: id, product, quantity, idempotencyKey: `seed-${tag}-${i}-${product}` },
     });

@@ -67,7 +67,10 @@ function readMetricsConfig(env: NodeJS.ProcessEnv, apiPort: number): MetricsConf
 
 /** Exact origins (scheme://host[:port]) or a single "*"; anything else is a configuration mistake, refused at start. */
 function readCorsOrigins(value: string | undefined): string[] {
-  const origins = (value ?? "").split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
+  const origins = (value ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/$/, ""))
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin === "*") continue;
     let parsed: URL | undefined;

@@ -8,16 +8,10 @@
 // set; without it the primary keeps the one budget per key over IPC).
 import cluster from "node:cluster";
 import { createServer } from "node:http";
+import { resolveOperatorToken } from "./auth/operatorToken.js";
 import { readConfig } from "./config.js";
 import { prepareDatabase } from "./db/prepare.js";
-import { resolveOperatorToken } from "./auth/operatorToken.js";
-import {
-  serveMetricsToPrimary,
-  startMetricsServer,
-  workerMetricsCollector,
-  type CollectMetrics,
-  type MetricsListener,
-} from "./observability/metricsServer.js";
+import { type CollectMetrics, type MetricsListener, serveMetricsToPrimary, startMetricsServer, workerMetricsCollector } from "./observability/metricsServer.js";
 
 const config = readConfig();
 const { logger } = await import("./observability/logger.js");

@@ -4,14 +4,14 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Counter } from "prom-client";
-import { authenticate, type Authenticated } from "./auth/authenticate.js";
+import { type Authenticated, authenticate } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
-import { graphiqlOptions } from "./http/graphiql.js";
-import { useGraphiQLDelivery } from "./http/graphiqlDelivery.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { useCors } from "./http/cors.js";
 import { armorRejection, useCsrfPrevention, useHttpEdge } from "./http/edge.js";
+import { graphiqlOptions } from "./http/graphiql.js";
+import { useGraphiQLDelivery } from "./http/graphiqlDelivery.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
 import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
@@ -143,10 +143,7 @@ export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Conte
             }
             if (!error.originalError && !error.path) return error;
             count("INTERNAL_SERVER_ERROR");
-            logger.error(
-              { requestId: context.requestId, path: error.path, err: error.originalError ?? error },
-              "unexpected error",
-            );
+            logger.error({ requestId: context.requestId, path: error.path, err: error.originalError ?? error }, "unexpected error");
             return new GraphQLError("Unexpected error.", {
               nodes: error.nodes,
               path: error.path,

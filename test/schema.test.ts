@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isInputObjectType, isInterfaceType, isObjectType, type GraphQLObjectType } from "graphql";
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { parseGlobalId } from "../src/schema/globalIds.js";
+import { type GraphQLObjectType, isInputObjectType, isInterfaceType, isObjectType } from "graphql";
 import { describe, expect, it } from "vitest";
+import { parseGlobalId } from "../src/schema/globalIds.js";
 import { schema } from "../src/schema/index.js";
 import { printedSchemas } from "../src/schema/printed.js";
 import { buildRoleSchemas } from "../src/schema/roleSchemas.js";

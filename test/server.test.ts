@@ -17,7 +17,11 @@ describe("the server process", () => {
     const token = readFileSync(tokenFile, "utf8").trim();
 
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
-    const anonymous = await fetch(`${server.baseUrl}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ viewer { role } }"}' });
+    const anonymous = await fetch(`${server.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query":"{ viewer { role } }"}',
+    });
     expect(anonymous.status).toBe(401);
     const asOperator = await fetch(`${server.baseUrl}/graphql`, {
       method: "POST",
@@ -88,7 +92,12 @@ describe("the server process", () => {
       });
       // The first worker listening is enough to serve; wait for the second too.
       for (let i = 0; i < 100 && (server.output().match(/listening on/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(server.output().match(/"worker":\d/g)?.sort()).toEqual(['"worker":0', '"worker":1']);
+      expect(
+        server
+          .output()
+          .match(/"worker":\d/g)
+          ?.sort(),
+      ).toEqual(['"worker":0', '"worker":1']);
       // A new connection per request: the primary hands connections to the workers in turn.
       const ask = () =>
         new Promise<number>((resolve, reject) => {
@@ -108,8 +117,7 @@ describe("the server process", () => {
       // One metrics port for the cluster: the primary sums both workers' counts.
       expect(server.output()).toContain("metrics served on");
       const scraped = await (await fetch(server.metricsUrl!)).text();
-      const count = (status: number) =>
-        Number(new RegExp(`graphql_yoga_http_duration_count\\{[^}]*statusCode="${status}"[^}]*\\} (\\d+)`).exec(scraped)?.[1]);
+      const count = (status: number) => Number(new RegExp(`graphql_yoga_http_duration_count\\{[^}]*statusCode="${status}"[^}]*\\} (\\d+)`).exec(scraped)?.[1]);
       expect(count(200)).toBe(30);
       expect(count(429)).toBe(10);
       expect(await server.stop("SIGTERM")).toBe(0);
@@ -125,7 +133,12 @@ describe("the server process", () => {
       await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
       const port = String((taken.address() as { port: number }).port);
       const startedAt = Date.now();
-      const outcome = await startServer({ DATABASE_URL: process.env.TEST_DATABASE_URL!, WEB_CONCURRENCY: "2", PORT: port, OPERATOR_TOKEN: "op_cluster_test_token_0123456789abcdef" }).then(
+      const outcome = await startServer({
+        DATABASE_URL: process.env.TEST_DATABASE_URL!,
+        WEB_CONCURRENCY: "2",
+        PORT: port,
+        OPERATOR_TOKEN: "op_cluster_test_token_0123456789abcdef",
+      }).then(
         () => "started",
         (error: Error) => error.message,
       );

@@ -21,10 +21,7 @@ const spec: vl.TopLevelSpec = {
   width: 420,
   height: 260,
   data: { values },
-  layer: [
-    { mark: { type: "line", point: true } },
-    { mark: { type: "text", dy: -10 }, encoding: { text: { field: "ms", type: "quantitative" } } },
-  ],
+  layer: [{ mark: { type: "line", point: true } }, { mark: { type: "text", dy: -10 }, encoding: { text: { field: "ms", type: "quantitative" } } }],
   encoding: {
     x: { field: "subAccounts", type: "quantitative", title: "sub-accounts in the tree", scale: { type: "log" }, axis: { values: sizeRows.map((r) => r.size) } },
     y: { field: "ms", type: "quantitative", title: "milliseconds for the whole tree" },

@@ -13,7 +13,7 @@
 //   --json FILE        also write the results as JSON
 //   --server-node-args=FLAGS  extra node flags for the server (e.g. --server-node-args=--max-semi-space-size=64)
 // Peer (optional, side by side): BENCH_PEER_URL=http://127.0.0.1:5678/graphql BENCH_PEER_JWT_SECRET=...
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { applyMigrations } from "../../src/db/migrate.js";
 import type { LoadResult, LoadSpec } from "./load.js";
-import { resetTables, seedBench, SIZES, TREE_SIZES, type BenchWorld } from "./seed.js";
+import { type BenchWorld, resetTables, SIZES, seedBench, TREE_SIZES } from "./seed.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const { values: opts } = parseArgs({
@@ -64,7 +64,7 @@ if (Number(existing.rows[0]!.n) > 0 && !existing.rows[0]!.bench && !opts.reset) 
   console.error("DATABASE_URL holds accounts that are not the bench's: use a dedicated database, or pass --reset to empty it.");
   process.exit(2);
 }
-let started = performance.now();
+const started = performance.now();
 await resetTables(db);
 const world: BenchWorld = await seedBench(db);
 const seedSeconds = (performance.now() - started) / 1000;
@@ -171,7 +171,11 @@ const body = (query: string, variables: Record<string, unknown> = {}) => JSON.st
 async function pageCursors(token: string, pages: number): Promise<(string | null)[]> {
   const cursors: (string | null)[] = [null];
   for (let i = 1; i < pages; i++) {
-    const data = await gql(token, `query($after: String) { viewer { account { ... on Manager { subAccounts(first: 250, after: $after) { pageInfo { endCursor } } } } } }`, { after: cursors[i - 1] });
+    const data = await gql(
+      token,
+      `query($after: String) { viewer { account { ... on Manager { subAccounts(first: 250, after: $after) { pageInfo { endCursor } } } } } }`,
+      { after: cursors[i - 1] },
+    );
     cursors.push(data.viewer.account.subAccounts.pageInfo.endCursor);
   }
   return cursors;
@@ -209,8 +213,21 @@ const listScenario = (id: string, label: string, variables: Record<string, unkno
 });
 const scenarios: Scenario[] = [
   { id: "peer250", label: "(a) peer shape: 250 sub-accounts -> numbers", token: world.treeManagerKey, bodies: [body(Q_PEER250)], connections: 16 },
-  { id: "peer1000", label: "(a') peer shape: 1000 sub-accounts -> numbers (4 aliased pages, 1 request)", token: world.treeManagerKey, bodies: [peer1000Body], connections: 16 },
-  { id: "tree", label: "(b) tree page: 250 subs -> numbers, keys, balance, usageSummary (4 pages cycled)", token: world.treeManagerKey, bodies: treePages, connections: 16, perOperation: 4 },
+  {
+    id: "peer1000",
+    label: "(a') peer shape: 1000 sub-accounts -> numbers (4 aliased pages, 1 request)",
+    token: world.treeManagerKey,
+    bodies: [peer1000Body],
+    connections: 16,
+  },
+  {
+    id: "tree",
+    label: "(b) tree page: 250 subs -> numbers, keys, balance, usageSummary (4 pages cycled)",
+    token: world.treeManagerKey,
+    bodies: treePages,
+    connections: 16,
+    perOperation: 4,
+  },
   ...[1, 16].flatMap((c) => [
     listScenario("filter", "(c) 100k subs: email contains (1 match)", { filter: { email: { contains: world.search.emailRare } } }, c),
     listScenario("filter", "(c) 100k subs: organizationName contains (~0.2%)", { filter: { organizationName: { contains: world.search.orgCommon } } }, c),
@@ -297,13 +314,25 @@ for (const s of scenarios.filter((s) => wanted(s.id))) {
   const bodies = s.bodies.map((b) => ({ token: s.token, body: b }));
   await load({ url: URL_, connections: s.connections, durationSeconds: SCENARIO_WARM_UP_SECONDS, bodies });
   const result = await load({ url: URL_, connections: s.connections, durationSeconds: DURATION, bodies });
-  rows.push({ label: s.label, result, connections: s.connections, statements: statementCounts[s.label]?.statements, perOperation: s.perOperation, system: "gateway" });
+  rows.push({
+    label: s.label,
+    result,
+    connections: s.connections,
+    statements: statementCounts[s.label]?.statements,
+    perOperation: s.perOperation,
+    system: "gateway",
+  });
   if (peerUrl && (s.id === "peer250" || s.id === "peer1000")) {
     const q = readFileSync(path.join(peerDir, s.id === "peer250" ? "q250.json" : "q.json"), "utf8");
     note(`load: peer ${s.id}`);
     await load({ url: peerUrl, connections: 16, durationSeconds: SCENARIO_WARM_UP_SECONDS, bodies: [{ token: peerToken, body: q }] });
     const peer = await load({ url: peerUrl, connections: 16, durationSeconds: DURATION, bodies: [{ token: peerToken, body: q }] });
-    rows.push({ label: `PEER PostGraphile 5 + RLS: ${s.id === "peer250" ? "250" : "1000"}-tree (${s.id === "peer250" ? "q250.json" : "q.json"})`, result: peer, connections: 16, system: "peer" });
+    rows.push({
+      label: `PEER PostGraphile 5 + RLS: ${s.id === "peer250" ? "250" : "1000"}-tree (${s.id === "peer250" ? "q250.json" : "q.json"})`,
+      result: peer,
+      connections: 16,
+      system: "peer",
+    });
   }
 }
 
@@ -332,8 +361,11 @@ if (wanted("usage")) {
        OR (a."creditLimitMicros" IS NOT NULL AND a."totalSpentMicros" > a."creditLimitMicros")`);
   const orphan = await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "usage_records" u
     WHERE (SELECT COUNT(*) FROM "ledger_entries" l WHERE l."usageRecordId" = u."id" AND l."kind" = 'CHARGE' AND l."amountMicros" = -u."costMicros") <> 1`);
-  const shared = await db.query(`SELECT a."balanceMicros", (SELECT SUM("amountMicros") FROM "ledger_entries" WHERE "balanceAccountId" = a."id") AS ledger
-    FROM "accounts" a WHERE a."id" = $1`, [world.rollupManagerId]);
+  const shared = await db.query(
+    `SELECT a."balanceMicros", (SELECT SUM("amountMicros") FROM "ledger_entries" WHERE "balanceAccountId" = a."id") AS ledger
+    FROM "accounts" a WHERE a."id" = $1`,
+    [world.rollupManagerId],
+  );
   usageReport = [
     `recordUsage: ${charges} charges in ${DURATION} s (${(charges / DURATION).toFixed(0)}/s); HTTP requests ${result.requests}, non-2xx ${result.non2xx}, errors ${result.errors}`,
     `shared balance: ${shared.rows[0].balanceMicros} micros = ledger sum ${shared.rows[0].ledger}`,
@@ -367,7 +399,9 @@ await db.end();
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const lines = [
   `Seed: ${total} accounts (${SIZES.managers} managers x ${SIZES.subAccountsPerManager}, one manager with ${SIZES.megaSubAccounts}, trees of ${TREE_SIZES.join("/")}, ${SIZES.rollupSubAccounts} rollup subs) in ${seedSeconds.toFixed(1)} s`,
-  `Load: autocannon in a separate process, ${DURATION} s per scenario after ${SCENARIO_WARM_UP_SECONDS} s unmeasured with the same queries (the peer too), server in production mode (DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? 10}${opts["server-node-args"] ? `, node ${opts["server-node-args"]}` : ""}); load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs.`,
+  `Load: autocannon in a separate process, ${DURATION} s per scenario after ${SCENARIO_WARM_UP_SECONDS} s unmeasured with the same queries (the peer too), server in production mode (DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? 10}${opts["server-node-args"] ? `, node ${opts["server-node-args"]}` : ""}); load average at the end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} on ${cpus().length} CPUs.`,
   `SQL statements per request: counted in-process with src/db/client.ts statementCounter (same app, same database, one request after a warm-up; pg_stat_statements is not preloaded here).`,
   "",
   "| scenario | conns | req/s | p50 ms | p99 ms | KB/resp | SQL stmts/req | non-2xx |",

@@ -15,7 +15,11 @@ const shape = process.argv[2] ?? "peer250";
 const N = Number(process.argv[3] ?? 50);
 const { createApp } = await import("../../src/yoga.js");
 const { statementCounter, disconnectDatabase } = await import("../../src/db/client.js");
-const app = createApp({ operatorToken: "op_probe_operator_token_0123456789abcd", production: true, rateLimits: { perKey: 1e9, perAddress: 1e9, windowSeconds: 60 } });
+const app = createApp({
+  operatorToken: "op_probe_operator_token_0123456789abcd",
+  production: true,
+  rateLimits: { perKey: 1e9, perAddress: 1e9, windowSeconds: 60 },
+});
 const token = benchSecret("tree-manager@bench.example");
 const QUERIES: Record<string, string> = {
   // The fixed cost of a request: authentication, parsing, validation, the HTTP layer.
@@ -33,15 +37,26 @@ let usageAccount = "";
 let sequence = 0;
 const bodyOf = () =>
   shape === "usage"
-    ? JSON.stringify({ query: USAGE, variables: { input: { accountId: usageAccount, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: `probe-${process.pid}-${sequence++}` } } })
+    ? JSON.stringify({
+        query: USAGE,
+        variables: { input: { accountId: usageAccount, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: `probe-${process.pid}-${sequence++}` } },
+      })
     : JSON.stringify({ query: QUERIES[shape] });
 if (shape === "usage") {
-  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${usageKey}` }, body: JSON.stringify({ query: "{ viewer { account { id } } }" }) });
+  const response = await app.fetch("http://bench.local/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${usageKey}` },
+    body: JSON.stringify({ query: "{ viewer { account { id } } }" }),
+  });
   usageAccount = ((await response.json()) as { data: { viewer: { account: { id: string } } } }).data.viewer.account.id;
 }
 async function send(): Promise<number> {
   const body = bodyOf();
-  const response = await app.fetch("http://bench.local/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${shape === "usage" ? usageKey : token}` }, body });
+  const response = await app.fetch("http://bench.local/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${shape === "usage" ? usageKey : token}` },
+    body,
+  });
   const text = await response.text();
   if (response.status !== 200 || text.includes('"errors"') || text.includes('"code"')) throw new Error(text.slice(0, 500));
   return text.length;
@@ -62,16 +77,27 @@ if (inspector && profileFile) {
   await inspector.post("Profiler.start");
 }
 // Allocation sampling (every 8 KB), kept only for objects already collected too: what a request allocates, not what stays.
-if (inspector && heapFile) await inspector.post("HeapProfiler.startSampling", { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+if (inspector && heapFile)
+  await inspector.post("HeapProfiler.startSampling", {
+    samplingInterval: 8192,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
 t = performance.now();
 const cpu = process.cpuUsage();
-await Promise.all(Array.from({ length: 16 }, async () => { for (let i = 0; i < N / 16; i++) await send(); }));
+await Promise.all(
+  Array.from({ length: 16 }, async () => {
+    for (let i = 0; i < N / 16; i++) await send();
+  }),
+);
 const conc = (performance.now() - t) / N;
 const used = process.cpuUsage(cpu);
 if (inspector && profileFile) writeFileSync(profileFile, JSON.stringify((await inspector.post("Profiler.stop")).profile));
 if (inspector && heapFile) writeFileSync(heapFile, JSON.stringify((await inspector.post("HeapProfiler.stopSampling")).profile));
 const cpuMs = (used.user + used.system) / 1000 / N;
-console.log(`${shape}: sequential ${seq.toFixed(2)} ms/req, 16 concurrent ${conc.toFixed(2)} ms/req (${(1000 / conc).toFixed(0)} req/s), Node CPU ${cpuMs.toFixed(2)} ms/req, ${statements.toFixed(1)} statements/req, ${bytes} bytes`);
+console.log(
+  `${shape}: sequential ${seq.toFixed(2)} ms/req, 16 concurrent ${conc.toFixed(2)} ms/req (${(1000 / conc).toFixed(0)} req/s), Node CPU ${cpuMs.toFixed(2)} ms/req, ${statements.toFixed(1)} statements/req, ${bytes} bytes`,
+);
 await app.close();
 await disconnectDatabase();
 process.exit(0);

@@ -72,26 +72,33 @@ export async function seedBench(db: pg.Client): Promise<BenchWorld> {
     SELECT gen_random_uuid(), 'MANAGER', 'manager-' || m || '@bench.example', 'Bench Manager ' || m, now(), now() - make_interval(days => 300, secs => m)
     FROM generate_series(1, ${SIZES.managers}) m`);
   const ids = Object.fromEntries(
-    (await db.query<{ email: string; id: string }>(`SELECT "email", "id" FROM "accounts" WHERE "email" IN
-      ('tree-manager@bench.example', 'rollup-manager@bench.example', 'mega-manager@bench.example')`)).rows.map((r) => [r.email.split("-")[0], r.id]),
+    (
+      await db.query<{ email: string; id: string }>(`SELECT "email", "id" FROM "accounts" WHERE "email" IN
+      ('tree-manager@bench.example', 'rollup-manager@bench.example', 'mega-manager@bench.example')`)
+    ).rows.map((r) => [r.email.split("-")[0], r.id]),
   ) as Record<"tree" | "rollup" | "mega", string>;
 
   // ---- the trees: sub-accounts with their own balances, 3 numbers, 2 keys and 3 usage records each.
   const trees: Record<number, string> = { [SIZES.treeSubAccounts]: ids.tree };
   for (const [i, size] of TREE_SIZES.entries()) {
     if (!trees[size]) {
-      trees[size] = (await db.query<{ id: string }>(`
+      trees[size] = (
+        await db.query<{ id: string }>(`
         INSERT INTO "accounts" ("id", "kind", "email", "organizationName", "updatedAt", "subAccountLimit", "balanceMicros", "createdAt")
         VALUES (gen_random_uuid(), 'MANAGER', 'tree${size}-manager@bench.example', 'Bench Tree ${size}', now(), ${Math.max(size, 1000)}, ${1000n * USD}, now() - interval '400 days')
-        RETURNING "id"`)).rows[0]!.id;
+        RETURNING "id"`)
+      ).rows[0]!.id;
     }
     const tag = size === SIZES.treeSubAccounts ? "tree" : `tree${size}`;
-    await db.query(`
+    await db.query(
+      `
       INSERT INTO "accounts" ("id", "kind", "managerId", "email", "organizationName", "updatedAt", "createdAt",
         "creditLimitMicros", "totalSpentMicros", "balanceMicros")
       SELECT gen_random_uuid(), 'SUB_ACCOUNT', $1, '${tag}-sub-' || n || '@customer' || (n % 50) || '.example', 'Tree Customer ' || n,
         now(), now() - make_interval(secs => ${size} - n), ${500n * USD}, 0, ${100n * USD}
-      FROM generate_series(1, ${size}) n`, [trees[size]]);
+      FROM generate_series(1, ${size}) n`,
+      [trees[size]],
+    );
     const treeSubs = `a."managerId" = '${trees[size]}'`;
     await db.query(`
       INSERT INTO "phone_numbers" ("id", "accountId", "number", "activeNumber", "status", "createdAt")
@@ -124,11 +131,14 @@ export async function seedBench(db: pg.Client): Promise<BenchWorld> {
     FROM (SELECT "accountId", SUM("costMicros") AS total FROM "usage_records" GROUP BY 1) s WHERE s."accountId" = a."id"`);
 
   // ---- rollup: 32 sub-accounts charging the rollup manager's balance, one key each.
-  await db.query(`
+  await db.query(
+    `
     INSERT INTO "accounts" ("id", "kind", "managerId", "email", "organizationName", "updatedAt", "createdAt", "rollupBilling")
     SELECT gen_random_uuid(), 'SUB_ACCOUNT', $1, 'rollup-sub-' || n || '@bench.example', 'Rollup Customer ' || n, now(),
       now() - make_interval(secs => n), true
-    FROM generate_series(1, ${SIZES.rollupSubAccounts}) n`, [ids.rollup]);
+    FROM generate_series(1, ${SIZES.rollupSubAccounts}) n`,
+    [ids.rollup],
+  );
   await db.query(keySql(`a."managerId" = '${ids.rollup}'`, `a."email"`));
 
   // ---- 100 managers x 1000 sub-accounts, and the mega manager's 100,000.
@@ -138,21 +148,24 @@ export async function seedBench(db: pg.Client): Promise<BenchWorld> {
       'Client ' || substr(md5('org' || m.n || '-' || s), 1, 10), now(), now() - make_interval(secs => s)
     FROM (SELECT "id", row_number() OVER (ORDER BY "email") AS n FROM "accounts" WHERE "email" LIKE 'manager-%@bench.example') m
     CROSS JOIN generate_series(1, ${SIZES.subAccountsPerManager}) s`);
-  await db.query(`
+  await db.query(
+    `
     INSERT INTO "accounts" ("id", "kind", "managerId", "email", "organizationName", "updatedAt", "createdAt", "status")
     SELECT gen_random_uuid(), 'SUB_ACCOUNT', $1, 'u' || n || '.' || substr(md5('mail' || n), 1, 8) || '@client' || (n % 500) || '.example',
       'Client ' || substr(md5('org' || n), 1, 10), now(), now() - make_interval(secs => n),
       (CASE WHEN n % 100 = 0 THEN 'CLOSED' WHEN n % 50 = 0 THEN 'SUSPENDED' ELSE 'ACTIVE' END)::"AccountStatus"
-    FROM generate_series(1, ${SIZES.megaSubAccounts}) n`, [ids.mega]);
+    FROM generate_series(1, ${SIZES.megaSubAccounts}) n`,
+    [ids.mega],
+  );
 
   // ---- the managers' own keys.
   await db.query(keySql(`a."kind" = 'MANAGER'`, `a."email"`));
   await db.query("COMMIT");
   await db.query("ANALYZE");
 
-  const rollupSubs = (await db.query<{ id: string; email: string }>(
-    `SELECT "id", "email" FROM "accounts" WHERE "managerId" = $1 ORDER BY "email"`, [ids.rollup],
-  )).rows.map((r) => ({ id: Buffer.from(`SubAccount:${r.id}`).toString("base64"), key: benchSecret(r.email) }));
+  const rollupSubs = (
+    await db.query<{ id: string; email: string }>(`SELECT "id", "email" FROM "accounts" WHERE "managerId" = $1 ORDER BY "email"`, [ids.rollup])
+  ).rows.map((r) => ({ id: Buffer.from(`SubAccount:${r.id}`).toString("base64"), key: benchSecret(r.email) }));
   // Sanity: the SQL derivation of secrets matches benchSecret().
   const check = benchSecret("tree-manager@bench.example");
   const found = await db.query(`SELECT 1 FROM "api_keys" WHERE "secretHash" = $1`, [hashSecret(check)]);

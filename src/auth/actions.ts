@@ -78,11 +78,7 @@ export function roleMayPerform(role: Role, action: Action): boolean {
 const ROLE_NAMES: Record<Role, string> = { OPERATOR: "an operator", MANAGER: "a manager", SUB_ACCOUNT: "a sub-account" };
 
 /** The viewers of the roles an action allows (so a manager-only action leaves an account viewer). */
-type ViewerAllowed<A extends Action> = (typeof ACTIONS)[A]["roles"][number] extends infer R
-  ? R extends "OPERATOR"
-    ? OperatorViewer
-    : AccountViewer
-  : never;
+type ViewerAllowed<A extends Action> = (typeof ACTIONS)[A]["roles"][number] extends infer R ? (R extends "OPERATOR" ? OperatorViewer : AccountViewer) : never;
 
 /** Throws the contract's ForbiddenError unless the viewer may perform the action. */
 export function assertMayPerform<A extends Action>(viewer: Viewer, action: A): asserts viewer is ViewerAllowed<A> {

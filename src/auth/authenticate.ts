@@ -1,8 +1,8 @@
 import { GraphQLError } from "graphql";
 import { LRUCache } from "lru-cache";
 import { prisma } from "../db/client.js";
-import type { Account, AccountStatus } from "../generated/prisma/client.js";
 import { runSql } from "../db/sql.js";
+import type { Account, AccountStatus } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";

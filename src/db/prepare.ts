@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.js";
-import { privateDirectory, privateFile, startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded.js";
+import { type EmbeddedPostgres, privateDirectory, privateFile, startEmbeddedPostgres } from "./embedded.js";
 import { applyMigrations } from "./migrate.js";
 
 export interface PreparedDatabase {

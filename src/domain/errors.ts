@@ -57,21 +57,30 @@ export class ConflictError extends DomainError {
 
 export class LimitExceededError extends DomainError {
   readonly code = "LIMIT_EXCEEDED";
-  constructor(message: string, readonly limit: number) {
+  constructor(
+    message: string,
+    readonly limit: number,
+  ) {
     super(message);
   }
 }
 
 export class InvalidStateTransitionError extends DomainError {
   readonly code = "INVALID_STATE_TRANSITION";
-  constructor(readonly from: AccountStatus, readonly to: AccountStatus) {
+  constructor(
+    readonly from: AccountStatus,
+    readonly to: AccountStatus,
+  ) {
     super(`An account cannot go from ${from} to ${to}`);
   }
 }
 
 export class AccountNotActiveError extends DomainError {
   readonly code = "ACCOUNT_NOT_ACTIVE";
-  constructor(readonly status: AccountStatus, message = `The account is ${status.toLowerCase()}`) {
+  constructor(
+    readonly status: AccountStatus,
+    message = `The account is ${status.toLowerCase()}`,
+  ) {
     super(message);
   }
 }
@@ -85,7 +94,10 @@ export class InsufficientFundsError extends DomainError {
 
 export class CreditLimitExceededError extends DomainError {
   readonly code = "CREDIT_LIMIT_EXCEEDED";
-  constructor(readonly creditLimitMicros: bigint, readonly totalSpentMicros: bigint) {
+  constructor(
+    readonly creditLimitMicros: bigint,
+    readonly totalSpentMicros: bigint,
+  ) {
     super("This charge would take the account's total spent above its credit limit");
   }
 }
@@ -99,7 +111,10 @@ export class IdempotencyConflictError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   readonly code = "RATE_LIMITED";
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

@@ -30,7 +30,7 @@ export type ParsedAmount = { ok: true; micros: bigint } | { ok: false; message: 
 export function parseAmount(input: string, { allowZero = false, max = MAX_AMOUNT_MICROS } = {}): ParsedAmount {
   const match = DECIMAL.exec(input);
   if (!match) {
-    return { ok: false, message: "must be a plain decimal number with at most 6 fractional digits, e.g. \"12.50\"" };
+    return { ok: false, message: 'must be a plain decimal number with at most 6 fractional digits, e.g. "12.50"' };
   }
   const micros = BigInt(match[1]!) * MICROS_PER_UNIT + BigInt((match[2] ?? "").padEnd(6, "0"));
   if (micros > max) return { ok: false, message: `must be at most ${formatMicros(max)}` };

@@ -50,13 +50,7 @@ export function resolvePriceList(account: PricedAccount, cards: RateCards): Pric
   const useCustom = account.kind === "SUB_ACCOUNT" && account.allowCustomPricing && cards.custom.size > 0;
   const levels = useCustom ? [cards.custom, cards.manager, cards.platform] : [cards.manager, cards.platform];
   const source: PricingSource =
-    account.kind === "MANAGER"
-      ? cards.manager.size > 0
-        ? "MANAGER_NEGOTIATED"
-        : "PLATFORM_DEFAULT"
-      : useCustom
-        ? "CUSTOM"
-        : "INHERITED_FROM_MANAGER";
+    account.kind === "MANAGER" ? (cards.manager.size > 0 ? "MANAGER_NEGOTIATED" : "PLATFORM_DEFAULT") : useCustom ? "CUSTOM" : "INHERITED_FROM_MANAGER";
   return {
     source,
     rates: PRODUCTS.map((product) => {

@@ -1,4 +1,4 @@
-import { ValidationError, type FieldError } from "./errors.js";
+import { type FieldError, ValidationError } from "./errors.js";
 
 // C0/C1 control characters and the bidirectional overrides and isolates
 // that can make a name display as something else ("Trojan Source").

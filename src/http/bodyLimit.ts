@@ -12,8 +12,7 @@ import type { Plugin } from "graphql-yoga";
 
 const DECLARED_LENGTH = /^\d+$/;
 
-const bodyTooLarge = () =>
-  createGraphQLError("Request body too large", { extensions: { http: { status: 413 }, code: "REQUEST_ENTITY_TOO_LARGE" } });
+const bodyTooLarge = () => createGraphQLError("Request body too large", { extensions: { http: { status: 413 }, code: "REQUEST_ENTITY_TOO_LARGE" } });
 
 /** Refuses request bodies over `limit` bytes with 413, and a malformed Content-Length with 400. */
 export function useRequestBodyLimit(limit: number): Plugin {

@@ -1,5 +1,5 @@
-import { Kind, valueFromASTUntyped, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
-import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import { type DocumentNode, type ExecutionArgs, type GraphQLSchema, Kind, valueFromASTUntyped } from "graphql";
+import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
 
@@ -33,9 +33,7 @@ type Compiled = CompiledQuery<unknown, Record<string, unknown>> & {
  * (schema/argumentRules.ts) judged the same value before execution.
  */
 function variableDefaults(document: DocumentNode, operationName: string | undefined): [string, unknown][] {
-  const operation = document.definitions.find(
-    (d) => d.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || d.name?.value === operationName),
-  );
+  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || d.name?.value === operationName));
   if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
   return (operation.variableDefinitions ?? [])
     .filter((d) => d.defaultValue !== undefined)
@@ -62,7 +60,9 @@ export function useCompiledExecution(): Plugin {
     if (!entry) {
       const result = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: storedValueSerializers(args.schema) });
       entry = isCompiledQuery(result)
-        ? Object.assign(result as CompiledQuery<unknown, Record<string, unknown>>, { defaults: variableDefaults(args.document, args.operationName ?? undefined) })
+        ? Object.assign(result as CompiledQuery<unknown, Record<string, unknown>>, {
+            defaults: variableDefaults(args.document, args.operationName ?? undefined),
+          })
         : new Error("operation could not be compiled");
       operations.set(name, entry);
     }
@@ -76,7 +76,11 @@ export function useCompiledExecution(): Plugin {
       const entry = compiled(args);
       if (entry instanceof Error) return;
       setExecuteFn(((execArgs: ExecutionArgs) =>
-        entry.query(execArgs.rootValue, execArgs.contextValue, withDefaults((execArgs.variableValues ?? {}) as Record<string, unknown>, entry.defaults))) as never);
+        entry.query(
+          execArgs.rootValue,
+          execArgs.contextValue,
+          withDefaults((execArgs.variableValues ?? {}) as Record<string, unknown>, entry.defaults),
+        )) as never);
     },
   };
 }

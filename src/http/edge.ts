@@ -57,8 +57,7 @@ export function useHttpEdge({ production }: { production: boolean }): Plugin {
         const extensions = error.extensions as Extensions;
         const http = extensions.http;
         if (dataless && !http) {
-          extensions.http =
-            extensions.code === "INTERNAL_SERVER_ERROR" ? { status: 500 } : { spec: true, status: 400 };
+          extensions.http = extensions.code === "INTERNAL_SERVER_ERROR" ? { status: 500 } : { spec: true, status: 400 };
         }
         if (typeof extensions.code !== "string") {
           const status = extensions.http?.status;

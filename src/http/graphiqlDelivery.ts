@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { brotliCompress, constants, gzip } from "node:zlib";
-import { shouldRenderGraphiQL, type Plugin } from "graphql-yoga";
+import { type Plugin, shouldRenderGraphiQL } from "graphql-yoga";
 import { logger } from "../observability/logger.js";
 import { GRAPHIQL_PAGE_SCRIPT, GRAPHIQL_RENDER_CALL } from "./graphiql.js";
 

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { Redis } from "ioredis";
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
 export interface RateLimitOptions {
   /** Requests a credential may make per window. */

@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { MetricsConfig } from "../config.js";
 
 // The metrics listener: its own port (METRICS_PORT), bound to an internal

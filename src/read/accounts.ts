@@ -1,8 +1,8 @@
 import DataLoader from "dataloader";
-import { afterResolvers, hasWritten, requestCache } from "./requestCache.js";
 import type { Context } from "../context.js";
-import type { Account } from "../generated/prisma/client.js";
 import { runSql } from "../db/sql.js";
+import type { Account } from "../generated/prisma/client.js";
+import { afterResolvers, hasWritten, requestCache } from "./requestCache.js";
 import { tableOf } from "./tables.js";
 
 /**

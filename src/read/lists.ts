@@ -1,8 +1,8 @@
-import type { GraphQLResolveInfo } from "graphql";
-import { fieldSetOf, type FieldSet } from "./fieldSets.js";
 import { createContextCache } from "@pothos/core";
+import type { GraphQLResolveInfo } from "graphql";
+import { type FieldSet, fieldSetOf } from "./fieldSets.js";
+import { type ListOrder, type ListSpec, loadPages, type NestedPageSink, type Page, type PageRequest, type Param } from "./pages.js";
 import { afterResolvers, requestCache } from "./requestCache.js";
-import { loadPages, type ListOrder, type ListSpec, type NestedPageSink, type Page, type PageRequest, type Param } from "./pages.js";
 import type { Model } from "./tables.js";
 
 // The lists of the account tree, read in plain SQL (see pages.ts), batched
@@ -219,9 +219,7 @@ async function dispatch(pending: { batches: Map<FieldSet, FieldBatch<any>> }): P
   const batches = [...pending.batches.values()];
   pending.batches.clear();
   const results = await Promise.allSettled(batches.map((batch) => batch.run()));
-  results.forEach((result, i) =>
-    result.status === "fulfilled" ? batches[i]!.settle.resolve(result.value) : batches[i]!.settle.reject(result.reason),
-  );
+  results.forEach((result, i) => (result.status === "fulfilled" ? batches[i]!.settle.resolve(result.value) : batches[i]!.settle.reject(result.reason)));
 }
 
 /** The batches of this request still collecting parents, by field (not a cache: nothing to forget). */

@@ -1,7 +1,7 @@
 import { formatPrismaCursor, parsePrismaCursor } from "@pothos/plugin-prisma";
 import { runSql } from "../db/sql.js";
 import { PAGE_SIZE } from "../domain/paging.js";
-import { tableOf, type Model } from "./tables.js";
+import { type Model, tableOf } from "./tables.js";
 
 // Keyset pagination in plain SQL for lists that hang off a parent row (a
 // manager's sub-accounts, an account's phone numbers and API keys), with the
@@ -210,9 +210,7 @@ function pageQuery(
     // Rows strictly after the cursor row's own sort values, in the direction of travel.
     const tuple = order.columns.map((c) => `t."${c}"`).join(", ");
     const cursorTuple = order.columns.map((c) => `cur."${c}"`).join(", ");
-    conditions.push(
-      `(${tuple}) ${direction === "ASC" ? ">" : "<"} (SELECT ${cursorTuple} FROM ${table} cur WHERE cur."id" = ${param(rowIdOf(cursor))}::uuid)`,
-    );
+    conditions.push(`(${tuple}) ${direction === "ASC" ? ">" : "<"} (SELECT ${cursorTuple} FROM ${table} cur WHERE cur."id" = ${param(rowIdOf(cursor))}::uuid)`);
   }
   const typeOf = new Map(fields.map((f) => [f.name, f.type]));
   // BIGINT travels as text (a JSON number would lose precision past 2^53).
@@ -277,7 +275,8 @@ function rowBuilder(output: readonly string[], typeOf: ReadonlyMap<string, strin
   const entries = output.map((column, c) => {
     const type = typeOf.get(column);
     const cell = `cells[${c}]`;
-    const value = type === "DateTime" ? `(${cell} == null ? ${cell} : new Date(${cell}))` : type === "BigInt" ? `(${cell} == null ? ${cell} : BigInt(${cell}))` : cell;
+    const value =
+      type === "DateTime" ? `(${cell} == null ? ${cell} : new Date(${cell}))` : type === "BigInt" ? `(${cell} == null ? ${cell} : BigInt(${cell}))` : cell;
     return `${JSON.stringify(column)}: ${value}`;
   });
   entries.push(`${JSON.stringify(parentColumn)}: parentId`);

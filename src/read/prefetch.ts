@@ -1,20 +1,20 @@
 import {
+  type FieldNode,
+  type FragmentDefinitionNode,
+  GraphQLIncludeDirective,
+  type GraphQLOutputType,
+  GraphQLSkipDirective,
   getArgumentValues,
   getDirectiveValues,
   getNamedType,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  isObjectType,
   isInterfaceType,
+  isObjectType,
   Kind,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLOutputType,
   type SelectionSetNode,
 } from "graphql";
 import { effectivePage } from "../domain/paging.js";
 import { narrowColumns } from "./columns.js";
-import { LIST_FIELDS, NEWEST_FIRST_ORDER, type DescribedList, type ListField } from "./lists.js";
+import { type DescribedList, LIST_FIELDS, type ListField, NEWEST_FIRST_ORDER } from "./lists.js";
 import type { NestedList, PageArgs } from "./pages.js";
 
 // Lists read along with their parents' page. A tree query asks a list of

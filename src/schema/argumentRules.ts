@@ -1,6 +1,12 @@
+import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
   GraphQLError,
-  Kind,
+  type GraphQLField,
+  type GraphQLSchema,
   getArgumentValues,
   getNamedType,
   getNullableType,
@@ -10,15 +16,9 @@ import {
   isInterfaceType,
   isListType,
   isObjectType,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLField,
-  type GraphQLSchema,
+  Kind,
   type SelectionSetNode,
 } from "graphql";
-import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import { effectivePage, PAGE_SIZE } from "../domain/paging.js";

@@ -5,8 +5,8 @@ import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
-import { PAGE_SIZE } from "../domain/paging.js";
 import { prisma } from "../db/client.js";
+import { PAGE_SIZE } from "../domain/paging.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 

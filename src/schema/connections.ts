@@ -1,10 +1,10 @@
 import type { ObjectRef } from "@pothos/core";
-import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from "graphql";
+import { defaultFieldResolver, type GraphQLResolveInfo, type GraphQLSchema, getNamedType, isObjectType } from "graphql";
 import { effectivePage } from "../domain/paging.js";
-import { loadPage, type ListField } from "../read/lists.js";
+import { type ListField, loadPage } from "../read/lists.js";
 import { Connection, type Page } from "../read/pages.js";
-import { describeList, pageArgsOf, type PageArgsInput } from "../read/prefetch.js";
-import { builder, type BuilderTypes } from "./builder.js";
+import { describeList, type PageArgsInput, pageArgsOf } from "../read/prefetch.js";
+import { type BuilderTypes, builder } from "./builder.js";
 
 /** A shared connection type, as relatedConnection/prismaConnection accept it. */
 export type SharedConnection = ObjectRef<BuilderTypes, any>;
@@ -78,8 +78,7 @@ export function readSqlConnectionNodesDirectly(schema: GraphQLSchema): GraphQLSc
     const nodes = type.getFields().nodes;
     const relayResolve = nodes?.resolve;
     if (!nodes || !relayResolve) continue;
-    nodes.resolve = (connection, args, ctx, info) =>
-      connection instanceof Connection ? connection.nodes : relayResolve(connection, args, ctx, info);
+    nodes.resolve = (connection, args, ctx, info) => (connection instanceof Connection ? connection.nodes : relayResolve(connection, args, ctx, info));
   }
   return schema;
 }

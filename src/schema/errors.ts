@@ -32,7 +32,7 @@ export const ErrorInterface = builder.interfaceRef<E.DomainError>("Error").imple
 const FieldErrorRef = builder.objectRef<E.FieldError>("FieldError").implement({
   description: "One invalid input field.",
   fields: (t) => ({
-    path: t.stringList({ description: "Path of the field within the input, e.g. [\"email\"].", resolve: (e) => e.path }),
+    path: t.stringList({ description: 'Path of the field within the input, e.g. ["email"].', resolve: (e) => e.path }),
     message: t.exposeString("message", { description: "What is wrong with it." }),
   }),
 });
@@ -84,12 +84,7 @@ errorType(E.RateLimitedError, "Too many requests of this kind.", (t) => ({
  * A mutation's result union, `<Name>Result = <Success> | <Error>...`, in the
  * contract's order. Expected failures are results, not GraphQL errors.
  */
-export function resultUnion<S extends object>(
-  name: string,
-  success: ObjectRef<any, S>,
-  errors: readonly ErrorClass[],
-  description: string,
-) {
+export function resultUnion<S extends object>(name: string, success: ObjectRef<any, S>, errors: readonly ErrorClass[], description: string) {
   return builder.unionType(`${name}Result`, {
     description,
     types: [success, ...errors.map((cls) => errorRefs.get(cls)!)] as never,

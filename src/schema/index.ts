@@ -27,6 +27,4 @@ import "./node.js";
 import { readSqlConnectionNodesDirectly, resolveDefaultedFirstAsAbsent } from "./connections.js";
 import { resolveNodeIdsSynchronously } from "./syncGlobalIds.js";
 
-export const schema = resolveDefaultedFirstAsAbsent(
-  readSqlConnectionNodesDirectly(resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema()))),
-);
+export const schema = resolveDefaultedFirstAsAbsent(readSqlConnectionNodesDirectly(resolveNodeIdsSynchronously(lexicographicSortSchema(builder.toSchema()))));

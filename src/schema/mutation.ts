@@ -1,12 +1,12 @@
 import type { InputObjectRef, ObjectRef } from "@pothos/core";
 import { GraphQLError } from "graphql";
+import { type Action, authScopesOf } from "../auth/actions.js";
 import type { Context } from "../context.js";
-import { ValidationError, type DomainError } from "../domain/errors.js";
+import { type DomainError, ValidationError } from "../domain/errors.js";
 import { unstorableTextIn } from "../domain/text.js";
-import { authScopesOf, type Action } from "../auth/actions.js";
+import { forgetRequestReads } from "../read/requestCache.js";
 import { builder } from "./builder.js";
 import { resultOf, resultUnion } from "./errors.js";
-import { forgetRequestReads } from "../read/requestCache.js";
 
 type ErrorClass = abstract new (...args: never[]) => DomainError;
 

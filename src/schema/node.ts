@@ -1,11 +1,11 @@
 import { brandWithType } from "@pothos/core";
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
+import { reachableAccounts, reachableApiKeys, reachableAuditEvents, within } from "../auth/rowFilters.js";
+import type { Viewer } from "../auth/viewer.js";
 import type { Context } from "../context.js";
 import { prisma } from "../db/client.js";
-import { reachableAccounts, reachableApiKeys, reachableAuditEvents, within } from "../auth/rowFilters.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import type { Viewer } from "../auth/viewer.js";
 import { builder } from "./builder.js";
 import { parseGlobalId } from "./globalIds.js";
 
@@ -80,8 +80,7 @@ builder.queryField("nodes", (t) =>
     description: `The objects with these global ids, in order; null in the place of each one that does not exist or is out of reach. At most ${MAX_NODES_PER_REQUEST} ids.`,
     args: { ids: t.arg.idList({ required: true, description: "Global ids." }) },
     extensions: {
-      validateArgs: (args: { ids: unknown[] }) =>
-        args.ids.length > MAX_NODES_PER_REQUEST ? [`ids must hold at most ${MAX_NODES_PER_REQUEST} ids`] : [],
+      validateArgs: (args: { ids: unknown[] }) => (args.ids.length > MAX_NODES_PER_REQUEST ? [`ids must hold at most ${MAX_NODES_PER_REQUEST} ids`] : []),
     },
     resolve: (_root, { ids }, ctx, info) => loadNodes(ids.map(String), ctx, info) as never,
   }),

@@ -1,7 +1,7 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { roleMayPerform, type Action, type Role } from "../auth/actions.js";
+import { type Action, type Role, roleMayPerform } from "../auth/actions.js";
 
 export type { Role };
 export const ROLES: readonly Role[] = ["OPERATOR", "MANAGER", "SUB_ACCOUNT"];

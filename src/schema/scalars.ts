@@ -10,10 +10,9 @@ export const E164_PATTERN = /^\+[1-9][0-9]{1,14}$/;
 
 function parseE164(value: unknown): string {
   if (typeof value !== "string" || !E164_PATTERN.test(value)) {
-    throw new GraphQLError(
-      'E164 must be a phone number in strict E.164 form: "+", a first digit 1-9, 2 to 15 digits in all (e.g. +14155550100)',
-      { extensions: { code: "BAD_USER_INPUT" } },
-    );
+    throw new GraphQLError('E164 must be a phone number in strict E.164 form: "+", a first digit 1-9, 2 to 15 digits in all (e.g. +14155550100)', {
+      extensions: { code: "BAD_USER_INPUT" },
+    });
   }
   return value;
 }

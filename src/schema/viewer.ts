@@ -1,10 +1,10 @@
 import type { Viewer } from "../auth/viewer.js";
 import { prisma } from "../db/client.js";
-import { builder } from "./builder.js";
-import { RoleEnum } from "./enums.js";
+import { accountRows } from "../read/accounts.js";
 import { AccountRef } from "./accounts/Account.js";
 import { ApiKeyRef } from "./apiKeys/ApiKey.js";
-import { accountRows } from "../read/accounts.js";
+import { builder } from "./builder.js";
+import { RoleEnum } from "./enums.js";
 
 const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
   description: "The caller of this request, as its credentials identify it.",
@@ -26,6 +26,4 @@ const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
   }),
 });
 
-builder.queryField("viewer", (t) =>
-  t.field({ type: ViewerRef, description: "Who is calling.", resolve: (_root, _args, ctx) => ctx.viewer }),
-);
+builder.queryField("viewer", (t) => t.field({ type: ViewerRef, description: "Who is calling.", resolve: (_root, _args, ctx) => ctx.viewer }));

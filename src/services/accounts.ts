@@ -1,19 +1,13 @@
-import type { Tx } from "../db/client.js";
 import { assertMayPerform } from "../auth/actions.js";
-import { prisma } from "../db/client.js";
-import type { Account, Prisma } from "../generated/prisma/client.js";
 import { reachableAccounts, within } from "../auth/rowFilters.js";
+import { generateApiKeySecret } from "../auth/secrets.js";
 import type { Viewer } from "../auth/viewer.js";
-import {
-  AccountNotActiveError,
-  LimitExceededError,
-  NotFoundError,
-  ValidationError,
-} from "../domain/errors.js";
+import type { prisma, Tx } from "../db/client.js";
+import { AccountNotActiveError, LimitExceededError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { effectiveStatus, planTransition, type StatusAction } from "../domain/lifecycle.js";
 import { parseAmount } from "../domain/money.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
-import { generateApiKeySecret } from "../auth/secrets.js";
+import type { Account, Prisma } from "../generated/prisma/client.js";
 import { recordAudit } from "./audit.js";
 import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { inTransaction, lockReachableAccount, withEmailConflict } from "./transactions.js";
@@ -40,10 +34,7 @@ export async function findReachableAccount(
 export function assertAccountActive(account: Account & { manager: Account | null }): void {
   const status = effectiveStatus(account.status, account.manager?.status);
   if (status !== "ACTIVE") {
-    throw new AccountNotActiveError(
-      status,
-      account.status === "ACTIVE" ? "The account's manager is suspended" : `The account is ${status.toLowerCase()}`,
-    );
+    throw new AccountNotActiveError(status, account.status === "ACTIVE" ? "The account's manager is suspended" : `The account is ${status.toLowerCase()}`);
   }
 }
 
@@ -98,11 +89,7 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
   const email = check.email(input.email, "email");
   const organizationName = check.name(input.organizationName, "organizationName", LIMITS.organizationName);
   if (input.subAccountLimit != null) {
-    check.check(
-      input.subAccountLimit >= 0 && input.subAccountLimit <= MAX_SUB_ACCOUNT_LIMIT,
-      "subAccountLimit",
-      `must be from 0 to ${MAX_SUB_ACCOUNT_LIMIT}`,
-    );
+    check.check(input.subAccountLimit >= 0 && input.subAccountLimit <= MAX_SUB_ACCOUNT_LIMIT, "subAccountLimit", `must be from 0 to ${MAX_SUB_ACCOUNT_LIMIT}`);
   }
   check.done();
 
@@ -115,7 +102,9 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
         ...(input.subAccountLimit != null ? { subAccountLimit: input.subAccountLimit } : {}),
         ...(input.autoDeleteClosedSubAccounts != null ? { autoDeleteClosedSubAccounts: input.autoDeleteClosedSubAccounts } : {}),
       };
-      const changed = Object.entries(data).filter(([k, v]) => manager[k as keyof typeof data] !== v).map(([k]) => k);
+      const changed = Object.entries(data)
+        .filter(([k, v]) => manager[k as keyof typeof data] !== v)
+        .map(([k]) => k);
       if (changed.length === 0) return manager;
       const updated = await tx.account.update({ where: { id: manager.id }, data });
       await recordAudit(tx, viewer, "manager.update", updated, { fields: changed });
@@ -251,7 +240,9 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
         ...(input.allowCustomPricing != null ? { allowCustomPricing: input.allowCustomPricing } : {}),
         ...(creditLimitMicros !== undefined || input.clearCreditLimit ? { creditLimitMicros: nextLimit } : {}),
       };
-      const changed = Object.entries(data).filter(([k, v]) => sub[k as keyof typeof data] !== v).map(([k]) => k);
+      const changed = Object.entries(data)
+        .filter(([k, v]) => sub[k as keyof typeof data] !== v)
+        .map(([k]) => k);
       if (changed.length === 0) return sub;
       const updated = await tx.account.update({ where: { id: sub.id }, data });
       await recordAudit(tx, viewer, "subAccount.update", updated, { fields: changed });
@@ -274,10 +265,7 @@ export async function changeSubAccountStatus(viewer: Viewer, id: string, action:
     const now = new Date();
     const updated = await tx.account.update({
       where: { id },
-      data:
-        plan.to === "CLOSED"
-          ? { status: "CLOSED", closedAt: now }
-          : { status: plan.to, suspendedAt: plan.to === "SUSPENDED" ? now : null },
+      data: plan.to === "CLOSED" ? { status: "CLOSED", closedAt: now } : { status: plan.to, suspendedAt: plan.to === "SUSPENDED" ? now : null },
     });
     if (plan.to === "CLOSED") {
       await tx.apiKey.updateMany({ where: { accountId: id, revokedAt: null }, data: { revokedAt: now } });

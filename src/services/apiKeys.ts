@@ -1,13 +1,13 @@
-import { reachableApiKeys, within } from "../auth/rowFilters.js";
 import { assertMayPerform } from "../auth/actions.js";
-import type { Prisma } from "../generated/prisma/client.js";
+import { reachableApiKeys, within } from "../auth/rowFilters.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
 import type { Viewer } from "../auth/viewer.js";
 import { AccountNotActiveError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { findReachableAccount } from "./accounts.js";
-import type { AccountRef } from "./ids.js";
 import { recordAudit } from "./audit.js";
+import type { AccountRef } from "./ids.js";
 import { inTransaction, lockReachableAccount } from "./transactions.js";
 
 /** Active keys an account may hold at once. */

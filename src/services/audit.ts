@@ -1,5 +1,5 @@
-import type { Tx } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { Tx } from "../db/client.js";
 
 /**
  * Writes one audit event in the caller's transaction, so the event exists

@@ -1,5 +1,6 @@
 // Billing: charges, top-ups and transfers (DOMAIN.md: Billing). Choices
 import { assertMayPerform } from "../auth/actions.js";
+import type { Viewer } from "../auth/viewer.js";
 // where DOMAIN.md is silent:
 // - A manager's totalSpent is its own usage (usage recorded on the manager
 //   itself); rollup charges count in the sub-account's totalSpent while they
@@ -21,29 +22,17 @@ import { assertMayPerform } from "../auth/actions.js";
 // recordUsage does the same in one SQL statement, which holds a shared
 // balance's lock for far less time (usageCharges.ts).
 import type { prisma, Tx } from "../db/client.js";
-import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
-import type { Viewer } from "../auth/viewer.js";
-import {
-  InsufficientFundsError,
-  RateLimitedError,
-  ValidationError,
-} from "../domain/errors.js";
-import {
-  MAX_USAGE_QUANTITY,
-  TOP_UP_WINDOW_MS,
-  hasOwnBalance,
-  payingAccountId,
-  topUpRetryAfterSeconds,
-  treeManagerId,
-} from "../domain/billing.js";
-import { MAX_TOP_UP_MICROS, checkAmount, costOf, debit, formatMicros } from "../domain/money.js";
+import { hasOwnBalance, MAX_USAGE_QUANTITY, payingAccountId, TOP_UP_WINDOW_MS, topUpRetryAfterSeconds, treeManagerId } from "../domain/billing.js";
+import { InsufficientFundsError, RateLimitedError, ValidationError } from "../domain/errors.js";
+import { checkAmount, costOf, debit, formatMicros, MAX_TOP_UP_MICROS } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
+import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import type { AccountRef } from "./ids.js";
 import { NUMBER_CHARGE_KEY_PREFIX } from "./phoneNumberCharges.js";
-import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { loadPriceList } from "./pricing.js";
 import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
 import { assertChargeable, chargeRecordedUsage, insufficientFunds, type UsageInput } from "./usageCharges.js";
@@ -190,7 +179,10 @@ export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: Acco
       where: { accountId, createdAt: { gt: new Date(now.getTime() - TOP_UP_WINDOW_MS) } },
       select: { createdAt: true },
     });
-    const retryAfterSeconds = topUpRetryAfterSeconds(recent.map((t) => t.createdAt), now);
+    const retryAfterSeconds = topUpRetryAfterSeconds(
+      recent.map((t) => t.createdAt),
+      now,
+    );
     if (retryAfterSeconds > 0) {
       throw new RateLimitedError(`This account has had ${recent.length} top-ups in the last 24 hours`, retryAfterSeconds);
     }
@@ -220,10 +212,7 @@ export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: Acco
  * be ACTIVE; the sending one may be suspended or closed, so a manager can
  * take back what a closed sub-account holds. Never below zero.
  */
-export async function transferBalance(
-  viewer: Viewer,
-  input: { from: AccountRef; to: AccountRef; amount: string; idempotencyKey: string },
-) {
+export async function transferBalance(viewer: Viewer, input: { from: AccountRef; to: AccountRef; amount: string; idempotencyKey: string }) {
   assertMayPerform(viewer, "balance:transfer");
   const check = new InputChecker();
   const idempotencyKey = check.name(input.idempotencyKey, "idempotencyKey", LIMITS.idempotencyKey)!;
@@ -245,7 +234,10 @@ export async function transferBalance(
     const result = async () => ({ from: await reloadAccount(tx, from.id), to: await reloadAccount(tx, to.id) });
     if (claim.replayed) return result();
     const check = new InputChecker();
-    for (const [path, account] of [["fromAccountId", from], ["toAccountId", to]] as const) {
+    for (const [path, account] of [
+      ["fromAccountId", from],
+      ["toAccountId", to],
+    ] as const) {
       if (!hasOwnBalance(account)) check.add(path, "This sub-account has rollup billing and no balance of its own");
     }
     check.done();
@@ -287,9 +279,7 @@ export async function transferBalance(
  * rollup sub-account the entries on its manager's balance that it caused.
  */
 export function ledgerOf(account: Pick<Account, "id" | "kind" | "managerId" | "rollupBilling">): Prisma.LedgerEntryWhereInput {
-  return hasOwnBalance(account)
-    ? { balanceAccountId: account.id }
-    : { balanceAccountId: account.managerId!, causedByAccountId: account.id };
+  return hasOwnBalance(account) ? { balanceAccountId: account.id } : { balanceAccountId: account.managerId!, causedByAccountId: account.id };
 }
 
 export interface UsageTotals {
@@ -303,12 +293,7 @@ export interface UsageTotals {
  * Usage per product of many accounts over one period, in one statement
  * (GROUP BY account and product), for the usage summaries of a whole tree.
  */
-export async function loadUsageTotals(
-  db: Tx | typeof prisma,
-  accountIds: readonly string[],
-  from: Date,
-  to: Date,
-): Promise<Map<string, UsageTotals[]>> {
+export async function loadUsageTotals(db: Tx | typeof prisma, accountIds: readonly string[], from: Date, to: Date): Promise<Map<string, UsageTotals[]>> {
   const groups = await db.usageRecord.groupBy({
     by: ["accountId", "product"],
     where: { accountId: { in: [...accountIds] }, occurredAt: { gte: from, lt: to } },

@@ -42,10 +42,7 @@ export type IdempotentOutcome<Ref> = { replayed: false } | { replayed: true; ref
  * claim is ours. A failed mutation rolls its claim back, so keys are spent
  * only by changes that took effect.
  */
-export async function claimIdempotencyKey<Ref>(
-  tx: Tx,
-  scope: KeyScope & { input: unknown },
-): Promise<IdempotentOutcome<Ref>> {
+export async function claimIdempotencyKey<Ref>(tx: Tx, scope: KeyScope & { input: unknown }): Promise<IdempotentOutcome<Ref>> {
   const requestHash = hashInput(scope.input);
   const claimed = await tx.idempotencyKey.createMany({
     data: [{ caller: scope.caller, accountId: scope.accountId, operation: scope.operation, key: scope.key, requestHash, result: {} }],
@@ -71,10 +68,6 @@ export function replayedResult<Ref>(taken: { requestHash: string; result: unknow
 }
 
 /** Stores the reference to the first result, for replays. */
-export async function storeIdempotentResult(
-  tx: Tx,
-  scope: KeyScope,
-  ref: Record<string, unknown>,
-): Promise<void> {
+export async function storeIdempotentResult(tx: Tx, scope: KeyScope, ref: Record<string, unknown>): Promise<void> {
   await tx.idempotencyKey.update({ where: keyOf(scope), data: { result: ref as never } });
 }

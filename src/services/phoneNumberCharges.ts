@@ -1,6 +1,6 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import type { Tx } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { Tx } from "../db/client.js";
 import { chargeUsage, loadForCharge } from "./billing.js";
 
 /**

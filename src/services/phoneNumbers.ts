@@ -1,13 +1,13 @@
-import type { Tx } from "../db/client.js";
-import type { AccountRef } from "./ids.js";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachablePhoneNumbers, within } from "../auth/rowFilters.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { Tx } from "../db/client.js";
 import { ConflictError, NotFoundError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import type { AccountRef } from "./ids.js";
 import { chargeNumberProvisioning } from "./phoneNumberCharges.js";
 import { inTransaction, isUniqueViolation, lockReachableAccount } from "./transactions.js";
 
@@ -33,7 +33,10 @@ async function lockNumberValue(tx: Tx, number: string): Promise<void> {
 
 /** A phone number the viewer may reach (released ones too), with its owner, or NotFoundError. */
 async function findReachablePhoneNumber(tx: Tx, viewer: Viewer, id: string) {
-  const phoneNumber = await tx.phoneNumber.findFirst({ where: within<Prisma.PhoneNumberWhereInput>({ id }, reachablePhoneNumbers(viewer)), include: { account: true } });
+  const phoneNumber = await tx.phoneNumber.findFirst({
+    where: within<Prisma.PhoneNumberWhereInput>({ id }, reachablePhoneNumbers(viewer)),
+    include: { account: true },
+  });
   if (!phoneNumber) throw new NotFoundError("The phone number");
   return phoneNumber;
 }

@@ -1,14 +1,14 @@
-import { prisma, type Tx } from "../db/client.js";
-import type { AccountRef } from "./ids.js";
 import { assertMayPerform } from "../auth/actions.js";
-import type { Product } from "../generated/prisma/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { prisma, Tx } from "../db/client.js";
 import { ForbiddenError } from "../domain/errors.js";
-import { MAX_UNIT_PRICE_MICROS, checkAmount, formatMicros } from "../domain/money.js";
-import { resolvePriceList, type PriceList, type PricedAccount, type RateCard } from "../domain/pricing.js";
+import { checkAmount, formatMicros, MAX_UNIT_PRICE_MICROS } from "../domain/money.js";
+import { type PricedAccount, type PriceList, type RateCard, resolvePriceList } from "../domain/pricing.js";
 import { InputChecker } from "../domain/text.js";
+import type { Product } from "../generated/prisma/client.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import type { AccountRef } from "./ids.js";
 import { inTransaction, lockReachableAccount } from "./transactions.js";
 
 /** An account as price resolution needs it. */
@@ -20,10 +20,7 @@ export type PricingSubject = PricedAccount & { id: string; managerId: string | n
  */
 export async function loadPriceLists(db: Tx | typeof prisma, accounts: readonly PricingSubject[]): Promise<Map<string, PriceList>> {
   const ids = [...new Set(accounts.flatMap((a) => (a.managerId ? [a.id, a.managerId] : [a.id])))];
-  const [accountRates, platformRates] = await Promise.all([
-    db.accountRate.findMany({ where: { accountId: { in: ids } } }),
-    db.platformRate.findMany(),
-  ]);
+  const [accountRates, platformRates] = await Promise.all([db.accountRate.findMany({ where: { accountId: { in: ids } } }), db.platformRate.findMany()]);
   const cards = new Map<string, Map<Product, bigint>>();
   for (const rate of accountRates) {
     if (!cards.has(rate.accountId)) cards.set(rate.accountId, new Map());

@@ -1,8 +1,8 @@
-import { prisma, type Tx } from "../db/client.js";
-import { Prisma } from "../generated/prisma/client.js";
-import { ConflictError } from "../domain/errors.js";
 import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
+import { prisma, type Tx } from "../db/client.js";
+import { ConflictError } from "../domain/errors.js";
+import { Prisma } from "../generated/prisma/client.js";
 import type { AccountKind } from "./ids.js";
 
 /**

@@ -20,20 +20,21 @@
 // that a charge is one round trip; when it refuses a charge, the error is
 // found with the rules themselves. test/billing/pricing.test.ts charges every
 // kind of rate card against the price list the API shows.
-import { prisma } from "../db/client.js";
-import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
+
 import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
-import { CreditLimitExceededError, IdempotencyConflictError, InsufficientFundsError } from "../domain/errors.js";
+import { prisma } from "../db/client.js";
+import { runSql, violatedConstraint } from "../db/sql.js";
 import { payingAccountId } from "../domain/billing.js";
+import { CreditLimitExceededError, IdempotencyConflictError, InsufficientFundsError } from "../domain/errors.js";
 import { costOf, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
+import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { callerOf, findTakenKey, hashInput, replayedResult } from "./idempotency.js";
-import { newId, type AccountRef } from "./ids.js";
+import { type AccountRef, newId } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
-import { runSql, violatedConstraint } from "../db/sql.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, app, countStatements, gql, gqlData } from "../helpers/app.js";
 import { settleKeyUsage } from "../../src/auth/authenticate.js";
+import { app, countStatements, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount } from "../helpers/factories.js";
 
 const VIEWER = "{ viewer { role account { id } apiKey { id prefix lastUsedAt } } }";
@@ -66,10 +66,10 @@ describe("authentication", () => {
   it("refuses a revoked key and the keys of a closed sub-account with the same 401", async () => {
     const manager = await createManager();
     const sub = await createSubAccount(manager);
-    const revoke = await gqlData(
-      `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on RevokeApiKeySuccess { apiKey { revokedAt } } } }`,
-      { token: manager.token, variables: { id: sub.keyId } },
-    );
+    const revoke = await gqlData(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on RevokeApiKeySuccess { apiKey { revokedAt } } } }`, {
+      token: manager.token,
+      variables: { id: sub.keyId },
+    });
     expect(revoke.revokeApiKey.apiKey.revokedAt).not.toBeNull();
     await expectUnauthenticated(`Bearer ${sub.token}`);
 

@@ -1,7 +1,7 @@
 // The authorization matrix for accounts and API keys: every role against
 // every path. An unreachable row must look exactly like a missing one.
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, type World } from "../helpers/factories.js";
 
 let w: World;
@@ -93,7 +93,14 @@ describe("nested paths and counts", () => {
   it("behind the role schema, the field rule still answers null with FORBIDDEN (second line)", async () => {
     const { execute, parse } = await import("graphql");
     const { schema } = await import("../../src/schema/index.js");
-    const viewer = { role: "SUB_ACCOUNT" as const, accountId: Buffer.from(w.sub.id, "base64").toString().split(":")[1]!, managerId: null, accountStatus: "ACTIVE" as const, managerStatus: "ACTIVE" as const, apiKey: { id: "x", prefix: "x" } };
+    const viewer = {
+      role: "SUB_ACCOUNT" as const,
+      accountId: Buffer.from(w.sub.id, "base64").toString().split(":")[1]!,
+      managerId: null,
+      accountStatus: "ACTIVE" as const,
+      managerStatus: "ACTIVE" as const,
+      apiKey: { id: "x", prefix: "x" },
+    };
     const result: any = await execute({
       schema,
       document: parse(`{ viewer { account { ... on SubAccount { manager { id } } } } }`),

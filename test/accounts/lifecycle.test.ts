@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, uniqueEmail } from "../helpers/factories.js";
 
 const STATUS = (action: string) => `mutation($id: ID!) { ${action}(input: { id: $id }) { __typename
@@ -7,7 +7,12 @@ const STATUS = (action: string) => `mutation($id: ID!) { ${action}(input: { id: 
   ... on InvalidStateTransitionError { code from to } ... on Error { code } } }`;
 const act = async (token: string, action: string, id: string) => (await gqlData(STATUS(action), { token, variables: { id } }))[action];
 const auditCount = async (token: string, id: string) =>
-  (await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 100) { totalCount nodes { action } } } } }`, { token, variables: { id } })).node.auditEvents;
+  (
+    await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 100) { totalCount nodes { action } } } } }`, {
+      token,
+      variables: { id },
+    })
+  ).node.auditEvents;
 
 describe("sub-account lifecycle", () => {
   it("ACTIVE -> SUSPENDED -> ACTIVE -> CLOSED, with timestamps", async () => {
@@ -41,15 +46,26 @@ describe("sub-account lifecycle", () => {
     const manager = await createManager();
     const sub = await createSubAccount(manager);
     await act(manager.token, "closeSubAccount", sub.id);
-    expect(await act(manager.token, "reactivateSubAccount", sub.id)).toEqual({ __typename: "InvalidStateTransitionError", code: "INVALID_STATE_TRANSITION", from: "CLOSED", to: "ACTIVE" });
+    expect(await act(manager.token, "reactivateSubAccount", sub.id)).toEqual({
+      __typename: "InvalidStateTransitionError",
+      code: "INVALID_STATE_TRANSITION",
+      from: "CLOSED",
+      to: "ACTIVE",
+    });
     expect(await act(manager.token, "suspendSubAccount", sub.id)).toMatchObject({ from: "CLOSED", to: "SUSPENDED" });
     expect(await act(OPERATOR_TOKEN, "closeSubAccount", sub.id)).toMatchObject({ from: "CLOSED", to: "CLOSED" });
-    const update = await gqlData(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Changed" }) { __typename ... on InvalidStateTransitionError { from to } } }`, {
+    const update = await gqlData(
+      `mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Changed" }) { __typename ... on InvalidStateTransitionError { from to } } }`,
+      {
+        token: manager.token,
+        variables: { id: sub.id },
+      },
+    );
+    expect(update.updateSubAccount).toEqual({ __typename: "InvalidStateTransitionError", from: "CLOSED", to: "CLOSED" });
+    const node = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { status organizationName } } }`, {
       token: manager.token,
       variables: { id: sub.id },
     });
-    expect(update.updateSubAccount).toEqual({ __typename: "InvalidStateTransitionError", from: "CLOSED", to: "CLOSED" });
-    const node = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { status organizationName } } }`, { token: manager.token, variables: { id: sub.id } });
     expect(node.node).toEqual({ status: "CLOSED", organizationName: "Customer" });
   });
 
@@ -73,10 +89,13 @@ describe("sub-account lifecycle", () => {
     const seen = await gqlData(`{ viewer { account { ... on SubAccount { status effectiveStatus } } } }`, { token: sub.token });
     expect(seen.viewer.account).toEqual({ status: "ACTIVE", effectiveStatus: "SUSPENDED" });
     // Suspended accounts can still read; the manager cannot grow its tree.
-    const create = await gqlData(`mutation($e: EmailAddress!) { createSubAccount(input: { email: $e }) { __typename ... on AccountNotActiveError { status } } }`, {
-      token: manager.token,
-      variables: { e: uniqueEmail() },
-    });
+    const create = await gqlData(
+      `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e }) { __typename ... on AccountNotActiveError { status } } }`,
+      {
+        token: manager.token,
+        variables: { e: uniqueEmail() },
+      },
+    );
     expect(create.createSubAccount).toEqual({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
     await act(OPERATOR_TOKEN, "reactivateManager", manager.id);
     const back = await gqlData(`{ viewer { account { ... on SubAccount { effectiveStatus } } } }`, { token: sub.token });
@@ -104,9 +123,7 @@ describe("sub-account limit", () => {
   it("holds under concurrent creation: exactly `limit` succeed", async () => {
     const manager = await createManager({ subAccountLimit: 3 });
     const CREATE = `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e }) { __typename } }`;
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => gqlData(CREATE, { token: manager.token, variables: { e: uniqueEmail() } })),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, () => gqlData(CREATE, { token: manager.token, variables: { e: uniqueEmail() } })));
     const kinds = results.map((r) => r.createSubAccount.__typename);
     expect(kinds.filter((k) => k === "CreateSubAccountSuccess")).toHaveLength(3);
     expect(kinds.filter((k) => k === "LimitExceededError")).toHaveLength(7);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorCodes, gql, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, unique, type TestAccount } from "../helpers/factories.js";
+import { createManager, createSubAccount, type TestAccount, unique } from "../helpers/factories.js";
 
 const LIST = `query($first: Int, $after: String, $filter: SubAccountFilter, $sort: SubAccountSort, $includeClosed: Boolean) {
   viewer { account { ... on Manager { subAccounts(first: $first, after: $after, filter: $filter, sort: $sort, includeClosed: $includeClosed) {

@@ -1,7 +1,7 @@
 // Bad input gets a clear, typed error and changes nothing.
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, uniqueEmail, type TestAccount } from "../helpers/factories.js";
+import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, type TestAccount, uniqueEmail } from "../helpers/factories.js";
 
 let manager: TestAccount;
 let sub: TestAccount;
@@ -53,10 +53,13 @@ describe("input validation", () => {
 
   it("stores emails lowercased and treats them as unique across all accounts, whatever the case", async () => {
     const email = uniqueEmail("Mixed").replace("mixed", "MiXeD");
-    const first = await gqlData(`mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { email } } } }`, {
-      token: manager.token,
-      variables: { input: { email } },
-    });
+    const first = await gqlData(
+      `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { email } } } }`,
+      {
+        token: manager.token,
+        variables: { input: { email } },
+      },
+    );
     expect(first.createSubAccount.subAccount.email).toBe(email.toLowerCase());
     const again = await gqlData(CREATE_SUB, { token: manager.token, variables: { input: { email: email.toUpperCase() } } });
     expect(again.createSubAccount).toMatchObject({ __typename: "ConflictError", code: "CONFLICT" });
@@ -68,23 +71,28 @@ describe("input validation", () => {
     expect(asManager.createManager.__typename).toBe("ConflictError");
   });
 
-  it.each(["garbage", "", Buffer.from("SubAccount:not-a-uuid").toString("base64"), Buffer.from("ApiKey:00000000-0000-7000-8000-000000000000").toString("base64")])(
-    "answers a bad or wrong-type id (%j) with NotFoundError",
-    async (id) => {
-      const data = await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename ... on Error { code } } }`, {
-        token: manager.token,
-        variables: { id },
-      });
-      expect(data.suspendSubAccount).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
-    },
-  );
+  it.each([
+    "garbage",
+    "",
+    Buffer.from("SubAccount:not-a-uuid").toString("base64"),
+    Buffer.from("ApiKey:00000000-0000-7000-8000-000000000000").toString("base64"),
+  ])("answers a bad or wrong-type id (%j) with NotFoundError", async (id) => {
+    const data = await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      token: manager.token,
+      variables: { id },
+    });
+    expect(data.suspendSubAccount).toEqual({ __typename: "NotFoundError", code: "NOT_FOUND" });
+  });
 
   it("refuses an API key name that is empty or too long", async () => {
     for (const name of ["", "k".repeat(101)]) {
-      const data = await gqlData(`mutation($id: ID!, $name: String!) { createApiKey(input: { accountId: $id, name: $name }) { __typename ... on ValidationError { fieldErrors { path } } } }`, {
-        token: manager.token,
-        variables: { id: sub.id, name },
-      });
+      const data = await gqlData(
+        `mutation($id: ID!, $name: String!) { createApiKey(input: { accountId: $id, name: $name }) { __typename ... on ValidationError { fieldErrors { path } } } }`,
+        {
+          token: manager.token,
+          variables: { id: sub.id, name },
+        },
+      );
       expect(data.createApiKey).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["name"] }] });
     }
   });
@@ -115,7 +123,9 @@ describe("what a sub-account may change about itself", () => {
     expect(mixed.body.errors![0]!.message).toBe("UpdateSubAccountInput.creditLimit is not available to your role");
     const custom = await gql(UPDATE, { token: sub.token, variables: { input: { id: sub.id, allowCustomPricing: true } } });
     expect(errorCodes(custom)).toEqual(["FORBIDDEN"]);
-    const now = await gqlData(`{ viewer { account { organizationName ... on SubAccount { allowCustomPricing creditLimit { amount } } } } }`, { token: sub.token });
+    const now = await gqlData(`{ viewer { account { organizationName ... on SubAccount { allowCustomPricing creditLimit { amount } } } } }`, {
+      token: sub.token,
+    });
     expect(now.viewer.account).toEqual({ organizationName: "Renamed", allowCustomPricing: false, creditLimit: null });
   });
 

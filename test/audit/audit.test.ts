@@ -3,7 +3,7 @@
 // write none; Manager.auditEvents covers the tree, SubAccount.auditEvents the
 // sub-account, whoever acted.
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gqlData } from "../helpers/app.js";
+import { gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, provisionNumber, setAccountPricing, topUp, type World } from "../helpers/factories.js";
 
 interface Event {
@@ -32,10 +32,13 @@ describe("audit log", () => {
     await topUp(w.sub.id, "10", w.manager.token);
     await setAccountPricing(w.manager.id, { SMS_OUTBOUND: "0.01" });
     await provisionNumber(w.sub.token, w.sub.id);
-    await gqlData(`mutation($id: ID!) { recordUsage(input: { accountId: $id, product: SMS_OUTBOUND, quantity: 3, idempotencyKey: "audit-1" }) { __typename } }`, {
-      token: w.sub.token,
-      variables: { id: w.sub.id },
-    });
+    await gqlData(
+      `mutation($id: ID!) { recordUsage(input: { accountId: $id, product: SMS_OUTBOUND, quantity: 3, idempotencyKey: "audit-1" }) { __typename } }`,
+      {
+        token: w.sub.token,
+        variables: { id: w.sub.id },
+      },
+    );
 
     const sub = (await eventsOf(w.sub.id)).nodes;
     const find = (action: string) => sub.find((e) => e.action === action);
@@ -47,7 +50,11 @@ describe("audit log", () => {
     expect(find("usage.record")).toMatchObject({ actorRole: "SUB_ACCOUNT", account: { id: w.sub.id } });
 
     const sibling = (await eventsOf(w.sibling.id)).nodes;
-    expect(sibling.find((e) => e.action === "subAccount.suspend")).toMatchObject({ actorRole: "OPERATOR", actorApiKeyPrefix: null, account: { id: w.sibling.id } });
+    expect(sibling.find((e) => e.action === "subAccount.suspend")).toMatchObject({
+      actorRole: "OPERATOR",
+      actorApiKeyPrefix: null,
+      account: { id: w.sibling.id },
+    });
 
     const manager = (await eventsOf(w.manager.id)).nodes;
     expect(manager.find((e) => e.action === "manager.create")).toMatchObject({ actorRole: "OPERATOR", actorApiKeyPrefix: null, account: { id: w.manager.id } });

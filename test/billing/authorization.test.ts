@@ -2,9 +2,9 @@
 // manager, sub-account, sibling, anonymous) on every billing path. Rows out of
 // reach look missing; prices and per-record costs never reach a sub-account.
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, setAccountPricing, topUp, unique, type TestAccount } from "../helpers/factories.js";
-import { SET_PLATFORM_PRICING, SET_PRICING, recordUsage, refusedForRole, result, topUpAs, transfer, withheld } from "./operations.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, setAccountPricing, type TestAccount, topUp, unique } from "../helpers/factories.js";
+import { recordUsage, refusedForRole, result, SET_PLATFORM_PRICING, SET_PRICING, topUpAs, transfer, withheld } from "./operations.js";
 
 // A distinctive price, so any leak of it (or of a per-record cost) shows in a response.
 const PRICE = "0.012345";
@@ -125,7 +125,14 @@ describe("reading billing data", () => {
     );
     expect(res.body.errors).toBeUndefined();
     const account = res.body.data.viewer.account;
-    expect(account.balance).toEqual({ isSubAccount: true, shared: true, available: null, totalSpent: { amount: TOTAL }, creditLimit: null, remainingCredit: null });
+    expect(account.balance).toEqual({
+      isSubAccount: true,
+      shared: true,
+      available: null,
+      totalSpent: { amount: TOTAL },
+      creditLimit: null,
+      remainingCredit: null,
+    });
     expect(account.usageRecords.totalCount).toBe(2);
     expect(account.usageSummary.lines).toEqual([{ product: "SMS_OUTBOUND", quantity: 5, records: 2 }]);
     // With a balance of its own, it sees its funds.
@@ -138,8 +145,7 @@ describe("reading billing data", () => {
 
 describe("billing mutations", () => {
   // "Forbidden": a ForbiddenError result, or the operation is not in the caller's (role-scoped) schema.
-  const outcome = async (res: Awaited<ReturnType<typeof gql>>) =>
-    res.status === 401 ? "401" : refusedForRole(res) ? "Forbidden" : result(res).__typename;
+  const outcome = async (res: Awaited<ReturnType<typeof gql>>) => (res.status === 401 ? "401" : refusedForRole(res) ? "Forbidden" : result(res).__typename);
 
   it("recordUsage and topUpBalance: the account itself, its manager, the operator; NotFound for anyone else, 401 anonymous", async () => {
     // "reached": the mutation ran on the account (a charge, or a refusal for lack of funds).

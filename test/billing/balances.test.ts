@@ -1,7 +1,7 @@
 // Top-ups and transfers: who may move which funds, the card-testing guard,
 // idempotency, and one audit event per side.
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, topUp } from "../helpers/factories.js";
 import { balanceOf, expectInvariants, refusedForRole, result, topUpAs, transfer, withheld } from "./operations.js";
 
@@ -9,10 +9,12 @@ const TOP_UP_ENTRY = `mutation($input: TopUpBalanceInput!) { topUpBalance(input:
   __typename ... on TopUpBalanceSuccess { balance { available { amount } } entry { id kind amount { amount } balanceAfter { amount } account { id } } } } }`;
 
 const auditActions = async (token: string, accountId: string) =>
-  (await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 50) { nodes { action actorRole account { id } } } } } }`, {
-    token,
-    variables: { id: accountId },
-  })).node.auditEvents.nodes;
+  (
+    await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 50) { nodes { action actorRole account { id } } } } } }`, {
+      token,
+      variables: { id: accountId },
+    })
+  ).node.auditEvents.nodes;
 
 describe("topUpBalance", () => {
   it("adds funds to a manager's balance with a TOP_UP entry and an audit event", async () => {
@@ -90,9 +92,15 @@ describe("topUpBalance", () => {
     const manager = await createManager();
     const sub = await createSubAccount(manager);
     await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
-    expect(result(await topUpAs(manager.token, { accountId: sub.id, amount: "1" }))).toMatchObject({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
+    expect(result(await topUpAs(manager.token, { accountId: sub.id, amount: "1" }))).toMatchObject({
+      __typename: "AccountNotActiveError",
+      status: "SUSPENDED",
+    });
     await gqlData(`mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename } }`, { token: OPERATOR_TOKEN, variables: { id: manager.id } });
-    expect(result(await topUpAs(manager.token, { accountId: manager.id, amount: "1" }))).toMatchObject({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
+    expect(result(await topUpAs(manager.token, { accountId: manager.id, amount: "1" }))).toMatchObject({
+      __typename: "AccountNotActiveError",
+      status: "SUSPENDED",
+    });
     await gqlData(`mutation($id: ID!) { reactivateManager(input: { id: $id }) { __typename } }`, { token: OPERATOR_TOKEN, variables: { id: manager.id } });
     await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
     expect(result(await topUpAs(manager.token, { accountId: sub.id, amount: "1" }))).toMatchObject({ __typename: "AccountNotActiveError", status: "CLOSED" });
@@ -112,10 +120,13 @@ describe("transferBalance", () => {
     const up = result(await transfer(OPERATOR_TOKEN, { fromAccountId: b.id, toAccountId: manager.id, amount: "0.5" }));
     expect([up.from.available.amount, up.to.available.amount]).toEqual(["1.000000", "6.500000"]);
 
-    const ledger = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { nodes { kind amount { amount } balanceAfter { amount } account { id } } } } } } }`, {
-      token: manager.token,
-      variables: { id: a.id },
-    });
+    const ledger = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { nodes { kind amount { amount } balanceAfter { amount } account { id } } } } } } }`,
+      {
+        token: manager.token,
+        variables: { id: a.id },
+      },
+    );
     expect(ledger.node.balance.ledger.nodes).toEqual([
       { kind: "TRANSFER_OUT", amount: { amount: "-1.500000" }, balanceAfter: { amount: "2.500000" }, account: { id: b.id } },
       { kind: "TRANSFER_IN", amount: { amount: "4.000000" }, balanceAfter: { amount: "4.000000" }, account: { id: manager.id } },
@@ -130,7 +141,9 @@ describe("transferBalance", () => {
         ["balance.transferIn", b.id],
         ["balance.transferOut", b.id],
         ["balance.transferIn", manager.id],
-      ].map(([action, id]) => `${action} ${id}`).sort(),
+      ]
+        .map(([action, id]) => `${action} ${id}`)
+        .sort(),
     );
     await expectInvariants([manager.id, a.id, b.id]);
   });
@@ -141,21 +154,35 @@ describe("transferBalance", () => {
     const rollup = await createSubAccount(manager, { rollupBilling: true });
     const other = await createManager();
     await topUp(manager.id, "1");
-    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "1.000001" }))).toMatchObject({ __typename: "InsufficientFundsError" });
+    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "1.000001" }))).toMatchObject({
+      __typename: "InsufficientFundsError",
+    });
     expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: rollup.id, amount: "1" }))).toMatchObject({
       __typename: "ValidationError",
       fieldErrors: [{ path: ["toAccountId"] }],
     });
-    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: manager.id, amount: "1" }))).toMatchObject({ __typename: "ValidationError" });
-    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: other.id, amount: "1" }))).toMatchObject({ __typename: "NotFoundError" });
+    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: manager.id, amount: "1" }))).toMatchObject({
+      __typename: "ValidationError",
+    });
+    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: other.id, amount: "1" }))).toMatchObject({
+      __typename: "NotFoundError",
+    });
     // Even an operator moves funds only within one tree.
-    expect(result(await transfer(OPERATOR_TOKEN, { fromAccountId: manager.id, toAccountId: other.id, amount: "1" }))).toMatchObject({ __typename: "ValidationError" });
-    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "-1" }))).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["amount"] }] });
+    expect(result(await transfer(OPERATOR_TOKEN, { fromAccountId: manager.id, toAccountId: other.id, amount: "1" }))).toMatchObject({
+      __typename: "ValidationError",
+    });
+    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "-1" }))).toMatchObject({
+      __typename: "ValidationError",
+      fieldErrors: [{ path: ["amount"] }],
+    });
 
     // Funds can come back from a closed sub-account, never go into one.
     result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "0.4" }));
     await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: own.id } });
-    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "0.1" }))).toMatchObject({ __typename: "AccountNotActiveError", status: "CLOSED" });
+    expect(result(await transfer(manager.token, { fromAccountId: manager.id, toAccountId: own.id, amount: "0.1" }))).toMatchObject({
+      __typename: "AccountNotActiveError",
+      status: "CLOSED",
+    });
     expect(result(await transfer(manager.token, { fromAccountId: own.id, toAccountId: manager.id, amount: "0.4" })).to.available.amount).toBe("1.000000");
     await expectInvariants([manager.id, own.id, rollup.id, other.id]);
   });
@@ -177,7 +204,9 @@ describe("transferBalance", () => {
     const replay = result(await transfer(manager.token, input));
     expect([replay.from.available.amount, replay.to.available.amount]).toEqual(["8.000000", "2.000000"]);
     expect(result(await transfer(manager.token, { ...input, amount: "3" }))).toMatchObject({ __typename: "IdempotencyConflictError" });
-    expect(result(await transfer(manager.token, { ...input, fromAccountId: sub.id, toAccountId: manager.id }))).toMatchObject({ __typename: "IdempotencyConflictError" });
+    expect(result(await transfer(manager.token, { ...input, fromAccountId: sub.id, toAccountId: manager.id }))).toMatchObject({
+      __typename: "IdempotencyConflictError",
+    });
     await expectInvariants([manager.id, sub.id]);
   });
 });

@@ -3,15 +3,14 @@
 // and on a real Postgres when TEST_DATABASE_URL is set.
 import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { OPERATOR_TOKEN, gql } from "../helpers/app.js";
+import { gql, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp } from "../helpers/factories.js";
 import { dbId, expectInvariants, recordUsage, result, topUpAs, transfer } from "./operations.js";
 
 const database = process.env.TEST_DATABASE_KIND ?? "pglite";
 
 /** Counts results by __typename. */
-const tally = (results: any[]) =>
-  results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
+const tally = (results: any[]) => results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
 
 /** A manager paying 0.01 per SMS_OUTBOUND. */
 async function smsManager() {
@@ -43,9 +42,7 @@ describe(`concurrent billing (${database})`, () => {
     const manager = await smsManager();
     const sub = await createSubAccount(manager, { creditLimit: "0.20" });
     await topUp(sub.id, "100", manager.token);
-    const results = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => recordUsage(i % 2 ? sub.token : manager.token, { accountId: sub.id }).then(result)),
-    );
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => recordUsage(i % 2 ? sub.token : manager.token, { accountId: sub.id }).then(result)));
     expect(tally(results)).toEqual({ RecordUsageSuccess: 20, CreditLimitExceededError: 40 });
     const row = await prisma.account.findUniqueOrThrow({ where: { id: dbId(sub.id) } });
     expect([row.totalSpentMicros, row.balanceMicros]).toEqual([200_000n, 99_800_000n]);

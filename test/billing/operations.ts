@@ -2,7 +2,7 @@
 // they check with SQL afterwards.
 import { expect } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { gql, gqlData, type GqlResponse } from "../helpers/app.js";
+import { type GqlResponse, gql, gqlData } from "../helpers/app.js";
 import { unique } from "../helpers/factories.js";
 
 const EXTRA_FIELDS: Record<string, string> = {
@@ -12,8 +12,7 @@ const EXTRA_FIELDS: Record<string, string> = {
   AccountNotActiveError: "status",
 };
 /** `... on Error` plus the extra fields of the error types a union holds. */
-const errorFields = (...types: string[]) =>
-  ["... on Error { code message }", ...types.map((t) => `... on ${t} { ${EXTRA_FIELDS[t]} }`)].join("\n  ");
+const errorFields = (...types: string[]) => ["... on Error { code message }", ...types.map((t) => `... on ${t} { ${EXTRA_FIELDS[t]} }`)].join("\n  ");
 
 export const BALANCE_FIELDS = "isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount }";
 
@@ -51,10 +50,8 @@ export const recordUsage = (
 export const topUpAs = (token: string | null, input: { accountId: string; amount: string; idempotencyKey?: string }) =>
   gql(TOP_UP, { token, variables: { input: { idempotencyKey: unique("topup"), ...input } } });
 
-export const transfer = (
-  token: string | null,
-  input: { fromAccountId: string; toAccountId: string; amount: string; idempotencyKey?: string },
-) => gql(TRANSFER, { token, variables: { input: { idempotencyKey: unique("transfer"), ...input } } });
+export const transfer = (token: string | null, input: { fromAccountId: string; toAccountId: string; amount: string; idempotencyKey?: string }) =>
+  gql(TRANSFER, { token, variables: { input: { idempotencyKey: unique("transfer"), ...input } } });
 
 /** The mutation's result object (the only field of `data`), failing on GraphQL errors. */
 export function result(res: GqlResponse): any {
@@ -79,9 +76,7 @@ export const dbId = (globalId: string) => Buffer.from(globalId, "base64").toStri
  */
 export async function expectInvariants(accountIds: string[]): Promise<void> {
   const ids = accountIds.map(dbId);
-  const rows = await prisma.$queryRaw<
-    { id: string; balance: bigint; ledger: bigint; spent: bigint; usage: bigint; limit: bigint | null }[]
-  >`
+  const rows = await prisma.$queryRaw<{ id: string; balance: bigint; ledger: bigint; spent: bigint; usage: bigint; limit: bigint | null }[]>`
     SELECT a."id", a."balanceMicros" AS balance, a."totalSpentMicros" AS spent, a."creditLimitMicros" AS "limit",
       COALESCE((SELECT SUM(l."amountMicros") FROM "ledger_entries" l WHERE l."balanceAccountId" = a."id"), 0)::bigint AS ledger,
       COALESCE((SELECT SUM(u."costMicros") FROM "usage_records" u WHERE u."accountId" = a."id"), 0)::bigint AS usage

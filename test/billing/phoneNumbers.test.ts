@@ -24,10 +24,13 @@ describe("phone number charges", () => {
     const r = result(await provision(sub.token, sub.id));
     expect(r.__typename).toBe("ProvisionPhoneNumberSuccess");
     expect(await balanceOf(manager.token, sub.id)).toMatchObject({ available: { amount: "3.000000" }, totalSpent: { amount: "2.000000" } });
-    const records = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { usageRecords { nodes { product quantity idempotencyKey cost { amount } } } } } }`, {
-      token: manager.token,
-      variables: { id: sub.id },
-    });
+    const records = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on Account { usageRecords { nodes { product quantity idempotencyKey cost { amount } } } } } }`,
+      {
+        token: manager.token,
+        variables: { id: sub.id },
+      },
+    );
     expect(records.node.usageRecords.nodes).toEqual([
       { product: "PHONE_NUMBER_MONTHLY", quantity: 1, idempotencyKey: `phoneNumber:${r.phoneNumber.id}`, cost: { amount: "2.000000" } },
     ]);

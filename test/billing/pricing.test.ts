@@ -1,9 +1,9 @@
 // Pricing: the platform default card, managers' negotiated cards, sub-accounts
 // inheriting live, custom cards behind allowCustomPricing.
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
-import { SET_PLATFORM_PRICING, SET_PRICING, recordUsage, refusedForRole, result } from "./operations.js";
+import { recordUsage, refusedForRole, result, SET_PLATFORM_PRICING, SET_PRICING } from "./operations.js";
 
 const PRICING_OF = `query($id: ID!) { node(id: $id) { ... on Manager { managerPricing: pricing { source rates { product unitPrice { amount } } } }
   ... on SubAccount { subPricing: pricing { source rates { product unitPrice { amount } } } } } }`;
@@ -124,7 +124,13 @@ describe("pricing", () => {
       [[{ product: "SMS_OUTBOUND", unitPrice: "-1" }], "rates.0.unitPrice"],
       [[{ product: "SMS_OUTBOUND", unitPrice: "0.0000001" }], "rates.0.unitPrice"],
       [[{ product: "SMS_OUTBOUND", unitPrice: "10000.000001" }], "rates.0.unitPrice"],
-      [[{ product: "SMS_OUTBOUND", unitPrice: "1" }, { product: "SMS_OUTBOUND", unitPrice: "2" }], "rates.1.product"],
+      [
+        [
+          { product: "SMS_OUTBOUND", unitPrice: "1" },
+          { product: "SMS_OUTBOUND", unitPrice: "2" },
+        ],
+        "rates.1.product",
+      ],
     ] as const) {
       const r = result(await gql(SET_PRICING, { token: OPERATOR_TOKEN, variables: { input: { accountId: manager.id, rates } } }));
       expect(r.__typename, JSON.stringify(rates)).toBe("ValidationError");

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { settleKeyUsage } from "../../src/auth/authenticate.js";
 import { prisma } from "../../src/db/client.js";
-import { OPERATOR_TOKEN, countStatements, gqlData } from "../helpers/app.js";
+import { countStatements, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
 import { dbId } from "./operations.js";
 

@@ -7,7 +7,7 @@ import { prisma } from "../../src/db/client.js";
 import { OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
 import { killServers, startServer } from "../helpers/server.js";
-import { RECORD_USAGE, TOP_UP, dbId, expectInvariants } from "./operations.js";
+import { dbId, expectInvariants, RECORD_USAGE, TOP_UP } from "./operations.js";
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 afterAll(killServers);
@@ -30,8 +30,7 @@ async function send(url: string, token: string, query: string, input: Record<str
   return Object.values(body.data!)[0];
 }
 
-const tally = (results: any[]) =>
-  results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
+const tally = (results: any[]) => results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
 
 describe("two gateway processes on one Postgres", () => {
   it.skipIf(!databaseUrl)(

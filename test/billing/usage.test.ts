@@ -1,14 +1,20 @@
 // recordUsage: pricing, debiting the right balance, credit limits, idempotency,
 // lifecycle, and the usage lists and summaries it feeds.
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp } from "../helpers/factories.js";
 import { balanceOf, expectInvariants, recordUsage, result, withheld } from "./operations.js";
 
 /** A manager on a known rate card (platform changes elsewhere cannot move it), with funds. */
 async function pricedManager(funds = "10") {
   const manager = await createManager();
-  await setAccountPricing(manager.id, { SMS_OUTBOUND: "0.01", SMS_INBOUND: "0.005", MMS_OUTBOUND: "0.02", VOICE_OUTBOUND_MINUTE: "0.1", PHONE_NUMBER_MONTHLY: "1" });
+  await setAccountPricing(manager.id, {
+    SMS_OUTBOUND: "0.01",
+    SMS_INBOUND: "0.005",
+    MMS_OUTBOUND: "0.02",
+    VOICE_OUTBOUND_MINUTE: "0.1",
+    PHONE_NUMBER_MONTHLY: "1",
+  });
   if (funds !== "0") await topUp(manager.id, funds);
   return manager;
 }
@@ -19,11 +25,19 @@ describe("recordUsage", () => {
     const r = result(await recordUsage(manager.token, { accountId: manager.id, product: "SMS_OUTBOUND", quantity: 7, idempotencyKey: "m-1" }));
     expect(r.__typename).toBe("RecordUsageSuccess");
     expect(r.usageRecord).toMatchObject({ product: "SMS_OUTBOUND", quantity: 7, idempotencyKey: "m-1", account: { id: manager.id } });
-    expect(r.balance).toMatchObject({ isSubAccount: false, shared: false, available: { amount: "9.930000", currency: "USD" }, totalSpent: { amount: "0.070000" } });
-    const ledger = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { totalCount nodes { kind amount { amount } balanceAfter { amount } account { id } usageRecord { id cost { amount } } } } } } } }`, {
-      token: manager.token,
-      variables: { id: manager.id },
+    expect(r.balance).toMatchObject({
+      isSubAccount: false,
+      shared: false,
+      available: { amount: "9.930000", currency: "USD" },
+      totalSpent: { amount: "0.070000" },
     });
+    const ledger = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { totalCount nodes { kind amount { amount } balanceAfter { amount } account { id } usageRecord { id cost { amount } } } } } } } }`,
+      {
+        token: manager.token,
+        variables: { id: manager.id },
+      },
+    );
     const entries = ledger.node.balance.ledger;
     expect(entries.totalCount).toBe(2);
     expect(entries.nodes[0]).toEqual({
@@ -45,10 +59,13 @@ describe("recordUsage", () => {
     expect(r.balance).toMatchObject({ isSubAccount: true, shared: true, available: null, totalSpent: { amount: "0.200000" } });
     expect(await balanceOf(manager.token, manager.id)).toMatchObject({ available: { amount: "4.800000" }, totalSpent: { amount: "0.000000" } });
     expect(await balanceOf(manager.token, sub.id)).toMatchObject({ shared: true, available: { amount: "4.800000" }, totalSpent: { amount: "0.200000" } });
-    const seen = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { totalCount nodes { kind amount { amount } account { id } } } } } } }`, {
-      token: manager.token,
-      variables: { id: sub.id },
-    });
+    const seen = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { totalCount nodes { kind amount { amount } account { id } } } } } } }`,
+      {
+        token: manager.token,
+        variables: { id: sub.id },
+      },
+    );
     expect(seen.node.balance.ledger).toEqual({ totalCount: 1, nodes: [{ kind: "CHARGE", amount: { amount: "-0.200000" }, account: { id: sub.id } }] });
     await expectInvariants([manager.id, sub.id]);
   });
@@ -73,7 +90,10 @@ describe("recordUsage", () => {
     // Exactly the balance is fine: it may reach zero.
     expect(result(await recordUsage(sub.token, { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 5 })).__typename).toBe("RecordUsageSuccess");
     expect((await balanceOf(manager.token, sub.id)).available.amount).toBe("0.000000");
-    const records = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { usageRecords { totalCount } } } }`, { token: sub.token, variables: { id: sub.id } });
+    const records = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { usageRecords { totalCount } } } }`, {
+      token: sub.token,
+      variables: { id: sub.id },
+    });
     expect(records.node.usageRecords.totalCount).toBe(1);
     await expectInvariants([manager.id, sub.id]);
   });
@@ -83,7 +103,12 @@ describe("recordUsage", () => {
     const sub = await createSubAccount(manager, { rollupBilling: true, creditLimit: "0.25" });
     expect(result(await recordUsage(sub.token, { accountId: sub.id, quantity: 20 })).__typename).toBe("RecordUsageSuccess");
     const r = result(await recordUsage(sub.token, { accountId: sub.id, quantity: 6 }));
-    expect(r).toMatchObject({ __typename: "CreditLimitExceededError", code: "CREDIT_LIMIT_EXCEEDED", creditLimit: { amount: "0.250000" }, totalSpent: { amount: "0.200000" } });
+    expect(r).toMatchObject({
+      __typename: "CreditLimitExceededError",
+      code: "CREDIT_LIMIT_EXCEEDED",
+      creditLimit: { amount: "0.250000" },
+      totalSpent: { amount: "0.200000" },
+    });
     const balance = await balanceOf(sub.token, sub.id);
     expect(balance).toMatchObject({ creditLimit: { amount: "0.250000" }, totalSpent: { amount: "0.200000" }, remainingCredit: { amount: "0.050000" } });
     expect(result(await recordUsage(sub.token, { accountId: sub.id, quantity: 5 })).__typename).toBe("RecordUsageSuccess");
@@ -150,7 +175,10 @@ describe("recordUsage", () => {
     const manager = await pricedManager("10");
     const sub = await createSubAccount(manager, { rollupBilling: true });
     const status = (name: string, id: string) =>
-      gqlData(`mutation($id: ID!) { ${name}(input: { id: $id }) { __typename } }`, { token: name.endsWith("Manager") ? OPERATOR_TOKEN : manager.token, variables: { id } });
+      gqlData(`mutation($id: ID!) { ${name}(input: { id: $id }) { __typename } }`, {
+        token: name.endsWith("Manager") ? OPERATOR_TOKEN : manager.token,
+        variables: { id },
+      });
 
     await status("suspendSubAccount", sub.id);
     expect(result(await recordUsage(manager.token, { accountId: sub.id }))).toMatchObject({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
@@ -184,7 +212,9 @@ describe("recordUsage", () => {
     }
     expect((await balanceOf(manager.token, manager.id)).totalSpent.amount).toBe("0.000000");
     // An unknown product never reaches the resolver.
-    const res = await gql(`mutation { recordUsage(input: { accountId: "${manager.id}", product: FAX, quantity: 1, idempotencyKey: "k" }) { __typename } }`, { token: manager.token });
+    const res = await gql(`mutation { recordUsage(input: { accountId: "${manager.id}", product: FAX, quantity: 1, idempotencyKey: "k" }) { __typename } }`, {
+      token: manager.token,
+    });
     expect(res.body.errors?.[0]?.message).toMatch(/FAX/);
   });
 });
@@ -195,7 +225,12 @@ describe("usage lists and summaries", () => {
     // occurredAt must be within the last year: days counted from ten days ago.
     const base = Date.now() - 10 * 86_400_000;
     const day = (n: number) => new Date(base + n * 86_400_000).toISOString();
-    for (const [product, n] of [["SMS_OUTBOUND", 1], ["SMS_INBOUND", 2], ["SMS_OUTBOUND", 3], ["VOICE_OUTBOUND_MINUTE", 4]] as const) {
+    for (const [product, n] of [
+      ["SMS_OUTBOUND", 1],
+      ["SMS_INBOUND", 2],
+      ["SMS_OUTBOUND", 3],
+      ["VOICE_OUTBOUND_MINUTE", 4],
+    ] as const) {
       result(await recordUsage(manager.token, { accountId: manager.id, product, quantity: n, occurredAt: day(n) }));
     }
     const q = `query($id: ID!, $product: Product, $from: DateTime, $to: DateTime, $after: String) { node(id: $id) { ... on Account {
@@ -217,7 +252,11 @@ describe("usage lists and summaries", () => {
   it("sums usage per product over a period, with costs for the manager and quantities only for the sub-account", async () => {
     const manager = await pricedManager("10");
     const sub = await createSubAccount(manager, { rollupBilling: true });
-    for (const [product, quantity] of [["SMS_OUTBOUND", 5], ["SMS_OUTBOUND", 7], ["VOICE_OUTBOUND_MINUTE", 3]] as const) {
+    for (const [product, quantity] of [
+      ["SMS_OUTBOUND", 5],
+      ["SMS_OUTBOUND", 7],
+      ["VOICE_OUTBOUND_MINUTE", 3],
+    ] as const) {
       result(await recordUsage(sub.token, { accountId: sub.id, product, quantity }));
     }
     const from = new Date(Date.now() - 3_600_000).toISOString();

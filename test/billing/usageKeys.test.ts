@@ -14,9 +14,7 @@ describe("recordUsage with the key of a number's provisioning charge", () => {
     expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
     expect(result(res)).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["idempotencyKey"] }] });
     // Twice: the answer does not depend on anything the first attempt left behind.
-    expect(result(await recordUsage(manager.token, { accountId: manager.id, idempotencyKey: `phoneNumber:${number.id}` })).__typename).toBe(
-      "ValidationError",
-    );
+    expect(result(await recordUsage(manager.token, { accountId: manager.id, idempotencyKey: `phoneNumber:${number.id}` })).__typename).toBe("ValidationError");
     await expectInvariants([manager.id]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { balanceView, payingAccountId, TOP_UP_WINDOW_MS, topUpRetryAfterSeconds } from "../../src/domain/billing.js";
+import { PRODUCTS, type RateCards, resolvePriceList, unitPriceOf } from "../../src/domain/pricing.js";
 import type { Product } from "../../src/generated/prisma/client.js";
-import { PRODUCTS, resolvePriceList, unitPriceOf, type RateCards } from "../../src/domain/pricing.js";
-import { balanceView, payingAccountId, topUpRetryAfterSeconds, TOP_UP_WINDOW_MS } from "../../src/domain/billing.js";
 
 const card = (entries: Partial<Record<Product, bigint>>) => new Map(Object.entries(entries)) as Map<Product, bigint>;
 const platform = card(Object.fromEntries(PRODUCTS.map((p, i) => [p, BigInt(1000 * (i + 1))])));

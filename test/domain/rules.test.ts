@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { generateApiKeySecret, hashSecret, looksLikeApiKeySecret, secretsEqual } from "../../src/auth/secrets.js";
 import { InvalidStateTransitionError } from "../../src/domain/errors.js";
 import { effectiveStatus, planTransition, scheduledDeletionAt } from "../../src/domain/lifecycle.js";
 import { checkName } from "../../src/domain/text.js";
-import { generateApiKeySecret, hashSecret, looksLikeApiKeySecret, secretsEqual } from "../../src/auth/secrets.js";
 
 describe("lifecycle rules", () => {
   it("allows ACTIVE <-> SUSPENDED and both -> CLOSED", () => {

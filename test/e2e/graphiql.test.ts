@@ -10,7 +10,7 @@
 // (src/http/graphiqlDelivery.ts), which must be registered in src/yoga.ts.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { killServers, projectRoot, startServer } from "../helpers/server.js";
 
@@ -57,8 +57,7 @@ async function showDocs(page: Page) {
 }
 
 /** Everything the page keeps in Web Storage. */
-const webStorage = (page: Page) =>
-  page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+const webStorage = (page: Page) => page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
 
 /**
  * Selects a GraphiQL tab as a person does. The tabs are a drag-reorderable
@@ -86,17 +85,40 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
   it("shares one key across tabs, follows it in the docs without a reload, keeps it out of storage", async () => {
     mkdirSync(artifacts, { recursive: true });
     const base = (await startServer({ OPERATOR_TOKEN })).baseUrl;
-    const created = await api(base, OPERATOR_TOKEN, `mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`, {
-      e: `e2e-${Date.now()}@acme.example`,
-    });
+    const created = await api(
+      base,
+      OPERATOR_TOKEN,
+      `mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`,
+      {
+        e: `e2e-${Date.now()}@acme.example`,
+      },
+    );
     const managerKey = created.secret as string;
     const subEmail = `customer-${Date.now()}@clinic.example`;
-    const sub = await api(base, managerKey, `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e, organizationName: "Clinic" }) { ... on CreateSubAccountSuccess { subAccount { id } } } }`, { e: subEmail });
-    const subKey = (await api(base, managerKey, `mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "e2e" }) { ... on CreateApiKeySuccess { secret } } }`, { id: sub.subAccount.id })).secret as string;
+    const sub = await api(
+      base,
+      managerKey,
+      `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e, organizationName: "Clinic" }) { ... on CreateSubAccountSuccess { subAccount { id } } } }`,
+      { e: subEmail },
+    );
+    const subKey = (
+      await api(base, managerKey, `mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "e2e" }) { ... on CreateApiKeySuccess { secret } } }`, {
+        id: sub.subAccount.id,
+      })
+    ).secret as string;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const outside: string[] = [];
@@ -123,7 +145,7 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
     expect(await page.evaluate(() => typeof (window as unknown as { gatewayGraphiQL?: unknown }).gatewayGraphiQL)).toBe("function");
 
     // The manager: the key goes into the first tab (Viewer) only.
-    expect((await page.locator(".graphiql-tab-active").innerText())).toContain("Viewer");
+    expect(await page.locator(".graphiql-tab-active").innerText()).toContain("Viewer");
     await enterKey(page, managerKey);
 
     // The docs explorer follows the key, with no reload and no Re-fetch press: it knows pricing.
@@ -159,7 +181,13 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
     await enterKey(page, subKey);
     await showDocs(page);
     await expect
-      .poll(async () => { const text = await docsText(); return /\bSubAccount\b/.test(text) && !/\bPriceList\b/.test(text); }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          const text = await docsText();
+          return /\bSubAccount\b/.test(text) && !/\bPriceList\b/.test(text);
+        },
+        { timeout: 30_000 },
+      )
       .toBe(true);
     expect(await docsText()).not.toMatch(/\bLedgerEntry\b|\bPricingSource\b/);
     await search.fill("pricing");
@@ -191,7 +219,13 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
     await page.evaluate((key) => {
       const headers = JSON.stringify({ Authorization: `Bearer ${key}` });
       localStorage.setItem("graphiql:headers", headers);
-      localStorage.setItem("graphiql:tabState", JSON.stringify({ activeTabIndex: 0, tabs: [{ id: "a", title: "Old", query: "{ __typename }", variables: null, headers, operationName: null, response: null }] }));
+      localStorage.setItem(
+        "graphiql:tabState",
+        JSON.stringify({
+          activeTabIndex: 0,
+          tabs: [{ id: "a", title: "Old", query: "{ __typename }", variables: null, headers, operationName: null, response: null }],
+        }),
+      );
       localStorage.setItem("graphiql:queries", JSON.stringify({ queries: [{ query: "{ __typename }", headers }] }));
     }, OPERATOR_TOKEN);
     await page.reload({ waitUntil: "networkidle" });

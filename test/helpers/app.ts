@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createApp } from "../../src/yoga.js";
 import { statementCounter } from "../../src/db/client.js";
+import { createApp } from "../../src/yoga.js";
 
 export const OPERATOR_TOKEN = "op_test_" + randomBytes(16).toString("hex");
 

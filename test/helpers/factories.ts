@@ -1,9 +1,9 @@
 // Test data made through the real API, with unique values per test, so test
 // files can share one database and run in parallel.
 import { randomInt, randomUUID } from "node:crypto";
-import { OPERATOR_TOKEN, gqlData } from "./app.js";
 import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
+import { gqlData, OPERATOR_TOKEN } from "./app.js";
 
 export const unique = (label = "x") => `${label}-${randomUUID().slice(0, 8)}`;
 export const uniqueEmail = (label = "user") => `${unique(label)}@example.com`;
@@ -62,11 +62,7 @@ export async function createApiKey(token: string, accountId: string, name = "tes
 export async function createWorld() {
   const manager = await createManager();
   const otherManager = await createManager();
-  const [sub, sibling, otherSub] = await Promise.all([
-    createSubAccount(manager),
-    createSubAccount(manager),
-    createSubAccount(otherManager),
-  ]);
+  const [sub, sibling, otherSub] = await Promise.all([createSubAccount(manager), createSubAccount(manager), createSubAccount(otherManager)]);
   return { manager, otherManager, sub, sibling, otherSub };
 }
 export type World = Awaited<ReturnType<typeof createWorld>>;
@@ -104,13 +100,10 @@ export async function topUp(accountId: string, amount: string, token = OPERATOR_
 
 /** Replaces an account's own rate card (operator), e.g. `{ SMS_OUTBOUND: "0.01" }`. */
 export async function setAccountPricing(accountId: string, rates: Record<string, string>): Promise<void> {
-  const data = await gqlData(
-    `mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename ... on Error { code message } } }`,
-    {
-      token: OPERATOR_TOKEN,
-      variables: { input: { accountId, rates: Object.entries(rates).map(([product, unitPrice]) => ({ product, unitPrice })) } },
-    },
-  );
+  const data = await gqlData(`mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename ... on Error { code message } } }`, {
+    token: OPERATOR_TOKEN,
+    variables: { input: { accountId, rates: Object.entries(rates).map(([product, unitPrice]) => ({ product, unitPrice })) } },
+  });
   if (data.setAccountPricing.__typename !== "SetPricingSuccess") throw new Error(`setAccountPricing failed: ${JSON.stringify(data.setAccountPricing)}`);
 }
 

@@ -1,6 +1,6 @@
 // Starts the real server process (`src/server.ts`, as `npm start` does) for
 // the tests of the runtime interface: signals, ports, several processes.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -3,7 +3,7 @@
 // parser or the schema's names leaking in production, and CORS.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/yoga.js";
-import { OPERATOR_TOKEN, app } from "../helpers/app.js";
+import { app, OPERATOR_TOKEN } from "../helpers/app.js";
 
 const production = createApp({ operatorToken: OPERATOR_TOKEN, production: true });
 const GRAPHQL_RESPONSE = "application/graphql-response+json";
@@ -175,7 +175,7 @@ describe("a code on every error", () => {
 describe("no suggestions in production", () => {
   const SUGGESTING = [
     "{ viewer { account { ... on Manager { subAccounts(filter: { status: [ACTIV] }) { totalCount } } } } }",
-    "{ viewer { account { ... on Manager { subAccounts(filter: { emial: { contains: \"abc\" } }) { totalCount } } } } }",
+    '{ viewer { account { ... on Manager { subAccounts(filter: { emial: { contains: "abc" } }) { totalCount } } } } }',
     "{ viewer { account { ... on Manager { subAccounts(sort: EMAIL_AS) { totalCount } } } } }",
     "{ managers(frist: 5) { totalCount } }",
     "{ viewr { role } }",

@@ -12,7 +12,13 @@ describe("unexpected errors", () => {
     const yoga = createYoga({
       schema: createSchema({
         typeDefs: "type Query { boom: Int }",
-        resolvers: { Query: { boom: () => { throw new Error('relation "accounts" does not exist (prisma)'); } } },
+        resolvers: {
+          Query: {
+            boom: () => {
+              throw new Error('relation "accounts" does not exist (prisma)');
+            },
+          },
+        },
       }),
       context: () => ({ requestId: "req-abc", typedErrors: [] }),
       maskedErrors: { isDev: false },
@@ -22,7 +28,12 @@ describe("unexpected errors", () => {
     const res = await yoga.fetch("http://t/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ boom }"}' });
     const body = await res.json();
     expect(body.errors).toEqual([
-      { message: "Unexpected error.", locations: [{ line: 1, column: 3 }], path: ["boom"], extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "req-abc" } },
+      {
+        message: "Unexpected error.",
+        locations: [{ line: 1, column: 3 }],
+        path: ["boom"],
+        extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "req-abc" },
+      },
     ]);
     expect(JSON.stringify(body)).not.toMatch(/prisma|relation/);
     expect(logged).toHaveBeenCalledTimes(1);

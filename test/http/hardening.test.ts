@@ -2,7 +2,7 @@
 // 500, and no response carries ORM or SQL text.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/yoga.js";
-import { OPERATOR_TOKEN, app, countStatements, errorCodes, gql } from "../helpers/app.js";
+import { app, countStatements, errorCodes, gql, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager } from "../helpers/factories.js";
 
 const post = (body: string, headers: Record<string, string> = {}, target = app) =>
@@ -186,7 +186,12 @@ describe("metrics (served by their own listener: test/security/metrics.test.ts)"
     await gql(`mutation { suspendManager(input: { id: "nope" }) { __typename } }`, { token: OPERATOR_TOKEN });
     const text = await app.metricsRegistry.metrics();
     // The durations an operator needs, per phase; not the plugin's costly extras (every metric is named in yoga.ts).
-    for (const metric of ["graphql_yoga_http_duration", "graphql_envelop_request_duration", "graphql_envelop_phase_validate", "graphql_envelop_phase_execute"]) {
+    for (const metric of [
+      "graphql_yoga_http_duration",
+      "graphql_envelop_request_duration",
+      "graphql_envelop_phase_validate",
+      "graphql_envelop_phase_execute",
+    ]) {
       expect(text).toContain(metric);
     }
     expect(text).not.toContain("graphql_envelop_request_time_summary");
@@ -196,7 +201,11 @@ describe("metrics (served by their own listener: test/security/metrics.test.ts)"
 
   it("label responses by method, route, status, operation type and role only", async () => {
     await gql(`query TenantSecretName { viewer { role } }`, { token: OPERATOR_TOKEN });
-    await app.fetch("http://gateway.test/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ viewer { role } }"}' });
+    await app.fetch("http://gateway.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query":"{ viewer { role } }"}',
+    });
     const text = await app.metricsRegistry.metrics();
     expect(text).toMatch(/graphql_yoga_http_duration_count\{method="POST",route="\/graphql",statusCode="200",operationType="query",role="OPERATOR"\} \d+/);
     // Refused before parsing, still observed.

@@ -16,27 +16,31 @@ async function redisReachable(): Promise<boolean> {
 
 describe("rate limits shared through Redis", async () => {
   const available = await redisReachable();
-  it.skipIf(!available)("two processes spend one budget per key", async () => {
-    const env = {
-      REDIS_URL,
-      OPERATOR_TOKEN: "op_shared_budget_test",
-      RATE_LIMIT_PER_KEY: "6",
-      RATE_LIMIT_NAMESPACE: `test-${Date.now()}-${Math.random()}`,
-    };
-    const [a, b] = (await Promise.all([startServer(env), startServer(env)])).map((s) => s.port);
-    const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      for (const port of [a, b]) {
-        const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: "Bearer op_shared_budget_test" },
-          body: '{"query":"{ viewer { role } }"}',
-        });
-        statuses.push(res.status);
+  it.skipIf(!available)(
+    "two processes spend one budget per key",
+    async () => {
+      const env = {
+        REDIS_URL,
+        OPERATOR_TOKEN: "op_shared_budget_test",
+        RATE_LIMIT_PER_KEY: "6",
+        RATE_LIMIT_NAMESPACE: `test-${Date.now()}-${Math.random()}`,
+      };
+      const [a, b] = (await Promise.all([startServer(env), startServer(env)])).map((s) => s.port);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        for (const port of [a, b]) {
+          const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: "Bearer op_shared_budget_test" },
+            body: '{"query":"{ viewer { role } }"}',
+          });
+          statuses.push(res.status);
+        }
       }
-    }
-    // 10 requests across both processes against one budget of 6.
-    expect(statuses.filter((s) => s === 200)).toHaveLength(6);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
-  }, 300_000);
+      // 10 requests across both processes against one budget of 6.
+      expect(statuses.filter((s) => s === 200)).toHaveLength(6);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    },
+    300_000,
+  );
 });

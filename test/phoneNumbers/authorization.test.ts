@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createWorld, provisionNumber, uniquePhoneNumber, type World } from "../helpers/factories.js";
 import { numbersOf, provision, release, result, transfer } from "./operations.js";
 
@@ -85,7 +85,10 @@ describe("PhoneNumber reads", () => {
           continue;
         }
         const expected = owns(account).map((o) => numbers[o as Owner].id);
-        expect(list!.nodes.map((n) => n.id), `${role} lists ${account}'s numbers`).toEqual(expected);
+        expect(
+          list!.nodes.map((n) => n.id),
+          `${role} lists ${account}'s numbers`,
+        ).toEqual(expected);
         expect(list!.totalCount, `${role} counts ${account}'s numbers`).toBe(expected.length);
       }
     }

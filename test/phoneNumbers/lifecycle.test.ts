@@ -1,8 +1,8 @@
 // The end of the lifecycle: closing releases every number; the purge deletes
 // closed sub-accounts with their data 30 days later (when the manager wants it).
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { PURGE_AFTER_MS } from "../../src/domain/lifecycle.js";
@@ -73,7 +73,13 @@ async function purgeScenario(now: Date) {
     token: keeper.token,
     variables: { id: keeper.id },
   });
-  for (const [m, s] of [[manager, doomed], [manager, recent], [keeper, kept], [other, otherRecent]] as const) await close(m, s);
+  for (const [m, s] of [
+    [manager, doomed],
+    [manager, recent],
+    [keeper, kept],
+    [other, otherRecent],
+  ] as const)
+    await close(m, s);
   await closedDaysAgo(doomed, 31, now);
   await closedDaysAgo(recent, 29, now);
   await closedDaysAgo(kept, 400, now);

@@ -1,5 +1,5 @@
 // The phone-number operations the tests in this folder send, in one place.
-import { gql, gqlData, type GqlResponse } from "../helpers/app.js";
+import { type GqlResponse, gql, gqlData } from "../helpers/app.js";
 import { fundCharges } from "../helpers/factories.js";
 
 const NUMBER_FIELDS = "id number status friendlyName createdAt releasedAt account { id }";
@@ -26,8 +26,7 @@ export const provision = async (token: string | null, input: { accountId: string
   return gql(PROVISION, { token, variables: { input } });
 };
 
-export const transfer = (token: string | null, id: string, toAccountId: string) =>
-  gql(TRANSFER, { token, variables: { input: { id, toAccountId } } });
+export const transfer = (token: string | null, id: string, toAccountId: string) => gql(TRANSFER, { token, variables: { input: { id, toAccountId } } });
 
 export const release = (token: string | null, id: string) => gql(RELEASE, { token, variables: { input: { id } } });
 
@@ -44,10 +43,11 @@ export async function numbersOf(token: string, accountId: string, includeRelease
 }
 
 /** Audit events of the caller's own account (for a manager: its whole tree), newest first. */
-export async function ownAuditEvents(token: string): Promise<{ id: string; action: string; actorRole: string; actorApiKeyPrefix: string | null; account: { id: string } | null }[]> {
-  const data = await gqlData(
-    `{ viewer { account { auditEvents(first: 250) { nodes { id action actorRole actorApiKeyPrefix account { id } } } } } }`,
-    { token },
-  );
+export async function ownAuditEvents(
+  token: string,
+): Promise<{ id: string; action: string; actorRole: string; actorApiKeyPrefix: string | null; account: { id: string } | null }[]> {
+  const data = await gqlData(`{ viewer { account { auditEvents(first: 250) { nodes { id action actorRole actorApiKeyPrefix account { id } } } } } }`, {
+    token,
+  });
   return data.viewer.account.auditEvents.nodes;
 }

@@ -3,9 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
-import { OPERATOR_TOKEN, countStatements, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { countStatements, errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, provisionNumber, uniquePhoneNumber } from "../helpers/factories.js";
-import { PROVISION, numbersOf, ownAuditEvents, provision, release, result } from "./operations.js";
+import { numbersOf, ownAuditEvents, PROVISION, provision, release, result } from "./operations.js";
 
 const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
 /** Every phone number row of an account, straight from the database. */
@@ -162,7 +162,10 @@ describe("releasePhoneNumber", () => {
     expect(all.nodes.map((n) => n.id)).toEqual([onSub.id, first.id]); // newest first
     expect(await numbersOf(sub.token, sub.id)).toMatchObject({ totalCount: 1, nodes: [{ id: onSub.id }] });
     const rows = await prisma.phoneNumber.findMany({ where: { number: first.number }, orderBy: { createdAt: "asc" } });
-    expect(rows.map((r) => [r.status, r.activeNumber])).toEqual([["RELEASED", null], ["ACTIVE", first.number]]);
+    expect(rows.map((r) => [r.status, r.activeNumber])).toEqual([
+      ["RELEASED", null],
+      ["ACTIVE", first.number],
+    ]);
   });
 
   it("releasing a released number is a ConflictError that changes nothing and writes no audit event", async () => {

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gqlData } from "../helpers/app.js";
+import { gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, provisionNumber, uniquePhoneNumber } from "../helpers/factories.js";
 import { numbersOf, ownAuditEvents, provision, release, result, transfer } from "./operations.js";
 
@@ -116,10 +116,12 @@ describe("transferPhoneNumber", () => {
     const results = (
       await Promise.all([transfer(manager.token, n.id, sibling.id), release(manager.token, n.id), transfer(manager.token, n.id, manager.id)])
     ).map(result);
-    const [number] = (await gqlData(`query($id: ID!) { nodes(ids: [$id]) { ... on PhoneNumber { status account { id } } } }`, {
-      token: OPERATOR_TOKEN,
-      variables: { id: n.id },
-    })).nodes;
+    const [number] = (
+      await gqlData(`query($id: ID!) { nodes(ids: [$id]) { ... on PhoneNumber { status account { id } } } }`, {
+        token: OPERATOR_TOKEN,
+        variables: { id: n.id },
+      })
+    ).nodes;
     const released = results[1].__typename === "ReleasePhoneNumberSuccess";
     if (released) expect(number.status).toBe("RELEASED");
     else expect(number.status).toBe("ACTIVE");

@@ -3,7 +3,7 @@
 // instead of failing, so every field of every listed type is checked here:
 // through the narrowed list (that field alone) it must answer exactly what
 // `nodes(ids:)` answers from whole Prisma rows.
-import { getNamedType, isLeafType, isObjectType, type GraphQLField, type GraphQLObjectType } from "graphql";
+import { type GraphQLField, type GraphQLObjectType, getNamedType, isLeafType, isObjectType } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FIELD_COLUMNS } from "../../src/read/columns.js";
 import { schema } from "../../src/schema/index.js";
@@ -87,9 +87,11 @@ describe("lists read only the columns a query asks for", () => {
         "SubAccount",
         field,
         async (selection) =>
-          (await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${selection} } } } } } }`, {
-            token: manager.token,
-          })).viewer.account.subAccounts.nodes,
+          (
+            await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${selection} } } } } } }`, {
+              token: manager.token,
+            })
+          ).viewer.account.subAccounts.nodes,
         ids.subs,
       );
     }
@@ -98,9 +100,12 @@ describe("lists read only the columns a query asks for", () => {
   it("every field of a phone number and of an API key answers the same through the lists as from a whole row", async () => {
     const nested = (list: string, args: string) => async (selection: string) =>
       (
-        await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(first: 10, ${args}) { nodes { ${selection} } } } } } } } }`, {
-          token: manager.token,
-        })
+        await gqlData(
+          `{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(first: 10, ${args}) { nodes { ${selection} } } } } } } } }`,
+          {
+            token: manager.token,
+          },
+        )
       ).viewer.account.subAccounts.nodes.flatMap((s: any) => s[list].nodes);
     for (const field of fieldsOf("PhoneNumber")) await compare("PhoneNumber", field, nested("phoneNumbers", "includeReleased: true"), ids.numbers);
     for (const field of fieldsOf("ApiKey")) await compare("ApiKey", field, nested("apiKeys", "includeRevoked: true"), ids.keys);
@@ -115,9 +120,12 @@ describe("lists read only the columns a query asks for", () => {
     for (const [list, args, typeName] of lists) {
       const pages = async (selection: string, page = "first: 10") =>
         (
-          await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(${page}, ${args}) { ${selection} } } } } } } }`, {
-            token: manager.token,
-          })
+          await gqlData(
+            `{ viewer { account { ... on Manager { subAccounts(first: 10, includeClosed: true) { nodes { ${list}(${page}, ${args}) { ${selection} } } } } } } }`,
+            {
+              token: manager.token,
+            },
+          )
         ).viewer.account.subAccounts.nodes.map((s: any) => s[list]);
       for (const field of fieldsOf(typeName).filter((f) => f.name !== "id")) {
         const selection = selectionOf(field);
@@ -138,10 +146,13 @@ describe("lists read only the columns a query asks for", () => {
       let continued = 0;
       for (const [i, first] of firstItems.entries()) {
         if (!first.pageInfo.hasNextPage) continue;
-        const next = await gqlData(`query($id: ID!, $after: String!) { node(id: $id) { ... on SubAccount { ${list}(first: 1, after: $after, ${args}) { nodes { id } } } } }`, {
-          token: manager.token,
-          variables: { id: ids.subs[i], after: first.pageInfo.endCursor },
-        });
+        const next = await gqlData(
+          `query($id: ID!, $after: String!) { node(id: $id) { ... on SubAccount { ${list}(first: 1, after: $after, ${args}) { nodes { id } } } } }`,
+          {
+            token: manager.token,
+            variables: { id: ids.subs[i], after: first.pageInfo.endCursor },
+          },
+        );
         expect(next.node[list].nodes[0].id).toBe(secondIds[i]);
         continued++;
       }

@@ -9,7 +9,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
 
 let manager: TestAccount;
@@ -115,7 +115,15 @@ describe("tree lists answer what the database holds, whatever the query asks of 
     const forward: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
-      const page = (await treeLists("phoneNumbers", "(first: 2, after: $after, includeReleased: true)", "nodes { number } pageInfo { endCursor hasNextPage hasPreviousPage }", { after }, "($after: String)")).get(busy.id);
+      const page = (
+        await treeLists(
+          "phoneNumbers",
+          "(first: 2, after: $after, includeReleased: true)",
+          "nodes { number } pageInfo { endCursor hasNextPage hasPreviousPage }",
+          { after },
+          "($after: String)",
+        )
+      ).get(busy.id);
       forward.push(...page.nodes.map((n: any) => n.number));
       expect(page.pageInfo.hasPreviousPage).toBe(after != null);
       if (!page.pageInfo.hasNextPage) break;
@@ -126,7 +134,15 @@ describe("tree lists answer what the database holds, whatever the query asks of 
     const backward: string[] = [];
     let before: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
-      const page = (await treeLists("phoneNumbers", "(first: null, last: 2, before: $before, includeReleased: true)", "edges { node { number } } pageInfo { startCursor hasNextPage hasPreviousPage }", { before }, "($before: String)")).get(busy.id);
+      const page = (
+        await treeLists(
+          "phoneNumbers",
+          "(first: null, last: 2, before: $before, includeReleased: true)",
+          "edges { node { number } } pageInfo { startCursor hasNextPage hasPreviousPage }",
+          { before },
+          "($before: String)",
+        )
+      ).get(busy.id);
       backward.unshift(...page.edges.map((e: any) => e.node.number));
       expect(page.pageInfo.hasNextPage).toBe(before != null);
       if (!page.pageInfo.hasPreviousPage) break;
@@ -166,7 +182,10 @@ describe("tree lists answer what the database holds, whatever the query asks of 
     );
     const node = data.viewer.account.subAccounts.nodes.find((n: any) => n.id === busy.id);
     expect(node.a).toEqual({ nodes: [{ number: active[0]!.number }] });
-    expect(node.b).toEqual({ nodes: [{ id: encodeGlobalID("PhoneNumber", active[0]!.id) }], pageInfo: { hasNextPage: true, endCursor: cursor(active[0]!.id) } });
+    expect(node.b).toEqual({
+      nodes: [{ id: encodeGlobalID("PhoneNumber", active[0]!.id) }],
+      pageInfo: { hasNextPage: true, endCursor: cursor(active[0]!.id) },
+    });
     expect(node.c).toEqual({ edges: all.slice(-2).map((n) => ({ cursor: cursor(n.id) })), totalCount: all.length });
     expect(node.d).toEqual({ totalCount: active.length });
     expect(node.k1).toEqual({ nodes: keys.map((k) => ({ prefix: k.prefix })) });

@@ -18,10 +18,7 @@ describe("page arguments the lists cannot combine", () => {
 
   it("first with before, last with after, and after with before are BAD_USER_INPUT, never a silent page", async () => {
     const all = (await gqlData(LIST, { token: manager.token, variables: { first: 10 } })).viewer.account.subAccounts.nodes;
-    const cursorsRes = await gqlData(
-      `{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor } } } } } }`,
-      { token: manager.token },
-    );
+    const cursorsRes = await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor } } } } } }`, { token: manager.token });
     const cursors = cursorsRes.viewer.account.subAccounts.edges.map((e: { cursor: string }) => e.cursor);
     expect(all).toHaveLength(3);
     for (const variables of [
@@ -37,9 +34,12 @@ describe("page arguments the lists cannot combine", () => {
 
 describe("backwards paging as Relay clients send it", () => {
   it("`last` alone, `before` alone and `last` with `before` page backwards on the plain-SQL lists and on Prisma's connections: first's default steps aside", async () => {
-    const all = await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor node { id } } } auditEvents(first: 10) { edges { cursor node { id } } } } } } }`, {
-      token: manager.token,
-    });
+    const all = await gqlData(
+      `{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor node { id } } } auditEvents(first: 10) { edges { cursor node { id } } } } } } }`,
+      {
+        token: manager.token,
+      },
+    );
     const subs = all.viewer.account.subAccounts.edges;
     const events = all.viewer.account.auditEvents.edges;
     const ids = (edges: { node: { id: string } }[]) => edges.map((e) => e.node.id);
@@ -50,12 +50,14 @@ describe("backwards paging as Relay clients send it", () => {
     expect(ids((await page(`subAccounts(last: 1, before: "${subs[2].cursor}") { edges { node { id } } }`)).subAccounts.edges)).toEqual(ids(subs.slice(1, 2)));
     expect(ids((await page(`auditEvents(last: 2) { edges { node { id } } }`)).auditEvents.edges)).toEqual(ids(events.slice(-2)));
     expect(ids((await page(`auditEvents(before: "${events[1].cursor}") { edges { node { id } } }`)).auditEvents.edges)).toEqual(ids(events.slice(0, 1)));
-    expect(ids((await page(`subAccounts(first: null, last: 2, before: "${subs[2].cursor}") { edges { node { id } } }`)).subAccounts.edges)).toEqual(ids(subs.slice(0, 2)));
+    expect(ids((await page(`subAccounts(first: null, last: 2, before: "${subs[2].cursor}") { edges { node { id } } }`)).subAccounts.edges)).toEqual(
+      ids(subs.slice(0, 2)),
+    );
   });
 
   it("a `first` the client gives itself beside `last` or `before` is BAD_USER_INPUT, also when it is 20 or comes from a variable's default", async () => {
-    const subs = (await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor } } } } } }`, { token: manager.token })).viewer.account
-      .subAccounts.edges;
+    const subs = (await gqlData(`{ viewer { account { ... on Manager { subAccounts(first: 10) { edges { cursor } } } } } }`, { token: manager.token })).viewer
+      .account.subAccounts.edges;
     for (const query of [
       `{ viewer { account { ... on Manager { subAccounts(first: 20, last: 2) { nodes { id } } } } } }`,
       `{ viewer { account { ... on Manager { subAccounts(first: 20, before: "${subs[2].cursor}") { nodes { id } } } } } }`,

@@ -5,9 +5,9 @@
 // answer exactly what the same list answers on its own, and a mutation must
 // never see a list read before it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { countStatements, gql, gqlData } from "../helpers/app.js";
 import { settleKeyUsage } from "../../src/auth/authenticate.js";
-import { createApiKey, createManager, createSubAccount, fundCharges, provisionNumber, uniquePhoneNumber, type TestAccount } from "../helpers/factories.js";
+import { countStatements, gql, gqlData } from "../helpers/app.js";
+import { createApiKey, createManager, createSubAccount, fundCharges, provisionNumber, type TestAccount, uniquePhoneNumber } from "../helpers/factories.js";
 
 let manager: TestAccount;
 const subs: TestAccount[] = [];
@@ -19,10 +19,10 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) await provisionNumber(manager.token, subs[1]!.id);
   const released = await provisionNumber(manager.token, subs[2]!.id);
   for (let i = 0; i < 3; i++) await provisionNumber(manager.token, subs[2]!.id);
-  const res = await gqlData(
-    `mutation($input: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $input) { __typename } }`,
-    { token: manager.token, variables: { input: { id: released.id } } },
-  );
+  const res = await gqlData(`mutation($input: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $input) { __typename } }`, {
+    token: manager.token,
+    variables: { input: { id: released.id } },
+  });
   expect(res.releasePhoneNumber.__typename).toBe("ReleasePhoneNumberSuccess");
   for (const [i, sub] of subs.entries()) for (let k = 0; k < i; k++) await createApiKey(manager.token, sub.id, `key ${k}`);
 });
@@ -80,7 +80,11 @@ describe("lists read along with their parents' page", () => {
     const skipped = await gqlData(query, { token: manager.token, variables: { skip: true } });
     expect(skipped.viewer.account.subAccounts.nodes).toEqual([{ apiKeys: { totalCount: 1 } }, { apiKeys: { totalCount: 2 } }, { apiKeys: { totalCount: 3 } }]);
     const shown = await gqlData(query, { token: manager.token, variables: { skip: false } });
-    expect(shown.viewer.account.subAccounts.nodes).toEqual([{ phoneNumbers: { totalCount: 0 } }, { phoneNumbers: { totalCount: 2 } }, { phoneNumbers: { totalCount: 3 } }]);
+    expect(shown.viewer.account.subAccounts.nodes).toEqual([
+      { phoneNumbers: { totalCount: 0 } },
+      { phoneNumbers: { totalCount: 2 } },
+      { phoneNumbers: { totalCount: 3 } },
+    ]);
   });
 
   it("are read afresh after each mutation of the same document", async () => {

@@ -5,12 +5,12 @@
 // in every order, forwards and backwards.
 import { beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
+import type { SubAccountFilter } from "../../src/read/lists.js";
 import { SUB_ACCOUNTS, subAccountList } from "../../src/read/lists.js";
 import { cursorOf, loadPages, MATCH_SET_LIMIT, type PageRequest } from "../../src/read/pages.js";
-import type { SubAccountFilter } from "../../src/read/lists.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { countStatements, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, unique, type TestAccount } from "../helpers/factories.js";
+import { createManager, createSubAccount, type TestAccount, unique } from "../helpers/factories.js";
 
 const tag = unique("match").replace("-", "");
 const managers: TestAccount[] = [];
@@ -26,7 +26,8 @@ beforeAll(async () => {
         email: i < 7 ? `${tag}-${m}-${i}@example.com` : `other-${m}-${i}-${unique("x")}@example.com`,
         organizationName: `Org ${i}`,
       });
-      if (i === 6) await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
+      if (i === 6)
+        await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
     }
   }
 });

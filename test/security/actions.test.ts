@@ -4,12 +4,13 @@
 // actions allow, and behind the schema the services refuse every other role
 // themselves, before they run any SQL (so the refusal says nothing about the
 // rows named).
-import { isInputObjectType, type GraphQLSchema } from "graphql";
+import { type GraphQLSchema, isInputObjectType } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACTIONS, roleMayPerform, type Action, type Role } from "../../src/auth/actions.js";
+import { ACTIONS, type Action, type Role, roleMayPerform } from "../../src/auth/actions.js";
 import { authenticate } from "../../src/auth/authenticate.js";
 import type { Viewer } from "../../src/auth/viewer.js";
 import { ForbiddenError } from "../../src/domain/errors.js";
+import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { schema } from "../../src/schema/index.js";
 import { buildRoleSchemas, ROLES } from "../../src/schema/roleSchemas.js";
 import * as accounts from "../../src/services/accounts.js";
@@ -17,8 +18,7 @@ import * as apiKeys from "../../src/services/apiKeys.js";
 import * as billing from "../../src/services/billing.js";
 import * as phoneNumbers from "../../src/services/phoneNumbers.js";
 import * as pricing from "../../src/services/pricing.js";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
-import { OPERATOR_TOKEN, countStatements } from "../helpers/app.js";
+import { countStatements, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createWorld, type World } from "../helpers/factories.js";
 
 const roleSchemas = buildRoleSchemas(schema);
@@ -33,7 +33,10 @@ describe("the authorization table", () => {
 
   it.each(ROLES)("the %s schema holds exactly the mutations its role may perform", (role) => {
     const served = Object.keys(roleSchemas[role].getMutationType()?.getFields() ?? {}).sort();
-    const allowed = mutations.filter((field) => roleMayPerform(role, actionOf(field.extensions)!)).map((f) => f.name).sort();
+    const allowed = mutations
+      .filter((field) => roleMayPerform(role, actionOf(field.extensions)!))
+      .map((f) => f.name)
+      .sort();
     expect(served).toEqual(allowed);
   });
 
@@ -51,7 +54,15 @@ describe("the authorization table", () => {
   it("a sub-account's schema has no operation it cannot use, nor a type it can never receive", () => {
     const sub = roleSchemas.SUB_ACCOUNT;
     const names = Object.keys(sub.getMutationType()!.getFields());
-    for (const name of ["createSubAccount", "suspendSubAccount", "reactivateSubAccount", "closeSubAccount", "transferPhoneNumber", "updateManager", "transferBalance"]) {
+    for (const name of [
+      "createSubAccount",
+      "suspendSubAccount",
+      "reactivateSubAccount",
+      "closeSubAccount",
+      "transferPhoneNumber",
+      "updateManager",
+      "transferBalance",
+    ]) {
       expect(names).not.toContain(name);
     }
     for (const type of ["Manager", "ManagerConnection", "SubAccountConnection", "PriceList", "LedgerEntry", "UpdateManagerInput"]) {
@@ -119,10 +130,12 @@ describe("behind the schema, each service refuses a role the table leaves out, b
   });
 
   it.each(refusals)("%s by a %s is a ForbiddenError naming who may, with no SQL", async (action, role) => {
-    const { result, statements } = await countStatements(() => calls[action](viewers[role]).then(
-      () => undefined,
-      (error: unknown) => error,
-    ));
+    const { result, statements } = await countStatements(() =>
+      calls[action](viewers[role]).then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
     expect(result).toBeInstanceOf(ForbiddenError);
     // It names who may (for setSubAccountLimit by a sub-account, the update itself is refused first).
     const refusedFor = (Object.keys(ACTIONS) as Action[]).filter((a) => !roleMayPerform(role, a)).map((a) => ACTIONS[a].does);

@@ -9,19 +9,24 @@
 // The connections are enumerated from the printed per-role schemas
 // (schemas/*.graphql), so a new connection field is covered by this matrix,
 // or fails the "every connection has a path" test until it is.
-import { readFileSync } from "node:fs";
+
 import { randomUUID } from "node:crypto";
-import { buildSchema, getNamedType, isInterfaceType, isObjectType, type GraphQLSchema } from "graphql";
+import { readFileSync } from "node:fs";
+import { buildSchema, type GraphQLSchema, getNamedType, isInterfaceType, isObjectType } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, countStatements, errorCodes, gql, gqlData, type GqlResponse } from "../helpers/app.js";
-import { createManager, createSubAccount, createWorld, fundCharges, provisionNumber, type TestAccount, type World } from "../helpers/factories.js";
 import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
+import { countStatements, errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, createWorld, fundCharges, provisionNumber, type TestAccount, type World } from "../helpers/factories.js";
 
 // ---------------------------------------------------------------- helpers
 
 type Role = "OPERATOR" | "MANAGER" | "SUB_ACCOUNT";
-const SCHEMA_FILES: Record<Role, string> = { OPERATOR: "schemas/operator.graphql", MANAGER: "schemas/manager.graphql", SUB_ACCOUNT: "schemas/sub-account.graphql" };
+const SCHEMA_FILES: Record<Role, string> = {
+  OPERATOR: "schemas/operator.graphql",
+  MANAGER: "schemas/manager.graphql",
+  SUB_ACCOUNT: "schemas/sub-account.graphql",
+};
 const roleSchema = (role: Role): GraphQLSchema => buildSchema(readFileSync(new URL(`../../${SCHEMA_FILES[role]}`, import.meta.url), "utf8"));
 
 /** Every `*Connection` field of a role's schema, as "Parent.field" with the node type it lists. */
@@ -77,7 +82,10 @@ const FORMS: Form[] = ["literal", "variable", "variable default", "non-null vari
 /** A GraphQL literal of a JSON value (strings escape like JSON; input object keys unquoted). */
 function literal(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(literal).join(", ")}]`;
-  if (value && typeof value === "object") return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(", ")} }`;
+  if (value && typeof value === "object")
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v)}`)
+      .join(", ")} }`;
   return JSON.stringify(value);
 }
 
@@ -144,7 +152,10 @@ async function expectRefused(token: string, query: string, variables: Record<str
   expect(result.status, label).toBe(200);
   const codes = errorCodes(result);
   expect(codes.length, label).toBeGreaterThan(0);
-  expect(codes.every((c) => c === code), label).toBe(true);
+  expect(
+    codes.every((c) => c === code),
+    label,
+  ).toBe(true);
   expect(JSON.stringify(result.body), label).not.toMatch(/Unexpected error|INTERNAL_SERVER_ERROR/);
   // Refused by the rule itself, not because a well-formed variable with a default was taken for a missing one.
   expect(JSON.stringify(result.body), label).not.toMatch(/was not provided/);
@@ -195,10 +206,13 @@ beforeAll(async () => {
   ] as const) {
     await fundCharges(account.id);
     for (let i = 0; i < 3; i++) await provisionNumber(token, account.id);
-    await gqlData(`mutation($id: ID!) { a: createApiKey(input: { accountId: $id, name: "two" }) { __typename } b: createApiKey(input: { accountId: $id, name: "three" }) { __typename } }`, {
-      token,
-      variables: { id: account.id },
-    });
+    await gqlData(
+      `mutation($id: ID!) { a: createApiKey(input: { accountId: $id, name: "two" }) { __typename } b: createApiKey(input: { accountId: $id, name: "three" }) { __typename } }`,
+      {
+        token,
+        variables: { id: account.id },
+      },
+    );
   }
   tree = await createManager();
   for (let i = 0; i < 9; i++) await createSubAccount(tree);
@@ -225,7 +239,17 @@ const CELLS = ROLES.flatMap((role) => connectionFields(role).map((c) => ({ role,
 describe("the matrix covers every connection", () => {
   it("schema.graphql's connections include the ones the rules name, and every role's connection field has a path here", () => {
     const all = new Set(CELLS.map((c) => c.name));
-    for (const name of ["Manager.subAccounts", "Manager.apiKeys", "Account.apiKeys", "SubAccount.apiKeys", "Account.phoneNumbers", "Account.usageRecords", "Account.auditEvents", "Balance.ledger", "Query.managers"]) {
+    for (const name of [
+      "Manager.subAccounts",
+      "Manager.apiKeys",
+      "Account.apiKeys",
+      "SubAccount.apiKeys",
+      "Account.phoneNumbers",
+      "Account.usageRecords",
+      "Account.auditEvents",
+      "Balance.ledger",
+      "Query.managers",
+    ]) {
       expect(all, name).toContain(name);
     }
     const missing = CELLS.filter((c) => !PATHS[c.role][c.parent]).map((c) => `${c.role} ${c.name}`);
@@ -251,7 +275,9 @@ describe.each(CELLS)("$role $name", (cell) => {
   it.each(FORMS)("`first: 2` as a %s gives the same two items as the literal", async (form) => {
     const s = subjects[cell.role].own;
     const read = async (f: ReturnType<typeof inForm>) =>
-      pageOf(await gqlData(connectionQuery(cell.role, cell, s, `first: ${f.use}`, "totalCount nodes { id }", [f.def]), { token: s.token, variables: f.variables }));
+      pageOf(
+        await gqlData(connectionQuery(cell.role, cell, s, `first: ${f.use}`, "totalCount nodes { id }", [f.def]), { token: s.token, variables: f.variables }),
+      );
     const expected = await read(inForm("literal", "v", "Int", 2));
     expect(expected.nodes.length).toBe(Math.min(2, expected.totalCount));
     expect(await read(inForm(form, "v", "Int", 2))).toEqual(expected);
@@ -263,7 +289,9 @@ describe.each(CELLS)("$role $name", (cell) => {
     if (first.edges.length < 2) return; // an empty list has no cursor to page from (the operator's `managers` always has one)
     const cursor = first.edges[0].cursor;
     const f = inForm(form, "c", "String", cursor);
-    const page = pageOf(await gqlData(connectionQuery(cell.role, cell, s, `first: 1, after: ${f.use}`, "nodes { id }", [f.def]), { token: s.token, variables: f.variables }));
+    const page = pageOf(
+      await gqlData(connectionQuery(cell.role, cell, s, `first: 1, after: ${f.use}`, "nodes { id }", [f.def]), { token: s.token, variables: f.variables }),
+    );
     expect(page.nodes).toEqual([first.edges[1].node]);
   });
 
@@ -291,29 +319,32 @@ describe.each(CELLS)("$role $name", (cell) => {
     const outsiders = cell.role === "MANAGER" ? ["foreign"] : cell.role === "SUB_ACCOUNT" ? ["sibling", "foreign"] : [];
     const outsiderCells = outsiders.flatMap((who) => cursorCells.map((c) => ({ who, ...c })));
 
-    it.each(outsiderCells)("a real `$arg` cursor of the $who party's own list, as a $form, is refused exactly like a missing row's", async ({ who, arg, form }) => {
-      const s = subjects[cell.role].own;
-      const outsider = (subjects[cell.role] as any)[who] as Subject;
-      const theirs = pageOf(await gqlData(connectionQuery(cell.role, cell, outsider, `first: 1`, "edges { cursor }"), { token: outsider.token })).edges;
-      expect(theirs.length, `the ${who} party has a row in ${cell.name}`).toBe(1);
-      const real = theirs[0].cursor;
-      const ask = (cursor: string) => {
-        const f = inForm(form, "c", "String", cursor);
-        return { query: connectionQuery(cell.role, cell, s, `${pageArg(arg)}, ${arg}: ${f.use}`, undefined, [f.def]), variables: f.variables };
-      };
-      const foreign = ask(real);
-      const missing = ask(missingLike(real));
-      const baseline = await baselineOf(s.token);
-      const a = await countStatements(() => gql(foreign.query, { token: s.token, variables: foreign.variables }));
-      const b = await countStatements(() => gql(missing.query, { token: s.token, variables: missing.variables }));
-      expect(errorCodes(a.result), brief(a.result)).toEqual(["BAD_USER_INPUT"]);
-      expect(a.result.status).toBe(200);
-      expect(a.result.body.data ?? null, brief(a.result)).toBeNull();
-      expect(a.result.body, "a foreign cursor answers like a missing row's").toEqual(b.result.body);
-      // The reach of a well-formed cursor is checked with the row filters (README): one statement at most, the same for both.
-      expect(a.statements, "the same statements as a missing row's cursor").toBe(b.statements);
-      expect(a.statements - baseline).toBeLessThanOrEqual(1);
-    });
+    it.each(outsiderCells)(
+      "a real `$arg` cursor of the $who party's own list, as a $form, is refused exactly like a missing row's",
+      async ({ who, arg, form }) => {
+        const s = subjects[cell.role].own;
+        const outsider = (subjects[cell.role] as any)[who] as Subject;
+        const theirs = pageOf(await gqlData(connectionQuery(cell.role, cell, outsider, `first: 1`, "edges { cursor }"), { token: outsider.token })).edges;
+        expect(theirs.length, `the ${who} party has a row in ${cell.name}`).toBe(1);
+        const real = theirs[0].cursor;
+        const ask = (cursor: string) => {
+          const f = inForm(form, "c", "String", cursor);
+          return { query: connectionQuery(cell.role, cell, s, `${pageArg(arg)}, ${arg}: ${f.use}`, undefined, [f.def]), variables: f.variables };
+        };
+        const foreign = ask(real);
+        const missing = ask(missingLike(real));
+        const baseline = await baselineOf(s.token);
+        const a = await countStatements(() => gql(foreign.query, { token: s.token, variables: foreign.variables }));
+        const b = await countStatements(() => gql(missing.query, { token: s.token, variables: missing.variables }));
+        expect(errorCodes(a.result), brief(a.result)).toEqual(["BAD_USER_INPUT"]);
+        expect(a.result.status).toBe(200);
+        expect(a.result.body.data ?? null, brief(a.result)).toBeNull();
+        expect(a.result.body, "a foreign cursor answers like a missing row's").toEqual(b.result.body);
+        // The reach of a well-formed cursor is checked with the row filters (README): one statement at most, the same for both.
+        expect(a.statements, "the same statements as a missing row's cursor").toBe(b.statements);
+        expect(a.statements - baseline).toBeLessThanOrEqual(1);
+      },
+    );
 
     it("a cursor of the caller's own row of another list type is refused like a missing row's", async () => {
       const s = subjects[cell.role].own;
@@ -331,7 +362,8 @@ describe.each(CELLS)("$role $name", (cell) => {
 });
 
 describe("backwards paging as Relay clients send it (Manager.subAccounts)", () => {
-  const LIST = (args: string, defs: string[] = []) => operation(defs, `viewer { account { ... on Manager { subAccounts(${args}) { edges { cursor node { id } } } } } }`);
+  const LIST = (args: string, defs: string[] = []) =>
+    operation(defs, `viewer { account { ... on Manager { subAccounts(${args}) { edges { cursor node { id } } } } } }`);
   let all: { cursor: string; node: { id: string } }[];
   const ids = (edges: { node: { id: string } }[]) => edges.map((e) => e.node.id);
   beforeAll(async () => {
@@ -416,10 +448,34 @@ describe("`contains` filters: at least 3 characters, no NUL, however they arrive
   type FilterForm = Form | "filter object as a variable" | "filter object as a variable default";
   const FILTER_FORMS: FilterForm[] = [...FORMS, "filter object as a variable", "filter object as a variable default"];
   const LISTS = [
-    { name: "Manager.subAccounts(filter: { email })", token: () => w.manager.token, filterType: "SubAccountFilter", key: "email", wrap: (x: string) => `viewer { account { ... on Manager { subAccounts${x} { totalCount nodes { id } } } } }` },
-    { name: "Manager.subAccounts(filter: { organizationName })", token: () => w.manager.token, filterType: "SubAccountFilter", key: "organizationName", wrap: (x: string) => `viewer { account { ... on Manager { subAccounts${x} { totalCount nodes { id } } } } }` },
-    { name: "Query.managers(filter: { email })", token: () => OPERATOR_TOKEN, filterType: "ManagerFilter", key: "email", wrap: (x: string) => `managers${x} { totalCount nodes { id } }` },
-    { name: "Query.managers(filter: { organizationName })", token: () => OPERATOR_TOKEN, filterType: "ManagerFilter", key: "organizationName", wrap: (x: string) => `managers${x} { totalCount nodes { id } }` },
+    {
+      name: "Manager.subAccounts(filter: { email })",
+      token: () => w.manager.token,
+      filterType: "SubAccountFilter",
+      key: "email",
+      wrap: (x: string) => `viewer { account { ... on Manager { subAccounts${x} { totalCount nodes { id } } } } }`,
+    },
+    {
+      name: "Manager.subAccounts(filter: { organizationName })",
+      token: () => w.manager.token,
+      filterType: "SubAccountFilter",
+      key: "organizationName",
+      wrap: (x: string) => `viewer { account { ... on Manager { subAccounts${x} { totalCount nodes { id } } } } }`,
+    },
+    {
+      name: "Query.managers(filter: { email })",
+      token: () => OPERATOR_TOKEN,
+      filterType: "ManagerFilter",
+      key: "email",
+      wrap: (x: string) => `managers${x} { totalCount nodes { id } }`,
+    },
+    {
+      name: "Query.managers(filter: { organizationName })",
+      token: () => OPERATOR_TOKEN,
+      filterType: "ManagerFilter",
+      key: "organizationName",
+      wrap: (x: string) => `managers${x} { totalCount nodes { id } }`,
+    },
   ];
   const filterQuery = (list: (typeof LISTS)[number], form: FilterForm, text: string) => {
     if (form === "filter object as a variable") {
@@ -431,32 +487,48 @@ describe("`contains` filters: at least 3 characters, no NUL, however they arrive
     const f = inForm(form, "c", "String", text);
     return { query: operation([f.def], list.wrap(`(filter: { ${list.key}: { contains: ${f.use} } })`)), variables: f.variables };
   };
-  const cells = LISTS.flatMap((list) => ["ab", "a", "", "ab\u0000cd"].flatMap((text) => FILTER_FORMS.map((form) => ({ list, text, form, label: `${list.name} contains ${JSON.stringify(text)} as a ${form}` }))));
+  const cells = LISTS.flatMap((list) =>
+    ["ab", "a", "", "ab\u0000cd"].flatMap((text) =>
+      FILTER_FORMS.map((form) => ({ list, text, form, label: `${list.name} contains ${JSON.stringify(text)} as a ${form}` })),
+    ),
+  );
 
   it.each(cells)("$label is BAD_USER_INPUT with no SQL", async ({ list, text, form }) => {
     const { query, variables } = filterQuery(list, form, text);
     await expectRefused(list.token(), query, variables);
   });
 
-  it.each(LISTS.flatMap((list) => FILTER_FORMS.map((form) => ({ list, form }))))("$list.name with a valid `contains` as a $form finds what the literal finds", async ({ list, form }) => {
-    const text = list.key === "email" ? (list.filterType === "ManagerFilter" ? w.manager.email : w.sub.email).slice(0, 14) : list.filterType === "ManagerFilter" ? "Acme" : "Customer";
-    const read = async (f: FilterForm) => {
-      const { query, variables } = filterQuery(list, f, text);
-      return gqlData(query, { token: list.token(), variables });
-    };
-    const expected = await read("literal");
-    expect(JSON.stringify(expected)).toMatch(/"id"/);
-    expect(await read(form)).toEqual(expected);
-  });
+  it.each(LISTS.flatMap((list) => FILTER_FORMS.map((form) => ({ list, form }))))(
+    "$list.name with a valid `contains` as a $form finds what the literal finds",
+    async ({ list, form }) => {
+      const text =
+        list.key === "email"
+          ? (list.filterType === "ManagerFilter" ? w.manager.email : w.sub.email).slice(0, 14)
+          : list.filterType === "ManagerFilter"
+            ? "Acme"
+            : "Customer";
+      const read = async (f: FilterForm) => {
+        const { query, variables } = filterQuery(list, f, text);
+        return gqlData(query, { token: list.token(), variables });
+      };
+      const expected = await read("literal");
+      expect(JSON.stringify(expected)).toMatch(/"id"/);
+      expect(await read(form)).toEqual(expected);
+    },
+  );
 });
 
 describe("a sub-account's cursors of its sibling (explicit)", () => {
   it("Account.apiKeys(after: the sibling's key cursor) answers exactly like a garbage cursor of the same shape, in every form", async () => {
-    const siblingCursor = (await gqlData(`{ viewer { account { apiKeys(first: 1) { edges { cursor } } } } }`, { token: w.sibling.token })).viewer.account.apiKeys.edges[0].cursor;
+    const siblingCursor = (await gqlData(`{ viewer { account { apiKeys(first: 1) { edges { cursor } } } } }`, { token: w.sibling.token })).viewer.account
+      .apiKeys.edges[0].cursor;
     for (const form of FORMS) {
       const ask = (cursor: string) => {
         const f = inForm(form, "c", "String", cursor);
-        return gql(operation([f.def], `viewer { account { apiKeys(first: 5, after: ${f.use}) { nodes { id } } } }`), { token: w.sub.token, variables: f.variables });
+        return gql(operation([f.def], `viewer { account { apiKeys(first: 5, after: ${f.use}) { nodes { id } } } }`), {
+          token: w.sub.token,
+          variables: f.variables,
+        });
       };
       const sibling = await ask(siblingCursor);
       const missing = await ask(missingLike(siblingCursor));
@@ -480,10 +552,22 @@ describe("other places a variable's default can hide", () => {
 
   it.each([
     ["inside a named fragment", `query($v: Int = 300) { viewer { account { ...F } } } fragment F on Manager { subAccounts(first: $v) { nodes { id } } }`],
-    ["inside a fragment nested in a fragment", `query($v: Int = 300) { viewer { ...A } } fragment A on Viewer { account { ...F } } fragment F on Manager { subAccounts(first: $v) { nodes { id } } }`],
-    ["on an aliased field beside a valid one", `query($v: Int = 300) { viewer { account { ... on Manager { ok: subAccounts(first: 2) { nodes { id } } bad: subAccounts(first: $v) { nodes { id } } } } } }`],
-    ["on a nested list of a list's items", `query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: 2) { nodes { apiKeys(first: $v) { nodes { id } } } } } } } }`],
-    ["as a `last` under a `before` taken from another defaulted variable", `query($l: Int = 300, $b: String = "garbage") { viewer { account { ... on Manager { subAccounts(last: $l, before: $b) { nodes { id } } } } } }`],
+    [
+      "inside a fragment nested in a fragment",
+      `query($v: Int = 300) { viewer { ...A } } fragment A on Viewer { account { ...F } } fragment F on Manager { subAccounts(first: $v) { nodes { id } } }`,
+    ],
+    [
+      "on an aliased field beside a valid one",
+      `query($v: Int = 300) { viewer { account { ... on Manager { ok: subAccounts(first: 2) { nodes { id } } bad: subAccounts(first: $v) { nodes { id } } } } } }`,
+    ],
+    [
+      "on a nested list of a list's items",
+      `query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: 2) { nodes { apiKeys(first: $v) { nodes { id } } } } } } } }`,
+    ],
+    [
+      "as a `last` under a `before` taken from another defaulted variable",
+      `query($l: Int = 300, $b: String = "garbage") { viewer { account { ... on Manager { subAccounts(last: $l, before: $b) { nodes { id } } } } } }`,
+    ],
   ])("`first: 300` %s is BAD_USER_INPUT with no SQL", async (_label, query) => {
     await expectRefused(w.manager.token, query, {});
   });
@@ -502,10 +586,12 @@ describe("other places a variable's default can hide", () => {
   });
 
   it("a nullable variable with a default, passed an explicit null, leaves `first` to the schema's 20 (not a refusal, not 300)", async () => {
-    const res = await gql(`query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: $v) { nodes { id } } } } } }`, { token: w.manager.token, variables: { v: null } });
+    const res = await gql(`query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: $v) { nodes { id } } } } } }`, {
+      token: w.manager.token,
+      variables: { v: null },
+    });
     // An explicit null is a value: `first: null` pages with the schema's rules, never with the default 300.
     expect(JSON.stringify(res.body)).not.toMatch(/Unexpected error|INTERNAL_SERVER_ERROR/);
     if (!res.body.errors) expect(res.body.data.viewer.account.subAccounts.nodes.length).toBeLessThanOrEqual(20);
   });
 });
-

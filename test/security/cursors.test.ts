@@ -4,9 +4,9 @@
 // cursor that is not one of ours.
 import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { gql } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, type TestAccount } from "../helpers/factories.js";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
 
 const cursorOf = (globalId: string) => formatPrismaCursor({ id: parseGlobalId(globalId)!.id }, "id");
 const MISSING_CURSOR = formatPrismaCursor({ id: "00000000-0000-7000-8000-000000000000" }, "id");

@@ -3,15 +3,15 @@
 // local user would: which TCP ports answer, which files they can open, and
 // (as root) what user `nobody` gets when it tries.
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server } from "node:net";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { parse } from "pg-connection-string";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres } from "../../src/db/embedded.js";
-import { killServers, startServer, type ServerProcess } from "../helpers/server.js";
+import { killServers, type ServerProcess, startServer } from "../helpers/server.js";
 
 afterAll(killServers);
 

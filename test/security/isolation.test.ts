@@ -2,9 +2,9 @@
 // named by a sub-account, its sibling and a foreign manager. An unreachable
 // row must answer byte for byte like a row that never existed.
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
-import { createWorld, fundCharges, provisionNumber, topUp, unique, type World } from "../helpers/factories.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createWorld, fundCharges, provisionNumber, topUp, unique, type World } from "../helpers/factories.js";
 
 let w: World;
 const ids: Record<string, string> = {};
@@ -22,10 +22,10 @@ beforeAll(async () => {
     `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename ... on RecordUsageSuccess { usageRecord { id } } } }`,
     { token: w.sub.token, variables: { input: { accountId: w.sub.id, product: "SMS_OUTBOUND", quantity: 2, idempotencyKey: unique("u") } } },
   );
-  const tree = await gqlData(
-    `query($id: ID!) { node(id: $id) { ... on SubAccount { balance { ledger { nodes { id } } } auditEvents { nodes { id } } } } }`,
-    { token: w.manager.token, variables: { id: w.sub.id } },
-  );
+  const tree = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { balance { ledger { nodes { id } } } auditEvents { nodes { id } } } } }`, {
+    token: w.manager.token,
+    variables: { id: w.sub.id },
+  });
   const mgrEvents = await gqlData(`{ viewer { account { auditEvents(first: 50) { nodes { id account { id } } } } } }`, { token: w.manager.token });
   Object.assign(ids, {
     Manager: w.manager.id,
@@ -62,7 +62,10 @@ describe("node and nodes: every type, every outsider", () => {
       const res = await gql(NODE, { token: w.sub.token, variables: { id: ids[label] } });
       expect(res.body, label).toEqual({ data: { node: null } });
     }
-    const res = await gql(NODES, { token: w.sub.token, variables: { ids: [ids.Manager, ids.ManagerApiKey, ids.LedgerEntry, ids.ManagerAuditEvent, ids.AuditEvent] } });
+    const res = await gql(NODES, {
+      token: w.sub.token,
+      variables: { ids: [ids.Manager, ids.ManagerApiKey, ids.LedgerEntry, ids.ManagerAuditEvent, ids.AuditEvent] },
+    });
     expect(res.body).toEqual({ data: { nodes: [null, null, null, null, { __typename: "AuditEvent", id: ids.AuditEvent }] } });
   });
 
@@ -84,7 +87,9 @@ describe("node and nodes: every type, every outsider", () => {
   });
 
   it("Manager.auditEvents of one tree never lists or counts the other tree's events", async () => {
-    const data = await gqlData(`{ viewer { account { auditEvents(first: 100) { totalCount nodes { id account { id } } } } } }`, { token: w.otherManager.token });
+    const data = await gqlData(`{ viewer { account { auditEvents(first: 100) { totalCount nodes { id account { id } } } } } }`, {
+      token: w.otherManager.token,
+    });
     const events = data.viewer.account.auditEvents;
     expect(events.nodes.length).toBe(events.totalCount);
     const own = new Set([w.otherManager.id, w.otherSub.id]);
@@ -95,16 +100,66 @@ describe("node and nodes: every type, every outsider", () => {
 
 // Each mutation, with the sub-account's (or manager's) row named in each id input.
 const MUTATIONS: { name: string; query: string; input: (id: string) => Record<string, unknown>; idKind: string[] }[] = [
-  { name: "updateSubAccount", query: `mutation($input: UpdateSubAccountInput!) { r: updateSubAccount(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id, organizationName: "pwned" }), idKind: ["SubAccount"] },
-  { name: "suspendSubAccount", query: `mutation($input: SubAccountStatusInput!) { r: suspendSubAccount(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id }), idKind: ["SubAccount"] },
-  { name: "closeSubAccount", query: `mutation($input: SubAccountStatusInput!) { r: closeSubAccount(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id }), idKind: ["SubAccount"] },
-  { name: "createApiKey", query: `mutation($input: CreateApiKeyInput!) { r: createApiKey(input: $input) { __typename ... on Error { code message } } }`, input: (accountId) => ({ accountId, name: "pwn" }), idKind: ["SubAccount", "Manager"] },
-  { name: "revokeApiKey", query: `mutation($input: RevokeApiKeyInput!) { r: revokeApiKey(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id }), idKind: ["ApiKey", "ManagerApiKey"] },
-  { name: "topUpBalance", query: `mutation($input: TopUpBalanceInput!) { r: topUpBalance(input: $input) { __typename ... on Error { code message } } }`, input: (accountId) => ({ accountId, amount: "1", idempotencyKey: "k-fixed" }), idKind: ["SubAccount", "Manager"] },
-  { name: "recordUsage", query: `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on Error { code message } } }`, input: (accountId) => ({ accountId, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: "k-fixed" }), idKind: ["SubAccount", "Manager"] },
-  { name: "provisionPhoneNumber", query: `mutation($input: ProvisionPhoneNumberInput!) { r: provisionPhoneNumber(input: $input) { __typename ... on Error { code message } } }`, input: (accountId) => ({ accountId, number: "+19995550100" }), idKind: ["SubAccount", "Manager"] },
-  { name: "releasePhoneNumber", query: `mutation($input: ReleasePhoneNumberInput!) { r: releasePhoneNumber(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id }), idKind: ["PhoneNumber"] },
-  { name: "updateManager", query: `mutation($input: UpdateManagerInput!) { r: updateManager(input: $input) { __typename ... on Error { code message } } }`, input: (id) => ({ id, organizationName: "pwned" }), idKind: ["Manager"] },
+  {
+    name: "updateSubAccount",
+    query: `mutation($input: UpdateSubAccountInput!) { r: updateSubAccount(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id, organizationName: "pwned" }),
+    idKind: ["SubAccount"],
+  },
+  {
+    name: "suspendSubAccount",
+    query: `mutation($input: SubAccountStatusInput!) { r: suspendSubAccount(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id }),
+    idKind: ["SubAccount"],
+  },
+  {
+    name: "closeSubAccount",
+    query: `mutation($input: SubAccountStatusInput!) { r: closeSubAccount(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id }),
+    idKind: ["SubAccount"],
+  },
+  {
+    name: "createApiKey",
+    query: `mutation($input: CreateApiKeyInput!) { r: createApiKey(input: $input) { __typename ... on Error { code message } } }`,
+    input: (accountId) => ({ accountId, name: "pwn" }),
+    idKind: ["SubAccount", "Manager"],
+  },
+  {
+    name: "revokeApiKey",
+    query: `mutation($input: RevokeApiKeyInput!) { r: revokeApiKey(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id }),
+    idKind: ["ApiKey", "ManagerApiKey"],
+  },
+  {
+    name: "topUpBalance",
+    query: `mutation($input: TopUpBalanceInput!) { r: topUpBalance(input: $input) { __typename ... on Error { code message } } }`,
+    input: (accountId) => ({ accountId, amount: "1", idempotencyKey: "k-fixed" }),
+    idKind: ["SubAccount", "Manager"],
+  },
+  {
+    name: "recordUsage",
+    query: `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on Error { code message } } }`,
+    input: (accountId) => ({ accountId, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: "k-fixed" }),
+    idKind: ["SubAccount", "Manager"],
+  },
+  {
+    name: "provisionPhoneNumber",
+    query: `mutation($input: ProvisionPhoneNumberInput!) { r: provisionPhoneNumber(input: $input) { __typename ... on Error { code message } } }`,
+    input: (accountId) => ({ accountId, number: "+19995550100" }),
+    idKind: ["SubAccount", "Manager"],
+  },
+  {
+    name: "releasePhoneNumber",
+    query: `mutation($input: ReleasePhoneNumberInput!) { r: releasePhoneNumber(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id }),
+    idKind: ["PhoneNumber"],
+  },
+  {
+    name: "updateManager",
+    query: `mutation($input: UpdateManagerInput!) { r: updateManager(input: $input) { __typename ... on Error { code message } } }`,
+    input: (id) => ({ id, organizationName: "pwned" }),
+    idKind: ["Manager"],
+  },
 ];
 
 describe("mutations naming another tree's rows answer exactly like missing ids", () => {
@@ -136,14 +191,24 @@ describe("mutations naming another tree's rows answer exactly like missing ids",
       const real = await gql(TB, { token: w.otherManager.token, variables: { input: { ...c, amount: "1", idempotencyKey: key } } });
       const fake = await gql(TB, {
         token: w.otherManager.token,
-        variables: { input: { fromAccountId: c.fromAccountId === w.sub.id ? missingLike(w.sub.id) : c.fromAccountId, toAccountId: c.toAccountId === w.sub.id ? missingLike(w.sub.id) : c.toAccountId, amount: "1", idempotencyKey: key } },
+        variables: {
+          input: {
+            fromAccountId: c.fromAccountId === w.sub.id ? missingLike(w.sub.id) : c.fromAccountId,
+            toAccountId: c.toAccountId === w.sub.id ? missingLike(w.sub.id) : c.toAccountId,
+            amount: "1",
+            idempotencyKey: key,
+          },
+        },
       });
       expect(real.body, JSON.stringify(c)).toEqual(fake.body);
       expect(real.body.data.r.__typename).toBe("NotFoundError");
     }
     const TP = `mutation($input: TransferPhoneNumberInput!) { r: transferPhoneNumber(input: $input) { __typename ... on Error { code message } } }`;
     const foreignNumber = await gql(TP, { token: w.otherManager.token, variables: { input: { id: ids.PhoneNumber, toAccountId: w.otherSub.id } } });
-    const missingNumber = await gql(TP, { token: w.otherManager.token, variables: { input: { id: missingLike(ids.PhoneNumber!), toAccountId: w.otherSub.id } } });
+    const missingNumber = await gql(TP, {
+      token: w.otherManager.token,
+      variables: { input: { id: missingLike(ids.PhoneNumber!), toAccountId: w.otherSub.id } },
+    });
     expect(foreignNumber.body).toEqual(missingNumber.body);
     expect(foreignNumber.body.data.r.__typename).toBe("NotFoundError");
     // The manager moving its own number into a foreign account.
@@ -170,20 +235,34 @@ describe("mutations naming another tree's rows answer exactly like missing ids",
 
 describe("pricing never reaches a sub-account through a mutation result", () => {
   it("recordUsage { usageRecord { cost } }, provisionPhoneNumber { phoneNumber { monthlyPrice } }, topUpBalance { entry } fail validation and change nothing", async () => {
-    const before = await gqlData(`{ viewer { account { usageRecords { totalCount } phoneNumbers { totalCount } balance { available { amount } } } } }`, { token: w.sub.token });
+    const before = await gqlData(`{ viewer { account { usageRecords { totalCount } phoneNumbers { totalCount } balance { available { amount } } } } }`, {
+      token: w.sub.token,
+    });
     const attempts = [
-      [`mutation($a: ID!) { recordUsage(input: { accountId: $a, product: SMS_OUTBOUND, quantity: 1, idempotencyKey: "${unique("c")}" }) { ... on RecordUsageSuccess { usageRecord { cost { amount } } } } }`],
-      [`mutation($a: ID!) { provisionPhoneNumber(input: { accountId: $a, number: "+19995550123" }) { ... on ProvisionPhoneNumberSuccess { phoneNumber { monthlyPrice { amount } } } } }`],
-      [`mutation($a: ID!) { topUpBalance(input: { accountId: $a, amount: "1", idempotencyKey: "${unique("c")}" }) { ... on TopUpBalanceSuccess { entry { id amount { amount } } } } }`],
-      [`fragment F on UsageRecord { cost { amount } } mutation($a: ID!) { recordUsage(input: { accountId: $a, product: SMS_OUTBOUND, quantity: 1, idempotencyKey: "${unique("c")}" }) { ... on RecordUsageSuccess { usageRecord { ...F } } } }`],
-      [`mutation($a: ID!) { updateSubAccount(input: { id: $a, organizationName: "x" }) { ... on UpdateSubAccountSuccess { subAccount { manager { id } pricing { source } } } } }`],
+      [
+        `mutation($a: ID!) { recordUsage(input: { accountId: $a, product: SMS_OUTBOUND, quantity: 1, idempotencyKey: "${unique("c")}" }) { ... on RecordUsageSuccess { usageRecord { cost { amount } } } } }`,
+      ],
+      [
+        `mutation($a: ID!) { provisionPhoneNumber(input: { accountId: $a, number: "+19995550123" }) { ... on ProvisionPhoneNumberSuccess { phoneNumber { monthlyPrice { amount } } } } }`,
+      ],
+      [
+        `mutation($a: ID!) { topUpBalance(input: { accountId: $a, amount: "1", idempotencyKey: "${unique("c")}" }) { ... on TopUpBalanceSuccess { entry { id amount { amount } } } } }`,
+      ],
+      [
+        `fragment F on UsageRecord { cost { amount } } mutation($a: ID!) { recordUsage(input: { accountId: $a, product: SMS_OUTBOUND, quantity: 1, idempotencyKey: "${unique("c")}" }) { ... on RecordUsageSuccess { usageRecord { ...F } } } }`,
+      ],
+      [
+        `mutation($a: ID!) { updateSubAccount(input: { id: $a, organizationName: "x" }) { ... on UpdateSubAccountSuccess { subAccount { manager { id } pricing { source } } } } }`,
+      ],
     ];
     for (const [query] of attempts) {
       const res = await gql(query!, { token: w.sub.token, variables: { a: w.sub.id } });
       expect(res.body.data, query).toBeUndefined();
       expect(res.body.errors?.length, query).toBeGreaterThan(0);
     }
-    const after = await gqlData(`{ viewer { account { usageRecords { totalCount } phoneNumbers { totalCount } balance { available { amount } } } } }`, { token: w.sub.token });
+    const after = await gqlData(`{ viewer { account { usageRecords { totalCount } phoneNumbers { totalCount } balance { available { amount } } } } }`, {
+      token: w.sub.token,
+    });
     expect(after).toEqual(before);
   });
 });
@@ -194,7 +273,10 @@ describe("audit events seen by a sub-account", () => {
     const { gqlData } = await import("../helpers/app.js");
     const manager = await createManager();
     const sub = await createSubAccount(manager);
-    await gqlData(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "By the sub" }) { __typename } }`, { token: sub.token, variables: { id: sub.id } });
+    await gqlData(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "By the sub" }) { __typename } }`, {
+      token: sub.token,
+      variables: { id: sub.id },
+    });
     const EVENTS = `{ viewer { account { auditEvents(first: 10) { nodes { action actorRole actorApiKeyPrefix } } } } }`;
     const seenBySub = (await gqlData(EVENTS, { token: sub.token })).viewer.account.auditEvents.nodes;
     const byManager = seenBySub.filter((e: any) => e.actorRole === "MANAGER");
@@ -204,10 +286,13 @@ describe("audit events seen by a sub-account", () => {
     expect(bySub).toHaveLength(1);
     expect(sub.token.startsWith(bySub[0].actorApiKeyPrefix)).toBe(true);
     // The manager sees every prefix.
-    const seenByManager = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 10) { nodes { actorRole actorApiKeyPrefix } } } } }`, {
-      token: manager.token,
-      variables: { id: sub.id },
-    });
+    const seenByManager = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 10) { nodes { actorRole actorApiKeyPrefix } } } } }`,
+      {
+        token: manager.token,
+        variables: { id: sub.id },
+      },
+    );
     for (const e of seenByManager.node.auditEvents.nodes) expect(e.actorApiKeyPrefix).not.toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // Lifecycle and billing rules that protect tenants, probed from the outside.
 import { describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData } from "../helpers/app.js";
+import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, fundCharges, topUp, unique, uniquePhoneNumber } from "../helpers/factories.js";
 
 const R = (m: string, input: string, extra = "") =>
@@ -22,7 +22,10 @@ describe("a sub-account of a suspended manager incurs nothing", () => {
       const before = (await gqlData(STATE, { token: manager.token, variables: { id: target.id } })).node;
       expect(before.effectiveStatus).toBe("SUSPENDED");
       for (const token of [target.token, manager.token]) {
-        const usage = await gql(RECORD, { token, variables: { input: { accountId: target.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("u") } } });
+        const usage = await gql(RECORD, {
+          token,
+          variables: { input: { accountId: target.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("u") } },
+        });
         expect(usage.body.data.r).toMatchObject({ __typename: "AccountNotActiveError" });
         const number = await gql(PROVISION, { token, variables: { input: { accountId: target.id, number: uniquePhoneNumber() } } });
         expect(number.body.data.r).toMatchObject({ __typename: "AccountNotActiveError" });
@@ -49,7 +52,10 @@ describe("closed sub-accounts and revoked keys", () => {
     const unknown = await gql(`{ viewer { role } }`, { token: "agk_" + "A".repeat(43) });
     expect(asClosed.status).toBe(401);
     expect(asClosed.body).toEqual(unknown.body);
-    const usage = await gql(RECORD, { token: manager.token, variables: { input: { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("u") } } });
+    const usage = await gql(RECORD, {
+      token: manager.token,
+      variables: { input: { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("u") } },
+    });
     expect(usage.body.data.r.__typename).toBe("AccountNotActiveError");
     const top = await gql(TOPUP, { token: manager.token, variables: { input: { accountId: sub.id, amount: "1", idempotencyKey: unique("t") } } });
     expect(top.body.data.r.__typename).toBe("AccountNotActiveError");
@@ -57,7 +63,10 @@ describe("closed sub-accounts and revoked keys", () => {
     expect(number.body.data.r.__typename).toBe("AccountNotActiveError");
     const key = await gql(R("createApiKey", "CreateApiKeyInput"), { token: manager.token, variables: { input: { accountId: sub.id, name: "revive" } } });
     expect(key.body.data.r.__typename).toBe("AccountNotActiveError");
-    const update = await gql(R("updateSubAccount", "UpdateSubAccountInput"), { token: manager.token, variables: { input: { id: sub.id, organizationName: "x" } } });
+    const update = await gql(R("updateSubAccount", "UpdateSubAccountInput"), {
+      token: manager.token,
+      variables: { input: { id: sub.id, organizationName: "x" } },
+    });
     expect(update.body.data.r.__typename).toBe("InvalidStateTransitionError");
   });
 
@@ -74,7 +83,11 @@ describe("closed sub-accounts and revoked keys", () => {
 });
 
 describe("what a sub-account and a manager may change about themselves", () => {
-  const UPDATE_SUB = R("updateSubAccount", "UpdateSubAccountInput", "... on UpdateSubAccountSuccess { subAccount { organizationName allowCustomPricing creditLimit { amount } } }");
+  const UPDATE_SUB = R(
+    "updateSubAccount",
+    "UpdateSubAccountInput",
+    "... on UpdateSubAccountSuccess { subAccount { organizationName allowCustomPricing creditLimit { amount } } }",
+  );
 
   it("a sub-account: each non-self field alone, and mixed with allowed ones, is FORBIDDEN (not in its schema) and changes nothing", async () => {
     const manager = await createManager();
@@ -87,10 +100,13 @@ describe("what a sub-account and a manager may change about themselves", () => {
         expect(res.body.data ?? null).toBeNull();
       }
     }
-    const state = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { email organizationName allowCustomPricing creditLimit { amount } } } }`, {
-      token: manager.token,
-      variables: { id: sub.id },
-    });
+    const state = await gqlData(
+      `query($id: ID!) { node(id: $id) { ... on SubAccount { email organizationName allowCustomPricing creditLimit { amount } } } }`,
+      {
+        token: manager.token,
+        variables: { id: sub.id },
+      },
+    );
     expect(state.node).toEqual({ email: sub.email, organizationName: "Customer", allowCustomPricing: false, creditLimit: { amount: "5.000000" } });
     const ok = await gql(UPDATE_SUB, { token: sub.token, variables: { input: { id: sub.id, organizationName: "Mine" } } });
     expect(ok.body.data.r).toMatchObject({ __typename: "UpdateSubAccountSuccess", subAccount: { organizationName: "Mine" } });
@@ -115,7 +131,10 @@ describe("what a sub-account and a manager may change about themselves", () => {
       variables: { input: { accountId: sub.id, rates: [{ product: "SMS_OUTBOUND", unitPrice: "0.5" }] } },
     });
     expect(res.body.data.r.__typename).toBe("ForbiddenError");
-    const pricing = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { pricing { source } } } }`, { token: manager.token, variables: { id: sub.id } });
+    const pricing = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { pricing { source } } } }`, {
+      token: manager.token,
+      variables: { id: sub.id },
+    });
     expect(pricing.node.pricing.source).toBe("INHERITED_FROM_MANAGER");
   });
 });

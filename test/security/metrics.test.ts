@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config.js";
-import { killServers, startServer, type ServerProcess } from "../helpers/server.js";
+import { killServers, type ServerProcess, startServer } from "../helpers/server.js";
 
 afterAll(killServers);
 
@@ -98,7 +98,9 @@ describe("metrics of the server process", () => {
       // Failing operations: validation errors, argument rule errors, an error's path (aliases).
       await graphql(key, { operationName: badName, query: `query ${badName} { viewer { ${alias}X: role nope } }` });
       await graphql(key, { query: `query ${badName}Rule { viewer { account { ... on Manager { ${alias}Y: subAccounts(first: 9999) { totalCount } } } } }` });
-      await graphql(key, { query: `{ viewer { account { ... on Manager { subAccounts(filter: { email: { contains: "${secret("x")}" } }, after: "${alias}") { totalCount } } } } }` });
+      await graphql(key, {
+        query: `{ viewer { account { ... on Manager { subAccounts(filter: { email: { contains: "${secret("x")}" } }, after: "${alias}") { totalCount } } } } }`,
+      });
     }
 
     const { text } = await scrape();
@@ -118,7 +120,13 @@ describe("metrics of the server process", () => {
     await ask("Warmup");
     await failing("WarmupFailing");
     const before = await scrape();
-    const seriesOf = (text: string) => new Set(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.slice(0, l.lastIndexOf(" "))));
+    const seriesOf = (text: string) =>
+      new Set(
+        text
+          .split("\n")
+          .filter((l) => l && !l.startsWith("#"))
+          .map((l) => l.slice(0, l.lastIndexOf(" "))),
+      );
 
     const names = Array.from({ length: 2000 }, (_, i) => `Op${i}_${randomBytes(4).toString("hex")}`);
     for (let i = 0; i < names.length; i += 25) {

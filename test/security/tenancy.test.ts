@@ -13,9 +13,9 @@ import { runSql } from "../../src/db/sql.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { purgeClosedSubAccounts } from "../../src/services/purge.js";
-import { OPERATOR_TOKEN, gql, gqlData } from "../helpers/app.js";
-import { createManager, createSubAccount, createWorld, fundCharges, uniqueEmail, type World } from "../helpers/factories.js";
 import { dbId, expectInvariants, recordUsage, result, topUpAs } from "../billing/operations.js";
+import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, createWorld, fundCharges, uniqueEmail, type World } from "../helpers/factories.js";
 
 const rowId = (globalId: string) => parseGlobalId(globalId)!.id;
 
@@ -36,8 +36,9 @@ describe("emails are unique within a tree, and another tree's are not this tree'
       expect(created, email).toMatchObject({ __typename: "CreateSubAccountSuccess", subAccount: { email } });
     }
     // And change one to another tree's email: no answer tells it the email is in use elsewhere.
-    const renamed = (await gqlData(UPDATE_SUB, { token: w.manager.token, variables: { input: { id: w.sibling.id, email: w.otherSub.email.replace("sub", "sub2") } } }))
-      .updateSubAccount;
+    const renamed = (
+      await gqlData(UPDATE_SUB, { token: w.manager.token, variables: { input: { id: w.sibling.id, email: w.otherSub.email.replace("sub", "sub2") } } })
+    ).updateSubAccount;
     expect(renamed.__typename).toBe("UpdateSubAccountSuccess");
   });
 
@@ -55,7 +56,8 @@ describe("emails are unique within a tree, and another tree's are not this tree'
     const sub = await createSubAccount(manager);
     const own = (await gqlData(UPDATE_MANAGER, { token: manager.token, variables: { input: { id: manager.id, email: sub.email } } })).updateManager;
     expect(own).toMatchObject({ __typename: "ConflictError" });
-    const otherManager = (await gqlData(UPDATE_MANAGER, { token: manager.token, variables: { input: { id: manager.id, email: w.manager.email } } })).updateManager;
+    const otherManager = (await gqlData(UPDATE_MANAGER, { token: manager.token, variables: { input: { id: manager.id, email: w.manager.email } } }))
+      .updateManager;
     expect(otherManager).toMatchObject({ __typename: "ConflictError" });
     const otherTree = (await gqlData(UPDATE_MANAGER, { token: manager.token, variables: { input: { id: manager.id, email: w.sub.email } } })).updateManager;
     expect(otherTree.__typename).toBe("UpdateManagerSuccess");
@@ -100,7 +102,10 @@ describe("idempotency keys are scoped to the caller", () => {
     const manager = await createManager();
     const input = { email: uniqueEmail("purged"), idempotencyKey: "create-once" };
     const first = (await gqlData(CREATE_SUB, { token: manager.token, variables: { input } })).createSubAccount;
-    await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: first.subAccount.id } });
+    await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, {
+      token: manager.token,
+      variables: { id: first.subAccount.id },
+    });
     // Backdate this account's closing rather than purge with a future clock,
     // which would purge other test files' closed accounts too.
     await prisma.account.update({ where: { id: dbId(first.subAccount.id) }, data: { closedAt: new Date(Date.now() - 31 * 24 * 3600 * 1000) } });

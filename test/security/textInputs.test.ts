@@ -9,19 +9,10 @@
 // and every mutation that takes an id. (Emails per tree and idempotency keys
 // per caller are test/security/tenancy.test.ts.)
 import { readFileSync } from "node:fs";
-import { buildSchema, getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType, type GraphQLInputType } from "graphql";
+import { buildSchema, type GraphQLInputType, getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR_TOKEN, errorCodes, gql, gqlData, type GqlResponse } from "../helpers/app.js";
-import {
-  createApiKey,
-  createWorld,
-  fundCharges,
-  provisionNumber,
-  unique,
-  uniqueEmail,
-  uniquePhoneNumber,
-  type World,
-} from "../helpers/factories.js";
+import { errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createApiKey, createWorld, fundCharges, provisionNumber, unique, uniqueEmail, uniquePhoneNumber, type World } from "../helpers/factories.js";
 
 // ---------------------------------------------------------------- helpers
 
@@ -44,7 +35,10 @@ const e = (value: string) => new EnumValue(value);
 function literal(value: unknown): string {
   if (value instanceof EnumValue) return value.value;
   if (Array.isArray(value)) return `[${value.map(literal).join(", ")}]`;
-  if (value && typeof value === "object") return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(", ")} }`;
+  if (value && typeof value === "object")
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v)}`)
+      .join(", ")} }`;
   return JSON.stringify(value);
 }
 
@@ -71,7 +65,10 @@ function textFields(type: GraphQLInputType, path: string[] = []): TextField[] {
 
 const inputTypeOf = (mutation: string) => getNamedType(mutationFields[mutation]!.args.find((a) => a.name === "input")!.type).name;
 const resultUnion = (mutation: string) => getNamedType(mutationFields[mutation]!.type) as any;
-const unionHas = (mutation: string, member: string) => resultUnion(mutation).getTypes().some((t: { name: string }) => t.name === member);
+const unionHas = (mutation: string, member: string) =>
+  resultUnion(mutation)
+    .getTypes()
+    .some((t: { name: string }) => t.name === member);
 
 function setPath(target: any, path: string[], value: unknown): any {
   const copy = Array.isArray(target) ? [...target] : { ...target };
@@ -166,11 +163,23 @@ const BASE: Record<string, { caller: () => string; input: () => Record<string, u
   closeSubAccount: { caller: () => w.manager.token, input: () => ({ id: w.sub.id }) },
   createApiKey: { caller: () => w.manager.token, input: () => ({ accountId: w.sub.id, name: "text key" }) },
   createManager: { caller: () => OPERATOR_TOKEN, input: () => ({ email: uniqueEmail("mgr"), organizationName: "Acme", apiKeyName: "Default key" }) },
-  createSubAccount: { caller: () => w.manager.token, input: () => ({ email: uniqueEmail("sub"), organizationName: "Customer", creditLimit: "100.00", idempotencyKey: unique("cs") }) },
+  createSubAccount: {
+    caller: () => w.manager.token,
+    input: () => ({ email: uniqueEmail("sub"), organizationName: "Customer", creditLimit: "100.00", idempotencyKey: unique("cs") }),
+  },
   provisionPhoneNumber: { caller: () => w.manager.token, input: () => ({ accountId: w.sub.id, number: uniquePhoneNumber(), friendlyName: "Main line" }) },
   reactivateManager: { caller: () => OPERATOR_TOKEN, input: () => ({ id: w.manager.id }) },
   reactivateSubAccount: { caller: () => w.manager.token, input: () => ({ id: w.sub.id }) },
-  recordUsage: { caller: () => w.manager.token, input: () => ({ accountId: w.sub.id, product: e("SMS_OUTBOUND"), quantity: 1, idempotencyKey: unique("u"), occurredAt: new Date(Date.now() - 60_000).toISOString() }) },
+  recordUsage: {
+    caller: () => w.manager.token,
+    input: () => ({
+      accountId: w.sub.id,
+      product: e("SMS_OUTBOUND"),
+      quantity: 1,
+      idempotencyKey: unique("u"),
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+    }),
+  },
   releasePhoneNumber: { caller: () => w.manager.token, input: () => ({ id: ids.number! }) },
   revokeApiKey: { caller: () => w.manager.token, input: () => ({ id: ids.spareKey! }) },
   setAccountPricing: { caller: () => OPERATOR_TOKEN, input: () => ({ accountId: w.manager.id, rates: [{ product: e("SMS_OUTBOUND"), unitPrice: "0.0079" }] }) },
@@ -178,7 +187,10 @@ const BASE: Record<string, { caller: () => string; input: () => Record<string, u
   suspendManager: { caller: () => OPERATOR_TOKEN, input: () => ({ id: w.manager.id }) },
   suspendSubAccount: { caller: () => w.manager.token, input: () => ({ id: w.sub.id }) },
   topUpBalance: { caller: () => w.manager.token, input: () => ({ accountId: w.sub.id, amount: "1.00", idempotencyKey: unique("t") }) },
-  transferBalance: { caller: () => w.manager.token, input: () => ({ fromAccountId: w.manager.id, toAccountId: w.sub.id, amount: "1.00", idempotencyKey: unique("tb") }) },
+  transferBalance: {
+    caller: () => w.manager.token,
+    input: () => ({ fromAccountId: w.manager.id, toAccountId: w.sub.id, amount: "1.00", idempotencyKey: unique("tb") }),
+  },
   transferPhoneNumber: { caller: () => w.manager.token, input: () => ({ id: ids.number!, toAccountId: w.sibling.id }) },
   updateManager: { caller: () => w.manager.token, input: () => ({ id: w.manager.id }) },
   updateSubAccount: { caller: () => w.manager.token, input: () => ({ id: w.sub.id }) },
@@ -203,7 +215,13 @@ const MUTATIONS = Object.keys(mutationFields).sort();
 const CELLS = MUTATIONS.flatMap((mutation) =>
   textFields(mutationFields[mutation]!.args.find((a) => a.name === "input")!.type).flatMap((field) =>
     HOSTILE.flatMap((hostile) =>
-      (["literal", "variable"] as const).map((form) => ({ mutation, field, hostile, form, label: `${mutation} input.${field.path.join(".")} with ${hostile.name} as a ${form}` })),
+      (["literal", "variable"] as const).map((form) => ({
+        mutation,
+        field,
+        hostile,
+        form,
+        label: `${mutation} input.${field.path.join(".")} with ${hostile.name} as a ${form}`,
+      })),
     ),
   ),
 );
@@ -222,7 +240,16 @@ describe("every mutation of schema.graphql is covered", () => {
   it("every mutation has a base input here, and its text fields are in the matrix", () => {
     expect(MUTATIONS.filter((m) => !BASE[m])).toEqual([]);
     const fields = new Set(CELLS.map((c) => `${c.mutation}.${c.field.path.join(".")}`));
-    for (const name of ["createManager.email", "updateSubAccount.organizationName", "createApiKey.name", "provisionPhoneNumber.friendlyName", "recordUsage.idempotencyKey", "setAccountPricing.rates.0.unitPrice", "transferBalance.toAccountId", "revokeApiKey.id"]) {
+    for (const name of [
+      "createManager.email",
+      "updateSubAccount.organizationName",
+      "createApiKey.name",
+      "provisionPhoneNumber.friendlyName",
+      "recordUsage.idempotencyKey",
+      "setAccountPricing.rates.0.unitPrice",
+      "transferBalance.toAccountId",
+      "revokeApiKey.id",
+    ]) {
       expect(fields, name).toContain(name);
     }
   });
@@ -247,7 +274,10 @@ describe("hostile text in every mutation input field", () => {
   });
 
   it("each base input is itself valid (so the refusals above are about the hostile value): createApiKey and updateSubAccount succeed with it", async () => {
-    const key = await gql(mutationText("createApiKey", BASE.createApiKey!.input(), "variable").query, { token: w.manager.token, variables: { input: BASE.createApiKey!.input() } });
+    const key = await gql(mutationText("createApiKey", BASE.createApiKey!.input(), "variable").query, {
+      token: w.manager.token,
+      variables: { input: BASE.createApiKey!.input() },
+    });
     expect(key.body.data?.r?.__typename, brief(key)).toBe("CreateApiKeySuccess");
     const upd = await gql(mutationText("updateSubAccount", { id: w.sub.id, organizationName: "Customer" }, "literal").query, { token: w.manager.token });
     expect(upd.body.data?.r?.__typename, brief(upd)).toBe("UpdateSubAccountSuccess");
@@ -255,24 +285,33 @@ describe("hostile text in every mutation input field", () => {
 });
 
 describe("recordUsage: a bad idempotency key never poisons a retry", () => {
-  it.each(["\uD800", "\uDC00", "\u0000"])("a key holding %j is a ValidationError; the same payload with a well-formed key then succeeds once, and the bad key stays refused", async (bad) => {
-    const RU = `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on RecordUsageSuccess { usageRecord { id } } ... on Error { code message } } }`;
-    const count = async () => (await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords { totalCount } } } }`, { token: w.manager.token, variables: { id: w.sub.id } })).node.usageRecords.totalCount;
-    const key = unique("retry");
-    const payload = { accountId: w.sub.id, product: "SMS_OUTBOUND", quantity: 1 };
-    const n0 = await count();
-    const first = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
-    expect(first.status).toBe(200);
-    expect(first.body.data?.r?.__typename, brief(first)).toBe("ValidationError");
-    expect(await count()).toBe(n0);
-    const retry = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
-    expect(retry.body.data?.r?.__typename, brief(retry)).toBe("RecordUsageSuccess");
-    const replay = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
-    expect(replay.body.data?.r?.usageRecord?.id).toBe(retry.body.data.r.usageRecord.id);
-    const again = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
-    expect(again.body.data?.r?.__typename, brief(again)).toBe("ValidationError");
-    expect(await count()).toBe(n0 + 1);
-  });
+  it.each(["\uD800", "\uDC00", "\u0000"])(
+    "a key holding %j is a ValidationError; the same payload with a well-formed key then succeeds once, and the bad key stays refused",
+    async (bad) => {
+      const RU = `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on RecordUsageSuccess { usageRecord { id } } ... on Error { code message } } }`;
+      const count = async () =>
+        (
+          await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords { totalCount } } } }`, {
+            token: w.manager.token,
+            variables: { id: w.sub.id },
+          })
+        ).node.usageRecords.totalCount;
+      const key = unique("retry");
+      const payload = { accountId: w.sub.id, product: "SMS_OUTBOUND", quantity: 1 };
+      const n0 = await count();
+      const first = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
+      expect(first.status).toBe(200);
+      expect(first.body.data?.r?.__typename, brief(first)).toBe("ValidationError");
+      expect(await count()).toBe(n0);
+      const retry = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
+      expect(retry.body.data?.r?.__typename, brief(retry)).toBe("RecordUsageSuccess");
+      const replay = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
+      expect(replay.body.data?.r?.usageRecord?.id).toBe(retry.body.data.r.usageRecord.id);
+      const again = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
+      expect(again.body.data?.r?.__typename, brief(again)).toBe("ValidationError");
+      expect(await count()).toBe(n0 + 1);
+    },
+  );
 });
 
 describe("filters with ill-formed text", () => {
@@ -291,13 +330,19 @@ describe("filters with ill-formed text", () => {
   });
 
   it("organizationName contains a NUL written as a literal escape is BAD_USER_INPUT, not a 500", async () => {
-    const res = await gql(`{ viewer { account { ... on Manager { subAccounts(filter: { organizationName: { contains: "Cus\\u0000tomer" } }) { totalCount } } } } }`, { token: w.manager.token });
+    const res = await gql(
+      `{ viewer { account { ... on Manager { subAccounts(filter: { organizationName: { contains: "Cus\\u0000tomer" } }) { totalCount } } } } }`,
+      { token: w.manager.token },
+    );
     expect(res.status, brief(res)).toBe(200);
     expect(errorCodes(res), brief(res)).toEqual(["BAD_USER_INPUT"]);
   });
 
   it("Query.managers(filter: { email: { contains: lone surrogate } }) for the operator is BAD_USER_INPUT, not a 500", async () => {
-    const res = await gql(`query($f: ManagerFilter) { managers(filter: $f) { totalCount } }`, { token: OPERATOR_TOKEN, variables: { f: { email: { contains: "\uD800abc" } } } });
+    const res = await gql(`query($f: ManagerFilter) { managers(filter: $f) { totalCount } }`, {
+      token: OPERATOR_TOKEN,
+      variables: { f: { email: { contains: "\uD800abc" } } },
+    });
     expect(res.status, brief(res)).toBe(200);
     expect(errorCodes(res), brief(res)).toEqual(["BAD_USER_INPUT"]);
   });
@@ -335,7 +380,10 @@ describe("global ids relabelled as another type name nothing", () => {
     for (const token of [rw.manager.token, OPERATOR_TOKEN]) {
       const res = await gql(`query($id: ID!) { node(id: $id) { __typename id } }`, { token, variables: { id: relabel(real[from]!, to) } });
       expect(res.body, `${from} as ${to}`).toEqual({ data: { node: null } });
-      const many = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, { token, variables: { ids: [real[from], relabel(real[from]!, to)] } });
+      const many = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, {
+        token,
+        variables: { ids: [real[from], relabel(real[from]!, to)] },
+      });
       expect(many.body.errors, brief(many)).toBeUndefined();
       expect(many.body.data.nodes[1], `${from} as ${to} in nodes`).toBeNull();
       expect(many.body.data.nodes[0]?.__typename).toBe(from);
@@ -344,27 +392,123 @@ describe("global ids relabelled as another type name nothing", () => {
 
   // Each id field of each mutation, with the real row it names in a valid input.
   const ID_CELLS: { kind: string; mutation: string; field: string; caller: () => string; input: () => Record<string, unknown> }[] = [
-    { kind: "SubAccount", mutation: "createApiKey", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.sub.id, name: "relabelled" }) },
-    { kind: "Manager", mutation: "createApiKey", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.manager.id, name: "relabelled" }) },
-    { kind: "SubAccount", mutation: "createApiKey", field: "accountId", caller: () => rw.sub.token, input: () => ({ accountId: rw.sub.id, name: "relabelled" }) },
+    {
+      kind: "SubAccount",
+      mutation: "createApiKey",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, name: "relabelled" }),
+    },
+    {
+      kind: "Manager",
+      mutation: "createApiKey",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.manager.id, name: "relabelled" }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "createApiKey",
+      field: "accountId",
+      caller: () => rw.sub.token,
+      input: () => ({ accountId: rw.sub.id, name: "relabelled" }),
+    },
     { kind: "ApiKey", mutation: "revokeApiKey", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.sub.keyId }) },
-    { kind: "SubAccount", mutation: "updateSubAccount", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.sub.id, organizationName: "relabelled" }) },
-    { kind: "Manager", mutation: "updateManager", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.manager.id, organizationName: "relabelled" }) },
+    {
+      kind: "SubAccount",
+      mutation: "updateSubAccount",
+      field: "id",
+      caller: () => rw.manager.token,
+      input: () => ({ id: rw.sub.id, organizationName: "relabelled" }),
+    },
+    {
+      kind: "Manager",
+      mutation: "updateManager",
+      field: "id",
+      caller: () => rw.manager.token,
+      input: () => ({ id: rw.manager.id, organizationName: "relabelled" }),
+    },
     { kind: "SubAccount", mutation: "suspendSubAccount", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.sub.id }) },
     { kind: "SubAccount", mutation: "closeSubAccount", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.sub.id }) },
     { kind: "Manager", mutation: "suspendManager", field: "id", caller: () => OPERATOR_TOKEN, input: () => ({ id: rw.manager.id }) },
-    { kind: "SubAccount", mutation: "provisionPhoneNumber", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.sub.id, number: uniquePhoneNumber() }) },
-    { kind: "Manager", mutation: "provisionPhoneNumber", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.manager.id, number: uniquePhoneNumber() }) },
+    {
+      kind: "SubAccount",
+      mutation: "provisionPhoneNumber",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, number: uniquePhoneNumber() }),
+    },
+    {
+      kind: "Manager",
+      mutation: "provisionPhoneNumber",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.manager.id, number: uniquePhoneNumber() }),
+    },
     { kind: "PhoneNumber", mutation: "releasePhoneNumber", field: "id", caller: () => rw.manager.token, input: () => ({ id: real.PhoneNumber }) },
-    { kind: "PhoneNumber", mutation: "transferPhoneNumber", field: "id", caller: () => rw.manager.token, input: () => ({ id: real.PhoneNumber, toAccountId: rw.sibling.id }) },
-    { kind: "SubAccount", mutation: "transferPhoneNumber", field: "toAccountId", caller: () => rw.manager.token, input: () => ({ id: real.PhoneNumber, toAccountId: rw.sibling.id }) },
-    { kind: "SubAccount", mutation: "recordUsage", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("rl") }) },
-    { kind: "Manager", mutation: "recordUsage", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.manager.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("rl") }) },
-    { kind: "SubAccount", mutation: "topUpBalance", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }) },
-    { kind: "Manager", mutation: "topUpBalance", field: "accountId", caller: () => rw.manager.token, input: () => ({ accountId: rw.manager.id, amount: "1.00", idempotencyKey: unique("rl") }) },
-    { kind: "Manager", mutation: "transferBalance", field: "fromAccountId", caller: () => rw.manager.token, input: () => ({ fromAccountId: rw.manager.id, toAccountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }) },
-    { kind: "SubAccount", mutation: "transferBalance", field: "toAccountId", caller: () => rw.manager.token, input: () => ({ fromAccountId: rw.manager.id, toAccountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }) },
-    { kind: "Manager", mutation: "setAccountPricing", field: "accountId", caller: () => OPERATOR_TOKEN, input: () => ({ accountId: rw.manager.id, rates: [{ product: "SMS_OUTBOUND", unitPrice: "0.0079" }] }) },
+    {
+      kind: "PhoneNumber",
+      mutation: "transferPhoneNumber",
+      field: "id",
+      caller: () => rw.manager.token,
+      input: () => ({ id: real.PhoneNumber, toAccountId: rw.sibling.id }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "transferPhoneNumber",
+      field: "toAccountId",
+      caller: () => rw.manager.token,
+      input: () => ({ id: real.PhoneNumber, toAccountId: rw.sibling.id }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "recordUsage",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "Manager",
+      mutation: "recordUsage",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.manager.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "topUpBalance",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "Manager",
+      mutation: "topUpBalance",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.manager.id, amount: "1.00", idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "Manager",
+      mutation: "transferBalance",
+      field: "fromAccountId",
+      caller: () => rw.manager.token,
+      input: () => ({ fromAccountId: rw.manager.id, toAccountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "transferBalance",
+      field: "toAccountId",
+      caller: () => rw.manager.token,
+      input: () => ({ fromAccountId: rw.manager.id, toAccountId: rw.sub.id, amount: "1.00", idempotencyKey: unique("rl") }),
+    },
+    {
+      kind: "Manager",
+      mutation: "setAccountPricing",
+      field: "accountId",
+      caller: () => OPERATOR_TOKEN,
+      input: () => ({ accountId: rw.manager.id, rates: [{ product: "SMS_OUTBOUND", unitPrice: "0.0079" }] }),
+    },
   ];
   const idCells = ID_CELLS.flatMap((c) => TYPES.map((to) => ({ ...c, to }))).filter((c) => c.kind !== c.to);
 
@@ -380,7 +524,10 @@ describe("global ids relabelled as another type name nothing", () => {
     const before = await state();
     const valid = input();
     const relabelled = { ...valid, [field]: relabel(valid[field] as string, to) };
-    const res = await gql(`mutation($input: ${inputTypeOf(mutation)}!) { r: ${mutation}(input: $input) { ${selectionFor(mutation)} } }`, { token: caller(), variables: { input: relabelled } });
+    const res = await gql(`mutation($input: ${inputTypeOf(mutation)}!) { r: ${mutation}(input: $input) { ${selectionFor(mutation)} } }`, {
+      token: caller(),
+      variables: { input: relabelled },
+    });
     expect(res.status).toBe(200);
     expect(res.body.data?.r?.__typename, brief(res)).toBe("NotFoundError");
     expect(await state(), `state changed by ${brief(res)}`).toEqual(before);

@@ -1,14 +1,13 @@
 import type { PrismaInterfaceRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { Account, ApiKey } from "../../generated/prisma/client.js";
-import type PrismaTypes from "../../generated/pothos-types.js";
-import { builder, type BuilderTypes } from "../builder.js";
-import { AccountStatusEnum } from "../enums.js";
-import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
-import { sqlListConnection } from "../connections.js";
-import { API_KEYS } from "../../read/lists.js";
 import { prisma } from "../../db/client.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import type PrismaTypes from "../../generated/pothos-types.js";
+import type { Account, ApiKey, Prisma } from "../../generated/prisma/client.js";
+import { API_KEYS } from "../../read/lists.js";
+import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
+import { type BuilderTypes, builder } from "../builder.js";
+import { sqlListConnection } from "../connections.js";
+import { AccountStatusEnum } from "../enums.js";
 
 /** Events about a sub-account; for a manager, about it and its whole tree (also after a purge). */
 function auditEventsOf(account: { id: string; kind: string }): Prisma.AuditEventWhereInput {
@@ -22,7 +21,10 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
   interfaces: [builder.nodeInterfaceRef()],
   resolveType: (account) => (account.kind === "MANAGER" ? "Manager" : "SubAccount"),
   fields: (t) => ({
-    email: t.expose("email", { type: "EmailAddress", description: "Contact email, stored lowercased; unique within its tree (a manager and its sub-accounts) and among managers." }),
+    email: t.expose("email", {
+      type: "EmailAddress",
+      description: "Contact email, stored lowercased; unique within its tree (a manager and its sub-accounts) and among managers.",
+    }),
     organizationName: t.exposeString("organizationName", { nullable: true, description: "Name of the organization behind the account." }),
     status: t.expose("status", { type: AccountStatusEnum, description: "The account's own lifecycle status." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the account was created." }),
@@ -46,8 +48,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         description: "Audit events about this account (for a manager: about it and all its sub-accounts), newest first, whoever acted.",
         cursor: "id",
         totalCount: (account) => prisma.auditEvent.count({ where: auditEventsOf(account) }),
-        resolve: (query, account) =>
-          prisma.auditEvent.findMany({ ...query, where: auditEventsOf(account), orderBy: NEWEST_EVENTS_FIRST }),
+        resolve: (query, account) => prisma.auditEvent.findMany({ ...query, where: auditEventsOf(account), orderBy: NEWEST_EVENTS_FIRST }),
       },
       AuditEventConnection,
     ),

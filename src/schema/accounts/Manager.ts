@@ -1,13 +1,13 @@
-import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { Account, Prisma } from "../../generated/prisma/client.js";
+import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
 import type PrismaTypes from "../../generated/pothos-types.js";
-import { builder, type BuilderTypes } from "../builder.js";
+import type { Account, Prisma } from "../../generated/prisma/client.js";
+import { accountRows } from "../../read/accounts.js";
+import { likeLiteral, SUB_ACCOUNTS, type SubAccountFilter, type SubAccountListArgs } from "../../read/lists.js";
+import { type BuilderTypes, builder } from "../builder.js";
+import { type SharedConnection, sharedConnection, sqlListConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
 import { AccountRef } from "./Account.js";
-import { sharedConnection, sqlListConnection, type SharedConnection } from "../connections.js";
 import { SubAccountConnection, SubAccountRef } from "./SubAccount.js";
-import { likeLiteral, SUB_ACCOUNTS, type SubAccountFilter, type SubAccountListArgs } from "../../read/lists.js";
-import { accountRows } from "../../read/accounts.js";
 
 export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "Manager",
@@ -101,12 +101,8 @@ export interface StringFilter {
 export const CONTAINS_MIN_LENGTH = 3;
 export const FILTER_MAX_LENGTH = 254;
 
-
 /** The Prisma condition for a text filter; emails are stored lowercased, so `eq` lowercases too. */
-export function stringCondition(
-  field: "email" | "organizationName",
-  filter: StringFilter | null | undefined,
-): Prisma.AccountWhereInput[] {
+export function stringCondition(field: "email" | "organizationName", filter: StringFilter | null | undefined): Prisma.AccountWhereInput[] {
   if (!filter) return [];
   const conditions: Prisma.AccountWhereInput[] = [];
   if (filter.eq != null) conditions.push({ [field]: field === "email" ? filter.eq.toLowerCase() : filter.eq });

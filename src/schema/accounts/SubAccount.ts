@@ -1,14 +1,14 @@
-import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { Account } from "../../generated/prisma/client.js";
+import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
+import { effectiveStatus, scheduledDeletionAt } from "../../domain/lifecycle.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
-import { builder, type BuilderTypes } from "../builder.js";
+import type { Account } from "../../generated/prisma/client.js";
+import { managerRowOf } from "../../read/accounts.js";
+import { type BuilderTypes, builder } from "../builder.js";
+import { type SharedConnection, sharedConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
 import { MoneyRef, money, moneyOrNull } from "../money.js";
-import { effectiveStatus, scheduledDeletionAt } from "../../domain/lifecycle.js";
 import { AccountRef } from "./Account.js";
-import { sharedConnection, type SharedConnection } from "../connections.js";
 import { ManagerRef } from "./Manager.js";
-import { managerRowOf } from "../../read/accounts.js";
 
 export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Account"], Account> = builder.prismaNode("Account", {
   variant: "SubAccount",
@@ -59,8 +59,7 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       type: "DateTime",
       nullable: true,
       description: "When a closed sub-account will be purged: closedAt + 30 days while the manager's auto-delete is on, else null.",
-      resolve: async (sub, _args, ctx) =>
-        scheduledDeletionAt(sub.closedAt, (await managerRowOf(ctx, sub))?.autoDeleteClosedSubAccounts ?? false),
+      resolve: async (sub, _args, ctx) => scheduledDeletionAt(sub.closedAt, (await managerRowOf(ctx, sub))?.autoDeleteClosedSubAccounts ?? false),
     }),
   }),
 });

@@ -1,16 +1,15 @@
+import * as E from "../../domain/errors.js";
 import type { Account } from "../../generated/prisma/client.js";
 import * as accounts from "../../services/accounts.js";
-import { builder } from "../builder.js";
-import * as E from "../../domain/errors.js";
-import { defineMutation, sharedResult } from "../mutation.js";
-import { decodeIdOrThrow } from "../globalIds.js";
 import { ApiKeyRef } from "../apiKeys/ApiKey.js";
+import { builder } from "../builder.js";
+import { decodeIdOrThrow } from "../globalIds.js";
+import { defineMutation, sharedResult } from "../mutation.js";
 import { ManagerRef } from "./Manager.js";
 import { SubAccountRef } from "./SubAccount.js";
 
 const managerId = (id: string) => decodeIdOrThrow(id, ["Manager"], "The manager").id;
 const subAccountId = (id: string) => decodeIdOrThrow(id, ["SubAccount"], "The sub-account").id;
-
 
 // ---------------------------------------------------------------- managers
 
@@ -24,16 +23,14 @@ const CreateManagerInput = builder.inputType("CreateManagerInput", {
   }),
 });
 
-const CreateManagerSuccess = builder
-  .objectRef<{ manager: Account; apiKey: object; secret: string }>("CreateManagerSuccess")
-  .implement({
-    description: "The new manager and its first API key.",
-    fields: (t) => ({
-      manager: t.field({ type: ManagerRef, description: "The new manager.", resolve: (r) => r.manager }),
-      apiKey: t.field({ type: ApiKeyRef, description: "Its first API key.", resolve: (r) => r.apiKey as never }),
-      secret: t.exposeString("secret", { description: "The key's secret. Shown this once; only a hash is kept." }),
-    }),
-  });
+const CreateManagerSuccess = builder.objectRef<{ manager: Account; apiKey: object; secret: string }>("CreateManagerSuccess").implement({
+  description: "The new manager and its first API key.",
+  fields: (t) => ({
+    manager: t.field({ type: ManagerRef, description: "The new manager.", resolve: (r) => r.manager }),
+    apiKey: t.field({ type: ApiKeyRef, description: "Its first API key.", resolve: (r) => r.apiKey as never }),
+    secret: t.exposeString("secret", { description: "The key's secret. Shown this once; only a hash is kept." }),
+  }),
+});
 
 defineMutation("createManager", {
   description: "Create a manager with its first API key. Operators only.",
@@ -107,7 +104,11 @@ for (const [name, action, description] of [
 const CreateSubAccountInput = builder.inputType("CreateSubAccountInput", {
   description: "A new sub-account under the calling manager.",
   fields: (t) => ({
-    email: t.field({ type: "EmailAddress", required: true, description: "The sub-account's email; unique within the manager's tree (its siblings' and the manager's differ)." }),
+    email: t.field({
+      type: "EmailAddress",
+      required: true,
+      description: "The sub-account's email; unique within the manager's tree (its siblings' and the manager's differ).",
+    }),
     organizationName: t.string({ description: "Organization name, up to 200 characters." }),
     rollupBilling: t.boolean({ defaultValue: false, description: "Debit its charges from the manager's balance. Fixed at creation." }),
     allowCustomPricing: t.boolean({ defaultValue: false, description: "Let an operator give it a custom rate card." }),
@@ -191,11 +192,7 @@ const SubAccountStatusResult = sharedResult(
 for (const [name, action, description] of [
   ["suspendSubAccount", "suspend", "Suspend a sub-account: it can read but incur no usage. Its manager or an operator; idempotent."],
   ["reactivateSubAccount", "reactivate", "Reactivate a suspended sub-account. Its manager or an operator; idempotent."],
-  [
-    "closeSubAccount",
-    "close",
-    "Close a sub-account for good: revokes its keys and releases its numbers. Its manager or an operator. CLOSED is terminal.",
-  ],
+  ["closeSubAccount", "close", "Close a sub-account for good: revokes its keys and releases its numbers. Its manager or an operator. CLOSED is terminal."],
 ] as const) {
   defineMutation(name, {
     description,

@@ -1,17 +1,17 @@
-import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { ApiKey } from "../../generated/prisma/client.js";
+import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
 import type PrismaTypes from "../../generated/pothos-types.js";
-import { builder, type BuilderTypes } from "../builder.js";
-import { sharedConnection, type SharedConnection } from "../connections.js";
-import { AccountRef } from "../accounts/Account.js";
+import type { ApiKey } from "../../generated/prisma/client.js";
 import { accountRows } from "../../read/accounts.js";
+import { AccountRef } from "../accounts/Account.js";
+import { type BuilderTypes, builder } from "../builder.js";
+import { type SharedConnection, sharedConnection } from "../connections.js";
 
 export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["ApiKey"], ApiKey> = builder.prismaNode("ApiKey", {
   description: "An API key of an account. The secret is shown once, at creation; only its hash is kept.",
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
-    name: t.exposeString("name", { description: "Name given to the key, e.g. \"production server\"." }),
+    name: t.exposeString("name", { description: 'Name given to the key, e.g. "production server".' }),
     prefix: t.exposeString("prefix", { description: "The first characters of the secret, for recognising a key; never the secret." }),
     account: t.field({
       type: AccountRef,

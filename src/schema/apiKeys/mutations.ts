@@ -1,6 +1,6 @@
+import * as E from "../../domain/errors.js";
 import * as apiKeys from "../../services/apiKeys.js";
 import { builder } from "../builder.js";
-import * as E from "../../domain/errors.js";
 import { decodeAccountRef, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { ApiKeyRef } from "./ApiKey.js";
@@ -31,8 +31,7 @@ defineMutation("createApiKey", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError],
     "The result of createApiKey.",
   ),
-  resolve: (input, ctx) =>
-    apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name),
+  resolve: (input, ctx) => apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name),
 });
 
 const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {

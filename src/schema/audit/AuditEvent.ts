@@ -1,10 +1,10 @@
-import type { PrismaObjectRef, PrismaModelTypes } from "@pothos/plugin-prisma";
-import type { AuditEvent } from "../../generated/prisma/client.js";
+import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
 import type PrismaTypes from "../../generated/pothos-types.js";
-import { builder, type BuilderTypes } from "../builder.js";
-import { sharedConnection, type SharedConnection } from "../connections.js";
-import { RoleEnum } from "../enums.js";
+import type { AuditEvent } from "../../generated/prisma/client.js";
 import { AccountRef } from "../accounts/Account.js";
+import { type BuilderTypes, builder } from "../builder.js";
+import { type SharedConnection, sharedConnection } from "../connections.js";
+import { RoleEnum } from "../enums.js";
 
 export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["AuditEvent"], AuditEvent> = builder.prismaNode("AuditEvent", {
   description: "A record of one successful change: what was done, by whom, to which account, when.",
@@ -17,8 +17,7 @@ export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       nullable: true,
       description:
         "Prefix of the API key that made the change; null for the operator, and null for a sub-account reading an event its manager caused (the manager's keys are not its data).",
-      resolve: (event, _args, ctx) =>
-        ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix,
+      resolve: (event, _args, ctx) => (ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix),
     }),
     account: t.relation("account", { type: AccountRef, nullable: true, description: "The account acted upon; null once it is purged." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),

@@ -1,12 +1,12 @@
 import { prisma } from "../../db/client.js";
-import type { Account } from "../../generated/prisma/client.js";
 import { balanceView } from "../../domain/billing.js";
+import type { Account } from "../../generated/prisma/client.js";
+import { managerRowOf } from "../../read/accounts.js";
 import { ledgerOf } from "../../services/billing.js";
 import { builder } from "../builder.js";
 import { NEWEST_FIRST } from "../connections.js";
 import { MoneyRef, money, moneyOrNull } from "../money.js";
 import { LedgerEntryConnection, LedgerEntryRef } from "./LedgerEntry.js";
-import { managerRowOf } from "../../read/accounts.js";
 
 /** An account's balance: the account row, and its manager's balance for a rollup sub-account. */
 export interface BalanceSource {
@@ -21,8 +21,7 @@ export const balanceOf = (account: Account & { manager: { balanceMicros: bigint 
 });
 
 export const BalanceRef = builder.objectRef<BalanceSource>("Balance").implement({
-  description:
-    "An account's funds and spending. A sub-account with rollup billing shares its manager's balance: its charges are debited there.",
+  description: "An account's funds and spending. A sub-account with rollup billing shares its manager's balance: its charges are debited there.",
   fields: (t) => ({
     isSubAccount: t.boolean({ description: "Whether this is a sub-account's balance.", resolve: (b) => b.account.kind === "SUB_ACCOUNT" }),
     shared: t.boolean({

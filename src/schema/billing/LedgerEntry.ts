@@ -1,11 +1,11 @@
+import { reachableLedgerEntries, within } from "../../auth/rowFilters.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { reachableLedgerEntries, within } from "../../auth/rowFilters.js";
+import { AccountRef } from "../accounts/Account.js";
 import { builder } from "../builder.js";
 import { sharedConnection } from "../connections.js";
 import { MoneyRef, money } from "../money.js";
 import { registerNodeLoader } from "../node.js";
-import { AccountRef } from "../accounts/Account.js";
 import { LedgerEntryKindEnum } from "./enums.js";
 import { UsageRecordRef } from "./UsageRecord.js";
 

@@ -1,13 +1,13 @@
 import type { PriceList } from "../../domain/pricing.js";
 import { unitPriceOf } from "../../domain/pricing.js";
-import { builder } from "../builder.js";
-import { MoneyRef, money } from "../money.js";
+import { accountRows } from "../../read/accounts.js";
 import { ManagerRef } from "../accounts/Manager.js";
 import { SubAccountRef } from "../accounts/SubAccount.js";
+import { builder } from "../builder.js";
+import { MoneyRef, money } from "../money.js";
 import { PhoneNumberRef } from "../phoneNumbers/PhoneNumber.js";
 import { PricingSourceEnum, ProductEnum } from "./enums.js";
 import { priceListLoader } from "./loaders.js";
-import { accountRows } from "../../read/accounts.js";
 
 const RateRef = builder.objectRef<PriceList["rates"][number]>("Rate").implement({
   description: "The effective price of one product.",

@@ -1,11 +1,11 @@
+import { reachableUsageRecords, within } from "../../auth/rowFilters.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { reachableUsageRecords, within } from "../../auth/rowFilters.js";
+import { AccountRef } from "../accounts/Account.js";
 import { builder } from "../builder.js";
 import { sharedConnection } from "../connections.js";
 import { MoneyRef, money } from "../money.js";
 import { registerNodeLoader } from "../node.js";
-import { AccountRef } from "../accounts/Account.js";
 import { ProductEnum } from "./enums.js";
 
 export const UsageRecordRef = builder.prismaNode("UsageRecord", {
@@ -49,8 +49,7 @@ builder.prismaInterfaceField("Account", "usageRecords", (t) =>
   t.relatedConnection(
     "usageRecords",
     {
-      description:
-        "The account's own usage, newest first (a manager's list holds its own usage, not its sub-accounts'). Costs are for managers and operators.",
+      description: "The account's own usage, newest first (a manager's list holds its own usage, not its sub-accounts'). Costs are for managers and operators.",
       cursor: "id",
       totalCount: true,
       args: {

@@ -47,8 +47,7 @@ const UsageSummaryRef = builder.objectRef<UsageSummaryValue>("UsageSummary").imp
 builder.prismaInterfaceField("Account", "usageSummary", (t) =>
   t.field({
     type: UsageSummaryRef,
-    description:
-      "The account's own usage from `from` (inclusive) to `to` (exclusive), per product. Batched: a whole tree's summaries cost one statement.",
+    description: "The account's own usage from `from` (inclusive) to `to` (exclusive), per product. Batched: a whole tree's summaries cost one statement.",
     args: {
       from: t.arg({ type: "DateTime", required: true, description: "Start of the period (inclusive)." }),
       to: t.arg({ type: "DateTime", required: true, description: "End of the period (exclusive)." }),

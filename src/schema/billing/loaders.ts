@@ -1,8 +1,8 @@
 import DataLoader from "dataloader";
-import { afterResolvers, requestCache } from "../../read/requestCache.js";
 import type { Context } from "../../context.js";
 import { prisma } from "../../db/client.js";
 import type { PriceList } from "../../domain/pricing.js";
+import { afterResolvers, requestCache } from "../../read/requestCache.js";
 import { loadUsageTotals, type UsageTotals } from "../../services/billing.js";
 import { loadPriceLists, type PricingSubject } from "../../services/pricing.js";
 
@@ -10,7 +10,8 @@ import { loadPriceLists, type PricingSubject } from "../../services/pricing.js";
 // number of statements, however many accounts the request lists.
 
 /** Effective price lists, batched: two statements per batch. */
-export const priceListLoader = requestCache(() =>
+export const priceListLoader = requestCache(
+  () =>
     new DataLoader<PricingSubject, PriceList, string>(
       async (accounts) => {
         const lists = await loadPriceLists(prisma, accounts);
@@ -27,7 +28,8 @@ export interface UsagePeriodKey {
 }
 
 /** Usage totals per account and period, batched: one GROUP BY statement per distinct period. */
-export const usageTotalsLoader = requestCache(() =>
+export const usageTotalsLoader = requestCache(
+  () =>
     new DataLoader<UsagePeriodKey, UsageTotals[], string>(
       async (keys) => {
         const periods = new Map<string, { from: Date; to: Date; ids: string[] }>();
@@ -37,9 +39,7 @@ export const usageTotalsLoader = requestCache(() =>
           periods.get(period)!.ids.push(k.accountId);
         }
         const results = new Map<string, Map<string, UsageTotals[]>>();
-        await Promise.all(
-          [...periods].map(async ([period, p]) => results.set(period, await loadUsageTotals(prisma, p.ids, p.from, p.to))),
-        );
+        await Promise.all([...periods].map(async ([period, p]) => results.set(period, await loadUsageTotals(prisma, p.ids, p.from, p.to))));
         return keys.map((k) => results.get(`${k.from.toISOString()}/${k.to.toISOString()}`)!.get(k.accountId)!);
       },
       { cacheKeyFn: (k) => `${k.accountId}/${k.from.toISOString()}/${k.to.toISOString()}`, batchScheduleFn: afterResolvers },

@@ -1,19 +1,18 @@
-import type { Account, LedgerEntry, UsageRecord } from "../../generated/prisma/client.js";
+import * as E from "../../domain/errors.js";
 import type { PriceList } from "../../domain/pricing.js";
+import type { Account, LedgerEntry, UsageRecord } from "../../generated/prisma/client.js";
 import * as billing from "../../services/billing.js";
 import * as pricing from "../../services/pricing.js";
 import type { ChargedAccount } from "../../services/usageCharges.js";
+import { AccountRef } from "../accounts/Account.js";
 import { builder } from "../builder.js";
-import * as E from "../../domain/errors.js";
 import { decodeAccountRef } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
-import { AccountRef } from "../accounts/Account.js";
 import { BalanceRef, balanceOf } from "./Balance.js";
 import { ProductEnum } from "./enums.js";
 import { LedgerEntryRef } from "./LedgerEntry.js";
 import { PriceListRef } from "./PriceList.js";
 import { UsageRecordRef } from "./UsageRecord.js";
-
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -55,12 +54,7 @@ defineMutation("setAccountPricing", {
   description:
     "Replace an account's own rate card: a manager's negotiated rates, or a sub-account's custom rates (only with allowCustomPricing on, else ForbiddenError). Operators only.",
   input: SetPricingInput,
-  result: sharedResult(
-    "SetPricing",
-    SetPricingSuccess,
-    [E.ValidationError, E.NotFoundError, E.ForbiddenError],
-    "The result of setAccountPricing.",
-  ),
+  result: sharedResult("SetPricing", SetPricingSuccess, [E.ValidationError, E.NotFoundError, E.ForbiddenError], "The result of setAccountPricing."),
   resolve: (input, ctx) => pricing.setAccountPricing(ctx.viewer, decodeAccountRef(String(input.accountId)), input.rates),
 });
 
@@ -84,12 +78,7 @@ defineMutation("setPlatformPricing", {
   action: "pricing:setPlatform",
   description: "Change the platform's default rates, which apply wherever no negotiated or custom rate does. Operators only.",
   input: SetPlatformPricingInput,
-  result: sharedResult(
-    "SetPlatformPricing",
-    SetPlatformPricingSuccess,
-    [E.ValidationError, E.ForbiddenError],
-    "The result of setPlatformPricing.",
-  ),
+  result: sharedResult("SetPlatformPricing", SetPlatformPricingSuccess, [E.ValidationError, E.ForbiddenError], "The result of setPlatformPricing."),
   resolve: (input, ctx) => pricing.setPlatformPricing(ctx.viewer, input.rates),
 });
 
@@ -142,15 +131,13 @@ const TransferBalanceInput = builder.inputType("TransferBalanceInput", {
   }),
 });
 
-const TransferBalanceSuccess = builder
-  .objectRef<{ from: AccountWithManager; to: AccountWithManager }>("TransferBalanceSuccess")
-  .implement({
-    description: "Both balances after the transfer.",
-    fields: (t) => ({
-      from: t.field({ type: BalanceRef, description: "The sending account's balance.", resolve: (r) => balanceOf(r.from) }),
-      to: t.field({ type: BalanceRef, description: "The receiving account's balance.", resolve: (r) => balanceOf(r.to) }),
-    }),
-  });
+const TransferBalanceSuccess = builder.objectRef<{ from: AccountWithManager; to: AccountWithManager }>("TransferBalanceSuccess").implement({
+  description: "Both balances after the transfer.",
+  fields: (t) => ({
+    from: t.field({ type: BalanceRef, description: "The sending account's balance.", resolve: (r) => balanceOf(r.from) }),
+    to: t.field({ type: BalanceRef, description: "The receiving account's balance.", resolve: (r) => balanceOf(r.to) }),
+  }),
+});
 
 defineMutation("transferBalance", {
   action: "balance:transfer",
@@ -160,14 +147,7 @@ defineMutation("transferBalance", {
   result: sharedResult(
     "TransferBalance",
     TransferBalanceSuccess,
-    [
-      E.ValidationError,
-      E.NotFoundError,
-      E.ForbiddenError,
-      E.AccountNotActiveError,
-      E.InsufficientFundsError,
-      E.IdempotencyConflictError,
-    ],
+    [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError, E.InsufficientFundsError, E.IdempotencyConflictError],
     "The result of transferBalance.",
   ),
   resolve: (input, ctx) =>
@@ -195,15 +175,13 @@ const RecordUsageInput = builder.inputType("RecordUsageInput", {
   }),
 });
 
-const RecordUsageSuccess = builder
-  .objectRef<{ usageRecord: UsageRecord; account: ChargedAccount }>("RecordUsageSuccess")
-  .implement({
-    description: "The usage record and the account's balance after the charge.",
-    fields: (t) => ({
-      usageRecord: t.field({ type: UsageRecordRef, description: "The usage record.", resolve: (r) => r.usageRecord }),
-      balance: t.field({ type: BalanceRef, description: "The account's balance after the charge.", resolve: (r) => balanceOf(r.account) }),
-    }),
-  });
+const RecordUsageSuccess = builder.objectRef<{ usageRecord: UsageRecord; account: ChargedAccount }>("RecordUsageSuccess").implement({
+  description: "The usage record and the account's balance after the charge.",
+  fields: (t) => ({
+    usageRecord: t.field({ type: UsageRecordRef, description: "The usage record.", resolve: (r) => r.usageRecord }),
+    balance: t.field({ type: BalanceRef, description: "The account's balance after the charge.", resolve: (r) => balanceOf(r.account) }),
+  }),
+});
 
 defineMutation("recordUsage", {
   action: "usage:record",

@@ -1,12 +1,12 @@
-import { prisma } from "../../db/client.js";
 import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
+import { prisma } from "../../db/client.js";
 import type { PhoneNumber, Prisma } from "../../generated/prisma/client.js";
+import { accountRows } from "../../read/accounts.js";
+import { PHONE_NUMBERS } from "../../read/lists.js";
+import { AccountRef } from "../accounts/Account.js";
 import { builder } from "../builder.js";
 import { sharedConnection, sqlListConnection } from "../connections.js";
-import { PHONE_NUMBERS } from "../../read/lists.js";
-import { accountRows } from "../../read/accounts.js";
 import { registerNodeLoader } from "../node.js";
-import { AccountRef } from "../accounts/Account.js";
 
 export const PhoneNumberStatusEnum = builder.enumType("PhoneNumberStatus", {
   description: "Whether a phone number is in use.",

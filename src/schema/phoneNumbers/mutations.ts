@@ -1,7 +1,7 @@
+import * as E from "../../domain/errors.js";
 import type { PhoneNumber } from "../../generated/prisma/client.js";
 import * as phoneNumbers from "../../services/phoneNumbers.js";
 import { builder } from "../builder.js";
-import * as E from "../../domain/errors.js";
 import { decodeAccountRef, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { PhoneNumberRef } from "./PhoneNumber.js";
@@ -32,15 +32,7 @@ defineMutation("provisionPhoneNumber", {
   result: sharedResult(
     "ProvisionPhoneNumber",
     ProvisionPhoneNumberSuccess,
-    [
-      E.ValidationError,
-      E.ConflictError,
-      E.NotFoundError,
-      E.ForbiddenError,
-      E.AccountNotActiveError,
-      E.InsufficientFundsError,
-      E.CreditLimitExceededError,
-    ],
+    [E.ValidationError, E.ConflictError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError, E.InsufficientFundsError, E.CreditLimitExceededError],
     "The result of provisionPhoneNumber.",
   ),
   resolve: (input, ctx) =>
@@ -82,8 +74,7 @@ defineMutation("transferPhoneNumber", {
     [E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError, E.ConflictError],
     "The result of transferPhoneNumber.",
   ),
-  resolve: (input, ctx) =>
-    phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), decodeAccountRef(String(input.toAccountId))),
+  resolve: (input, ctx) => phoneNumbers.transferPhoneNumber(ctx.viewer, phoneNumberId(String(input.id)), decodeAccountRef(String(input.toAccountId))),
 });
 
 // ----------------------------------------------------------------- release
