@@ -104,7 +104,10 @@ describe("the server process", () => {
           const req = request(
             `${server.baseUrl}/graphql`,
             { method: "POST", agent: false, headers: { "content-type": "application/json", authorization: "Bearer op_cluster_test_token_0123456789abcdef" } },
-            (res) => (res.resume(), resolve(res.statusCode!)),
+            (res) => {
+              res.resume();
+              resolve(res.statusCode!);
+            },
           );
           req.on("error", reject);
           req.end('{"query":"{ viewer { role } }"}');

@@ -46,5 +46,5 @@ for (const shape of spec.shapes) {
 }
 await app.close();
 await disconnectDatabase();
-process.stdout.write(JSON.stringify(counts) + "\n");
+process.stdout.write(`${JSON.stringify(counts)}\n`);
 process.exit(0);

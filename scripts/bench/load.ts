@@ -63,4 +63,4 @@ const out: LoadResult = {
   errors: result.errors + result.timeouts,
   bytesPerRequest: result.requests.total ? Math.round(result.throughput.total / result.requests.total) : 0,
 };
-process.stdout.write(JSON.stringify(out) + "\n");
+process.stdout.write(`${JSON.stringify(out)}\n`);

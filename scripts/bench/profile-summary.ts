@@ -14,13 +14,15 @@ const top = Number(process.argv[3] ?? 25);
 
 // Time per sample node (microseconds), from the deltas.
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+profile.samples.forEach((id, i) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
 const where = (url: string) => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
-  if (url.includes("/src/")) return "gateway src/" + url.split("/src/")[1];
+  if (url.includes("/src/")) return `gateway src/${url.split("/src/")[1]}`;
   if (url.startsWith("node:")) return url;
   return url ? url.split("/").slice(-2).join("/") : "(native/V8)";
 };

@@ -18,8 +18,8 @@ export function resolveOperatorToken(configured: string | undefined, dataDir: st
     const token = readFileSync(file, "utf8").trim();
     if (token) return { token, file };
   }
-  const token = "op_" + randomBytes(32).toString("base64url");
-  writeFileSync(file, token + "\n", { mode: 0o600 });
+  const token = `op_${randomBytes(32).toString("base64url")}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { token, file };
 }

@@ -2,6 +2,7 @@ import { type FieldError, ValidationError } from "./errors.js";
 
 // C0/C1 control characters and the bidirectional overrides and isolates
 // that can make a name display as something else ("Trojan Source").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const FORBIDDEN_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 // In a `u` regular expression a paired surrogate is one code point; only a lone one is of category Cs.

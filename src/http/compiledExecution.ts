@@ -52,9 +52,15 @@ export function useCompiledExecution(): Plugin {
 
   function compiled(args: ExecutionArgs): Compiled | Error {
     let documents = compiledBySchema.get(args.schema);
-    if (!documents) compiledBySchema.set(args.schema, (documents = new LRUCache({ max: OPERATIONS_PER_SCHEMA })));
+    if (!documents) {
+      documents = new LRUCache({ max: OPERATIONS_PER_SCHEMA });
+      compiledBySchema.set(args.schema, documents);
+    }
     let operations = documents.get(args.document);
-    if (!operations) documents.set(args.document, (operations = new Map()));
+    if (!operations) {
+      operations = new Map();
+      documents.set(args.document, operations);
+    }
     const name = args.operationName ?? "";
     let entry = operations.get(name);
     if (!entry) {

@@ -19,7 +19,8 @@ import { tableOf } from "./tables.js";
 let accountsById: string | undefined;
 const accountsByIdSql = () => {
   const { table, columns } = tableOf("Account");
-  return (accountsById ??= `SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`);
+  accountsById ??= `SELECT ${columns} FROM ${table} t WHERE t."id" = ANY($1::uuid[])`;
+  return accountsById;
 };
 
 export const accountRows = requestCache((ctx: Partial<Pick<Context, "callerAccount">>) => {

@@ -19,8 +19,14 @@ const setsByFirstNode = new WeakMap<FieldNode, FieldSet[]>();
 export function fieldSetOf(info: Pick<GraphQLResolveInfo, "fieldNodes">): FieldSet {
   const nodes = info.fieldNodes;
   let sets = setsByFirstNode.get(nodes[0]!);
-  if (!sets) setsByFirstNode.set(nodes[0]!, (sets = []));
+  if (!sets) {
+    sets = [];
+    setsByFirstNode.set(nodes[0]!, sets);
+  }
   let set = sets.find((s) => s.nodes.length === nodes.length && s.nodes.every((n, i) => n === nodes[i]));
-  if (!set) sets.push((set = { nodes: [...nodes] }));
+  if (!set) {
+    set = { nodes: [...nodes] };
+    sets.push(set);
+  }
   return set;
 }

@@ -115,6 +115,7 @@ export const API_KEYS: ListField<{ includeRevoked: boolean }, { includeRevoked?:
  * The list fields of each model's object types, by field name: the lists a
  * page of such rows can read along in its own statement (read/prefetch.ts).
  */
+// biome-ignore lint/suspicious/noExplicitAny: lists of different filter and row types share one table or map; each entry only ever sees its own types
 export const LIST_FIELDS: Record<Model, Readonly<Record<string, ListField<any, any>>>> = {
   Account: { subAccounts: SUB_ACCOUNTS, phoneNumbers: PHONE_NUMBERS, apiKeys: API_KEYS },
   PhoneNumber: {},
@@ -144,7 +145,10 @@ export function loadPage<Filter, Row extends { id: string }>(
   const field = fieldSetOf(info);
   const described = describedLists(ctx);
   let list = described.get(field) as DescribedList<Filter> | undefined;
-  if (!list) described.set(field, (list = describe()));
+  if (!list) {
+    list = describe();
+    described.set(field, list);
+  }
   const prefetched = prefetchedPages(ctx).pages.get(list.key)?.get(parentId);
   if (prefetched) return prefetched as Page<Row>;
 
@@ -171,6 +175,7 @@ export interface DescribedList<Filter> {
 }
 
 /** Each list field's request, worked out once per request. */
+// biome-ignore lint/suspicious/noExplicitAny: lists of different filter and row types share one table or map; each entry only ever sees its own types
 const describedLists = createContextCache(() => new Map<FieldSet, DescribedList<any>>());
 
 /**
@@ -198,7 +203,10 @@ function keepNestedPages(ctx: object): NestedPageSink {
   return (key, parentId, page) => {
     if (store.generation !== generation) return;
     let byParent = pages.get(key);
-    if (!byParent) pages.set(key, (byParent = new Map()));
+    if (!byParent) {
+      byParent = new Map();
+      pages.set(key, byParent);
+    }
     byParent.set(parentId, page);
   };
 }
@@ -215,12 +223,18 @@ interface FieldBatch<Row> {
  * together: the lists' own children (numbers of two aliased pages of
  * sub-accounts, say) then resolve in one burst and share their batches too.
  */
+// biome-ignore lint/suspicious/noExplicitAny: lists of different filter and row types share one table or map; each entry only ever sees its own types
 async function dispatch(pending: { batches: Map<FieldSet, FieldBatch<any>> }): Promise<void> {
   const batches = [...pending.batches.values()];
   pending.batches.clear();
   const results = await Promise.allSettled(batches.map((batch) => batch.run()));
-  results.forEach((result, i) => (result.status === "fulfilled" ? batches[i]!.settle.resolve(result.value) : batches[i]!.settle.reject(result.reason)));
+  results.forEach((result, i) => {
+    const { settle } = batches[i]!;
+    if (result.status === "fulfilled") settle.resolve(result.value);
+    else settle.reject(result.reason);
+  });
 }
 
 /** The batches of this request still collecting parents, by field (not a cache: nothing to forget). */
+// biome-ignore lint/suspicious/noExplicitAny: lists of different filter and row types share one table or map; each entry only ever sees its own types
 const pendingBatches = createContextCache(() => ({ batches: new Map<FieldSet, FieldBatch<any>>() }));

@@ -59,7 +59,9 @@ export interface PageRequest<Filter> {
 export interface NestedList {
   /** The list's signature (read/prefetch.ts): a resolver asking for the same pages finds them by it. */
   key: string;
+  // biome-ignore lint/suspicious/noExplicitAny: lists of different filter types travel together; each spec only ever sees its own filter
   spec: ListSpec<any>;
+  // biome-ignore lint/suspicious/noExplicitAny: lists of different filter types travel together; each spec only ever sees its own filter
   request: Omit<PageRequest<any>, "parentIds">;
 }
 
@@ -73,6 +75,7 @@ export interface Page<Row> {
 }
 
 /** Receives the pages of nested lists: `key` names the list, `parentId` the row it hangs off. */
+// biome-ignore lint/suspicious/noExplicitAny: lists of different filter types travel together; each spec only ever sees its own filter
 export type NestedPageSink = (key: string, parentId: string, page: Page<any>) => void;
 
 /** The opaque cursor of a row (the Prisma plugin's `id` cursor format). */
@@ -180,7 +183,9 @@ interface PageQuery {
  * conditions use alias `t`, which each level's FROM shadows).
  */
 function pageQuery(
+  // biome-ignore lint/suspicious/noExplicitAny: lists of different filter types travel together; each spec only ever sees its own filter
   spec: ListSpec<any>,
+  // biome-ignore lint/suspicious/noExplicitAny: lists of different filter types travel together; each spec only ever sees its own filter
   request: Omit<PageRequest<any>, "parentIds">,
   parentSql: string,
   param: Param,
@@ -332,9 +337,11 @@ export class Connection<Row extends { id: string }> {
     this.#page = page;
   }
   get edges(): Edge<Row>[] {
-    return (this.#edges ??= this.nodes.map((node) => new Edge(node)));
+    this.#edges ??= this.nodes.map((node) => new Edge(node));
+    return this.#edges;
   }
   get pageInfo(): PageInfo<Row> {
-    return (this.#pageInfo ??= new PageInfo(this.nodes, this.#page, this.#hasMore));
+    this.#pageInfo ??= new PageInfo(this.nodes, this.#page, this.#hasMore);
+    return this.#pageInfo;
   }
 }

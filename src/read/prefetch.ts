@@ -59,12 +59,14 @@ export function describeList<Filter, Args>(field: ListField<Filter, Args>, args:
 }
 
 /** Everything that decides a list's pages, as one string. */
+// biome-ignore lint/suspicious/noExplicitAny: any list field of the table; each only ever sees its own filter and arguments
 function signatureOf(field: ListField<any, any>, request: DescribedList<unknown>["request"]): string {
   const { spec } = field;
   return `${spec.model}.${spec.parentColumn}:${JSON.stringify([request.filter, request.order, request.page, request.withCount, request.columns ?? null])}`;
 }
 
 /** The list fields that the items of the list at `selection` select, each with its own request. */
+// biome-ignore lint/suspicious/noExplicitAny: any list field of the table; each only ever sees its own filter and arguments
 function nestedListsOf(field: ListField<any, any>, selection: Selection): NestedList[] {
   const candidates = LIST_FIELDS[field.spec.model];
   const itemType = getNamedType(connectionFieldType(selection.returnType, "nodes"));

@@ -5,6 +5,7 @@ import { createContextCache } from "@pothos/core";
 // made here is emptied after each mutation field: what a mutation's result
 // shows, and any mutation after it in the same document, is read fresh.
 
+// biome-ignore lint/suspicious/noExplicitAny: caches of every context type; each is only ever called with its own
 const caches: ((ctx: any) => { clearAll(): unknown })[] = [];
 
 /** A DataLoader (or anything with clearAll) made once per request and emptied after each mutation. */

@@ -93,6 +93,7 @@ function givesFirst(node: FieldNode, variables: Record<string, unknown>): boolea
 function checkField(
   label: string,
   field: GraphQLField<unknown, unknown>,
+  // biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes
   args: Record<string, any>,
   firstGiven: boolean,
   cursors: CursorUse[],
@@ -129,6 +130,7 @@ function checkField(
 }
 
 /** How many items a field may return per parent: a page size for connections, the id count for `nodes`. */
+// biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes
 function fanOut(field: GraphQLField<unknown, unknown>, args: Record<string, any>, firstGiven: boolean): number {
   if (isConnectionField(field)) {
     const page = effectivePage(args, firstGiven);

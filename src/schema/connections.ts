@@ -7,12 +7,14 @@ import { describeList, type PageArgsInput, pageArgsOf } from "../read/prefetch.j
 import { type BuilderTypes, builder } from "./builder.js";
 
 /** A shared connection type, as relatedConnection/prismaConnection accept it. */
+// biome-ignore lint/suspicious/noExplicitAny: Pothos infers a connection's shape from its node type; a shared connection serves several
 export type SharedConnection = ObjectRef<BuilderTypes, any>;
 
 /**
  * A named, shared Relay connection (`<Name>Connection` / `<Name>Edge`) with
  * `totalCount`, reusable by every field that lists the same type.
  */
+// biome-ignore lint/suspicious/noExplicitAny: Pothos infers a connection's shape from its node type; a shared connection serves several
 export function sharedConnection(ref: ObjectRef<BuilderTypes, any>, name: string, plural: string): SharedConnection {
   const edge = builder.edgeObject({
     type: ref,

@@ -1,6 +1,6 @@
 import type { ObjectRef } from "@pothos/core";
 import * as E from "../domain/errors.js";
-import { builder } from "./builder.js";
+import { type BuilderTypes, builder } from "./builder.js";
 import { AccountStatusEnum } from "./enums.js";
 import { MoneyRef, money } from "./money.js";
 
@@ -84,7 +84,7 @@ errorType(E.RateLimitedError, "Too many requests of this kind.", (t) => ({
  * A mutation's result union, `<Name>Result = <Success> | <Error>...`, in the
  * contract's order. Expected failures are results, not GraphQL errors.
  */
-export function resultUnion<S extends object>(name: string, success: ObjectRef<any, S>, errors: readonly ErrorClass[], description: string) {
+export function resultUnion<S extends object>(name: string, success: ObjectRef<BuilderTypes, S>, errors: readonly ErrorClass[], description: string) {
   return builder.unionType(`${name}Result`, {
     description,
     types: [success, ...errors.map((cls) => errorRefs.get(cls)!)] as never,

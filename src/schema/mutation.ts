@@ -5,13 +5,13 @@ import type { Context } from "../context.js";
 import { type DomainError, ValidationError } from "../domain/errors.js";
 import { unstorableTextIn } from "../domain/text.js";
 import { forgetRequestReads } from "../read/requestCache.js";
-import { builder } from "./builder.js";
+import { type BuilderTypes, builder } from "./builder.js";
 import { resultOf, resultUnion } from "./errors.js";
 
 type ErrorClass = abstract new (...args: never[]) => DomainError;
 
 /** A union shared by several mutations (e.g. suspend and reactivate). */
-export function sharedResult<S extends object>(name: string, success: ObjectRef<any, S>, errors: readonly ErrorClass[], description: string) {
+export function sharedResult<S extends object>(name: string, success: ObjectRef<BuilderTypes, S>, errors: readonly ErrorClass[], description: string) {
   return { union: resultUnion(name, success, errors, description), errors };
 }
 
@@ -23,7 +23,7 @@ export function defineMutation<In extends object>(
   name: string,
   options: {
     description: string;
-    input: InputObjectRef<any, In>;
+    input: InputObjectRef<BuilderTypes, In>;
     result: { union: unknown; errors: readonly ErrorClass[] };
     resolve: (input: In, ctx: Context) => Promise<object>;
     /** What it does, in auth/actions.ts: the roles without it neither see it in their schema nor may call it. */

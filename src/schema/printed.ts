@@ -5,7 +5,7 @@ import { buildRoleSchemas } from "./roleSchemas.js";
 /** The committed schema files and their contents: the full schema and each role's. */
 export function printedSchemas(): Record<string, string> {
   const roles = buildRoleSchemas(schema);
-  const print = (s: typeof schema) => printSchema(lexicographicSortSchema(s)) + "\n";
+  const print = (s: typeof schema) => `${printSchema(lexicographicSortSchema(s))}\n`;
   return {
     "schema.graphql": print(schema),
     "schemas/operator.graphql": print(roles.OPERATOR),

@@ -19,7 +19,7 @@ const SCOPE_ROLES: Record<string, readonly Role[]> = {
  * schema: its `authScopes` (any of them) must grant the role. Options
  * without static scopes are for everyone; dynamic ones are decided at run time.
  */
-function grants(extensions: Record<string, any> | null | undefined, role: Role): boolean {
+function grants(extensions: GrantExtensions | null | undefined, role: Role): boolean {
   // Types a role can never receive say which roles they are for.
   const visibleTo = (extensions?.visibleTo ?? extensions?.pothosOptions?.extensions?.visibleTo) as readonly Role[] | undefined;
   if (visibleTo) return visibleTo.includes(role);
@@ -29,6 +29,13 @@ function grants(extensions: Record<string, any> | null | undefined, role: Role):
   const scopes = extensions?.pothosOptions?.authScopes;
   if (!scopes || typeof scopes !== "object") return true;
   return Object.entries(scopes).some(([scope, on]) => on === true && SCOPE_ROLES[scope]?.includes(role));
+}
+
+/** What `grants` reads of a type's or field's extensions: ours, or Pothos' copy of the options they were defined with. */
+interface GrantExtensions {
+  visibleTo?: unknown;
+  action?: unknown;
+  pothosOptions?: { extensions?: { visibleTo?: unknown; action?: unknown }; authScopes?: unknown };
 }
 
 /**

@@ -26,7 +26,7 @@ import type { Viewer } from "../auth/viewer.js";
 import { prisma } from "../db/client.js";
 import { runSql, violatedConstraint } from "../db/sql.js";
 import { payingAccountId } from "../domain/billing.js";
-import { CreditLimitExceededError, IdempotencyConflictError, InsufficientFundsError } from "../domain/errors.js";
+import { CreditLimitExceededError, InsufficientFundsError } from "../domain/errors.js";
 import { costOf, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
 import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";

@@ -22,9 +22,9 @@ describe("authentication", () => {
     await expectUnauthenticated("Bearer");
     await expectUnauthenticated("Basic dXNlcjpwYXNz");
     await expectUnauthenticated(`Bearer ${OPERATOR_TOKEN}x`);
-    await expectUnauthenticated("Bearer agk_" + "A".repeat(43));
+    await expectUnauthenticated(`Bearer agk_${"A".repeat(43)}`);
     await expectUnauthenticated("Bearer ' OR 1=1 --");
-    await expectUnauthenticated("Bearer " + "x".repeat(5000));
+    await expectUnauthenticated(`Bearer ${"x".repeat(5000)}`);
   });
 
   it("authenticates the operator by OPERATOR_TOKEN with no account or key", async () => {

@@ -3,14 +3,13 @@
 // and on a real Postgres when TEST_DATABASE_URL is set.
 import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { gql, OPERATOR_TOKEN } from "../helpers/app.js";
+import { OPERATOR_TOKEN, tallyTypenames } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp } from "../helpers/factories.js";
 import { dbId, expectInvariants, recordUsage, result, topUpAs, transfer } from "./operations.js";
 
 const database = process.env.TEST_DATABASE_KIND ?? "pglite";
 
 /** Counts results by __typename. */
-const tally = (results: any[]) => results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
 
 /** A manager paying 0.01 per SMS_OUTBOUND. */
 async function smsManager() {
@@ -31,7 +30,7 @@ describe(`concurrent billing (${database})`, () => {
         return recordUsage(caller.token, { accountId: caller.id }).then(result);
       }),
     );
-    expect(tally(results)).toEqual({ RecordUsageSuccess: 20, InsufficientFundsError: 40 });
+    expect(tallyTypenames(results)).toEqual({ RecordUsageSuccess: 20, InsufficientFundsError: 40 });
     const balance = await prisma.account.findUniqueOrThrow({ where: { id: dbId(manager.id) } });
     expect(balance.balanceMicros).toBe(0n);
     expect(await prisma.usageRecord.count({ where: { accountId: { in: callers.map((c) => dbId(c.id)) } } })).toBe(20);
@@ -43,7 +42,7 @@ describe(`concurrent billing (${database})`, () => {
     const sub = await createSubAccount(manager, { creditLimit: "0.20" });
     await topUp(sub.id, "100", manager.token);
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => recordUsage(i % 2 ? sub.token : manager.token, { accountId: sub.id }).then(result)));
-    expect(tally(results)).toEqual({ RecordUsageSuccess: 20, CreditLimitExceededError: 40 });
+    expect(tallyTypenames(results)).toEqual({ RecordUsageSuccess: 20, CreditLimitExceededError: 40 });
     const row = await prisma.account.findUniqueOrThrow({ where: { id: dbId(sub.id) } });
     expect([row.totalSpentMicros, row.balanceMicros]).toEqual([200_000n, 99_800_000n]);
     await expectInvariants([manager.id, sub.id]);
@@ -56,7 +55,7 @@ describe(`concurrent billing (${database})`, () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, () => recordUsage(sub.token, { accountId: sub.id, quantity: 5, idempotencyKey: "once" }).then(result)),
     );
-    expect(tally(results)).toEqual({ RecordUsageSuccess: 30 });
+    expect(tallyTypenames(results)).toEqual({ RecordUsageSuccess: 30 });
     expect(new Set(results.map((r) => r.usageRecord.id)).size).toBe(1);
     expect(await prisma.usageRecord.count({ where: { accountId: dbId(sub.id) } })).toBe(1);
     expect(await prisma.ledgerEntry.count({ where: { causedByAccountId: dbId(sub.id) } })).toBe(1);
@@ -69,14 +68,14 @@ describe(`concurrent billing (${database})`, () => {
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) => topUpAs(i % 2 ? manager.token : OPERATOR_TOKEN, { accountId: manager.id, amount: "1" }).then(result)),
     );
-    expect(tally(results)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
+    expect(tallyTypenames(results)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
     expect(await prisma.topUp.count({ where: { accountId: dbId(manager.id) } })).toBe(5);
 
     const sub = await createSubAccount(manager);
     const replays = await Promise.all(
       Array.from({ length: 20 }, () => topUpAs(manager.token, { accountId: sub.id, amount: "2.5", idempotencyKey: "card-1" }).then(result)),
     );
-    expect(tally(replays)).toEqual({ TopUpBalanceSuccess: 20 });
+    expect(tallyTypenames(replays)).toEqual({ TopUpBalanceSuccess: 20 });
     expect(await prisma.topUp.count({ where: { accountId: dbId(sub.id) } })).toBe(1);
     expect((await prisma.account.findUniqueOrThrow({ where: { id: dbId(sub.id) } })).balanceMicros).toBe(2_500_000n);
     await expectInvariants([manager.id, sub.id]);

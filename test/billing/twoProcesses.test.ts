@@ -4,7 +4,7 @@
 // PGlite is one in-process session that a second process cannot share.
 import { afterAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { OPERATOR_TOKEN } from "../helpers/app.js";
+import { OPERATOR_TOKEN, tallyTypenames } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
 import { killServers, startServer } from "../helpers/server.js";
 import { dbId, expectInvariants, RECORD_USAGE, TOP_UP } from "./operations.js";
@@ -29,8 +29,6 @@ async function send(url: string, token: string, query: string, input: Record<str
   if (body.errors?.length) throw new Error(JSON.stringify(body.errors));
   return Object.values(body.data!)[0];
 }
-
-const tally = (results: any[]) => results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.__typename]: (acc[r.__typename] ?? 0) + 1 }), {});
 
 describe("two gateway processes on one Postgres", () => {
   it.skipIf(!databaseUrl)(
@@ -79,16 +77,16 @@ describe("two gateway processes on one Postgres", () => {
         Promise.all(topUps),
       ]);
 
-      expect(tally(sharedResults)).toEqual({ RecordUsageSuccess: 25, InsufficientFundsError: 55 });
-      expect(tally(limitedResults)).toEqual({ RecordUsageSuccess: 15, CreditLimitExceededError: 25 });
-      expect(tally(onceResults)).toEqual({ RecordUsageSuccess: 40 });
+      expect(tallyTypenames(sharedResults)).toEqual({ RecordUsageSuccess: 25, InsufficientFundsError: 55 });
+      expect(tallyTypenames(limitedResults)).toEqual({ RecordUsageSuccess: 15, CreditLimitExceededError: 25 });
+      expect(tallyTypenames(onceResults)).toEqual({ RecordUsageSuccess: 40 });
       const idsBy = (caller: (i: number) => boolean) => new Set(onceResults.filter((_, i) => caller(i)).map((r) => r.usageRecord.id));
       const bySub = idsBy((i) => i % 3 !== 0);
       const byManager = idsBy((i) => i % 3 === 0);
       expect([bySub.size, byManager.size]).toEqual([1, 1]);
       expect([...bySub][0]).not.toBe([...byManager][0]);
       expect(await prisma.usageRecord.count({ where: { accountId: dbId(single.id) } })).toBe(2);
-      expect(tally(topUpResults)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
+      expect(tallyTypenames(topUpResults)).toEqual({ TopUpBalanceSuccess: 5, RateLimitedError: 7 });
       const balances = await prisma.account.findMany({ where: { id: { in: [manager, capped, single, own].map((x) => dbId(x.id)) } } });
       const byId = new Map(balances.map((r) => [r.id, r]));
       expect(byId.get(dbId(manager.id))!.balanceMicros).toBe(0n);

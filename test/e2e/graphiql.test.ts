@@ -16,7 +16,7 @@ import { killServers, projectRoot, startServer } from "../helpers/server.js";
 
 const artifacts = path.join(projectRoot, "test-artifacts");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const OPERATOR_TOKEN = "op_e2e_" + Date.now();
+const OPERATOR_TOKEN = `op_e2e_${Date.now()}`;
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { statementCounter } from "../../src/db/client.js";
 import { createApp } from "../../src/yoga.js";
 
-export const OPERATOR_TOKEN = "op_test_" + randomBytes(16).toString("hex");
+export const OPERATOR_TOKEN = `op_test_${randomBytes(16).toString("hex")}`;
 
 /** The real gateway, called through its HTTP layer (yoga.fetch): headers, status codes and all. */
 export const app = createApp({ operatorToken: OPERATOR_TOKEN, production: false });
@@ -43,3 +43,10 @@ export async function countStatements<T>(work: () => Promise<T>): Promise<{ resu
 
 /** The error codes of a response, for terse assertions. */
 export const errorCodes = (res: GqlResponse) => (res.body.errors ?? []).map((e) => e.extensions?.code);
+
+/** How many results of each `__typename` (mutation result unions): `{ UsageRecorded: 58, InsufficientFundsError: 2 }`. */
+export function tallyTypenames(results: readonly { __typename: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { __typename } of results) counts[__typename] = (counts[__typename] ?? 0) + 1;
+  return counts;
+}

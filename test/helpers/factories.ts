@@ -71,7 +71,7 @@ export type World = Awaited<ReturnType<typeof createWorld>>;
  * A valid E.164 number no other test will use: "+1" and 14 random digits
  * (15 digits in all, the longest E.164 allows), so parallel test files never collide.
  */
-export const uniquePhoneNumber = () => "+1" + Array.from({ length: 14 }, () => randomInt(10)).join("");
+export const uniquePhoneNumber = () => `+1${Array.from({ length: 14 }, () => randomInt(10)).join("")}`;
 
 /** Provisions a number (a fresh unique one unless given) on an account, as `token`; returns its global id and number. */
 export async function provisionNumber(token: string, accountId: string, number = uniquePhoneNumber()): Promise<{ id: string; number: string }> {

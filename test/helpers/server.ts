@@ -61,7 +61,10 @@ export function startServer(env: Record<string, string> = {}, timeoutMs = 120_00
         metricsUrl: /metrics served on (http:\/\/[^"\s]+\/metrics)/.exec(output)?.[1],
         dataDir,
         output: () => output,
-        stop: (signal = "SIGTERM") => (child.kill(signal), exited),
+        stop: (signal = "SIGTERM") => {
+          child.kill(signal);
+          return exited;
+        },
       });
     }, 100);
     void exited.then((code) => {

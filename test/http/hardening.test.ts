@@ -60,7 +60,8 @@ describe("query limits", () => {
       return new ReadableStream<Uint8Array>({
         pull(controller) {
           if (at >= bytes.length) return controller.close();
-          controller.enqueue(bytes.subarray(at, (at += 65_536)));
+          controller.enqueue(bytes.subarray(at, at + 65_536));
+          at += 65_536;
         },
       });
     };

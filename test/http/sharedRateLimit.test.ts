@@ -9,7 +9,10 @@ afterAll(killServers);
 async function redisReachable(): Promise<boolean> {
   const { hostname, port } = new URL(REDIS_URL);
   return new Promise((resolve) => {
-    const socket = net.connect(Number(port || 6379), hostname, () => (socket.end(), resolve(true)));
+    const socket = net.connect(Number(port || 6379), hostname, () => {
+      socket.end();
+      resolve(true);
+    });
     socket.on("error", () => resolve(false));
   });
 }

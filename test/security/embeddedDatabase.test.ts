@@ -33,7 +33,7 @@ describe("the embedded database of a running server", () => {
     dataDir = path.join(base, "data");
     mkdirSync(dataDir);
     chmodSync(dataDir, 0o777);
-    writeFileSync(path.join(dataDir, "operator-token"), OPERATOR_TOKEN + "\n");
+    writeFileSync(path.join(dataDir, "operator-token"), `${OPERATOR_TOKEN}\n`);
     chmodSync(path.join(dataDir, "operator-token"), 0o644);
     server = await startServer({ DATA_DIR: dataDir, METRICS_PORT: "off" }, 60_000); // metrics off: the only TCP listener left must be the HTTP port
     socketPath = postgresSockets(processTree(server.child.pid!))[0]!;
@@ -242,7 +242,10 @@ function sendStartupMessage(target: { host: string; port: number } | { path: str
   return new Promise((resolve, reject) => {
     const socket = connect(target as never);
     let answer = Buffer.alloc(0);
-    const done = () => (socket.destroy(), resolve(answer));
+    const done = () => {
+      socket.destroy();
+      resolve(answer);
+    };
     socket.setTimeout(5000, done);
     socket.on("connect", () => socket.write(message));
     socket.on("data", (chunk) => {

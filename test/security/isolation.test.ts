@@ -3,8 +3,8 @@
 // row must answer byte for byte like a row that never existed.
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
-import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
-import { createWorld, fundCharges, provisionNumber, topUp, unique, type World } from "../helpers/factories.js";
+import { gql, gqlData } from "../helpers/app.js";
+import { createWorld, provisionNumber, topUp, unique, type World } from "../helpers/factories.js";
 
 let w: World;
 const ids: Record<string, string> = {};

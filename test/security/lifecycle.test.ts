@@ -49,7 +49,7 @@ describe("closed sub-accounts and revoked keys", () => {
     await topUp(sub.id, "5", manager.token);
     await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
     const asClosed = await gql(`{ viewer { role } }`, { token: sub.token });
-    const unknown = await gql(`{ viewer { role } }`, { token: "agk_" + "A".repeat(43) });
+    const unknown = await gql(`{ viewer { role } }`, { token: `agk_${"A".repeat(43)}` });
     expect(asClosed.status).toBe(401);
     expect(asClosed.body).toEqual(unknown.body);
     const usage = await gql(RECORD, {
@@ -76,7 +76,7 @@ describe("closed sub-accounts and revoked keys", () => {
     const res = await gql(R("revokeApiKey", "RevokeApiKeyInput"), { token: sub.token, variables: { input: { id: sub.keyId } } });
     expect(res.body.data.r.__typename).toBe("RevokeApiKeySuccess");
     const revoked = await gql(`{ viewer { role } }`, { token: sub.token });
-    const unknown = await gql(`{ viewer { role } }`, { token: "agk_" + "B".repeat(43) });
+    const unknown = await gql(`{ viewer { role } }`, { token: `agk_${"B".repeat(43)}` });
     expect(revoked.status).toBe(401);
     expect(revoked.body).toEqual(unknown.body);
   });

@@ -11,7 +11,7 @@ import { killServers, type ServerProcess, startServer } from "../helpers/server.
 
 afterAll(killServers);
 
-const METRICS_TOKEN = "metrics_" + randomBytes(12).toString("hex");
+const METRICS_TOKEN = `metrics_${randomBytes(12).toString("hex")}`;
 const secret = (label: string) => `${label}${randomBytes(6).toString("hex")}`;
 
 describe("metrics of the server process", () => {

@@ -111,6 +111,7 @@ export function stringCondition(field: "email" | "organizationName", filter: Str
 }
 
 /** Argument rules checked before execution (see schema/argumentRules.ts). */
+// biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes
 export function validateStringFilters(args: Record<string, any>): string[] {
   const problems: string[] = [];
   for (const field of ["email", "organizationName"] as const) {
@@ -121,12 +122,13 @@ export function validateStringFilters(args: Record<string, any>): string[] {
     for (const op of ["eq", "contains"] as const) {
       const v = f?.[op];
       if (v != null && [...v].length > FILTER_MAX_LENGTH) problems.push(`filter.${field}.${op} must be at most ${FILTER_MAX_LENGTH} characters`);
-      if (v != null && v.includes("\u0000")) problems.push(`filter.${field}.${op} must not contain NUL characters`);
+      if (v?.includes("\u0000")) problems.push(`filter.${field}.${op} must not contain NUL characters`);
     }
   }
   return problems;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes
 function validateSubAccountListArgs(args: Record<string, any>): string[] {
   const problems = validateStringFilters(args);
   const status = args.filter?.status as string[] | null | undefined;

@@ -1,5 +1,4 @@
 import DataLoader from "dataloader";
-import type { Context } from "../../context.js";
 import { prisma } from "../../db/client.js";
 import type { PriceList } from "../../domain/pricing.js";
 import { afterResolvers, requestCache } from "../../read/requestCache.js";
