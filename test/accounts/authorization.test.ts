@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, type World } from "../helpers/factories.js";
+import { missingId } from "../helpers/ids.js";
 
 let w: World;
 let roles: Record<string, string>;
@@ -13,7 +14,6 @@ beforeAll(async () => {
 
 const NODE = `query($id: ID!) { node(id: $id) { __typename id } }`;
 const nodeAs = async (token: string, id: string) => (await gqlData(NODE, { token, variables: { id } })).node;
-const missingId = (typename: string) => Buffer.from(`${typename}:00000000-0000-7000-8000-000000000000`).toString("base64");
 
 describe("node and nodes", () => {
   it("each role reaches exactly the accounts DOMAIN.md allows; the rest is null like a missing id", async () => {

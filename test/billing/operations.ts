@@ -53,19 +53,17 @@ export const topUpAs = (token: string | null, input: { accountId: string; amount
 export const transfer = (token: string | null, input: { fromAccountId: string; toAccountId: string; amount: string; idempotencyKey?: string }) =>
   gql(TRANSFER, { token, variables: { input: { idempotencyKey: unique("transfer"), ...input } } });
 
-/** The mutation's result object (the only field of `data`), failing on GraphQL errors. */
-export function result(res: GqlResponse): any {
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return Object.values(res.body.data as object)[0];
-}
+// The mutation helpers above return responses; `result` unwraps one.
+export { result } from "../helpers/app.js";
 
 /** An account's balance as `token` sees it. */
 export async function balanceOf(token: string, accountId: string) {
   return (await gqlData(BALANCE_OF, { token, variables: { id: accountId } })).node?.balance ?? null;
 }
 
-/** The database id behind one of our global ids. */
-export const dbId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
+import { dbId } from "../helpers/ids.js";
+
+export { dbId };
 
 /**
  * DOMAIN.md's invariants, checked with SQL over the given accounts (global

@@ -50,3 +50,9 @@ export function tallyTypenames(results: readonly { __typename: string }[]): Reco
   for (const { __typename } of results) counts[__typename] = (counts[__typename] ?? 0) + 1;
   return counts;
 }
+
+/** The mutation's result object (the only field of `data`), failing on GraphQL errors. */
+export function result(res: GqlResponse): any {
+  if (res.status !== 200 || res.body.errors?.length) throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
+  return Object.values(res.body.data as object)[0];
+}

@@ -4,6 +4,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createWorld, provisionNumber, uniquePhoneNumber, type World } from "../helpers/factories.js";
+import { missingId } from "../helpers/ids.js";
 import { numbersOf, provision, release, result, transfer } from "./operations.js";
 
 type Role = "operator" | "manager" | "otherManager" | "sub" | "sibling";
@@ -13,7 +14,6 @@ let world: World;
 let numbers: Record<Owner, { id: string; number: string }>;
 const token = (role: Role) => (role === "operator" ? OPERATOR_TOKEN : world[role].token);
 const accountOf = (owner: Owner | "otherManager") => world[owner].id;
-const missingId = () => encodeGlobalID("PhoneNumber", randomUUID());
 
 /** Which numbers each role reaches: its own, and for a manager everything in its tree. */
 const REACHES: Record<Role, Owner[]> = {
@@ -41,7 +41,7 @@ const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on PhoneNumber
 
 describe("PhoneNumber reads", () => {
   it("node returns a reachable number with its owner, and null, exactly as for a missing id, for anything else", async () => {
-    const missing = await gql(NODE, { token: OPERATOR_TOKEN, variables: { id: missingId() } });
+    const missing = await gql(NODE, { token: OPERATOR_TOKEN, variables: { id: missingId("PhoneNumber") } });
     expect(missing.body).toEqual({ data: { node: null } });
     for (const role of ROLES) {
       for (const owner of OWNERS) {
@@ -60,7 +60,7 @@ describe("PhoneNumber reads", () => {
   });
 
   it("nodes returns reachable numbers in order and null in the place of unreachable or missing ones", async () => {
-    const ids = [...OWNERS.map((o) => numbers[o].id), missingId(), "not-a-global-id"];
+    const ids = [...OWNERS.map((o) => numbers[o].id), missingId("PhoneNumber"), "not-a-global-id"];
     for (const role of ROLES) {
       const data = await gqlData(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { token: token(role), variables: { ids } });
       expect(data.nodes, role).toEqual([...OWNERS.map((o) => (REACHES[role].includes(o) ? { id: numbers[o].id } : null)), null, null]);
@@ -217,10 +217,10 @@ describe("PhoneNumber mutations", () => {
   });
 
   it("mutation results never reveal a number out of reach: the same NotFoundError as a missing id", async () => {
-    const missing = result(await release(world.otherManager.token, missingId()));
+    const missing = result(await release(world.otherManager.token, missingId("PhoneNumber")));
     expect(result(await release(world.otherManager.token, numbers.sub.id))).toEqual(missing);
     expect(result(await transfer(world.otherManager.token, numbers.sub.id, world.otherSub.id))).toEqual(
-      result(await transfer(world.otherManager.token, missingId(), world.otherSub.id)),
+      result(await transfer(world.otherManager.token, missingId("PhoneNumber"), world.otherSub.id)),
     );
   });
 });

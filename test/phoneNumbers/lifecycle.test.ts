@@ -6,14 +6,13 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { PURGE_AFTER_MS } from "../../src/domain/lifecycle.js";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { purgeClosedSubAccounts } from "../../src/services/purge.js";
 import { gqlData } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+import { dbId } from "../helpers/ids.js";
 import { numbersOf, ownAuditEvents, release, result } from "./operations.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
 const close = (manager: TestAccount, sub: TestAccount) =>
   gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
 /** Moves a closed sub-account's closedAt into the past, as if it had been closed `days` days ago. */

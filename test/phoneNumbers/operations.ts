@@ -1,5 +1,5 @@
 // The phone-number operations the tests in this folder send, in one place.
-import { type GqlResponse, gql, gqlData } from "../helpers/app.js";
+import { gql, gqlData } from "../helpers/app.js";
 import { fundCharges } from "../helpers/factories.js";
 
 const NUMBER_FIELDS = "id number status friendlyName createdAt releasedAt account { id }";
@@ -30,11 +30,8 @@ export const transfer = (token: string | null, id: string, toAccountId: string) 
 
 export const release = (token: string | null, id: string) => gql(RELEASE, { token, variables: { input: { id } } });
 
-/** The mutation's result object (the only field of `data`), failing on GraphQL errors. */
-export function result(res: GqlResponse): any {
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return Object.values(res.body.data as object)[0];
-}
+// The mutation helpers above return responses; `result` unwraps one.
+export { result } from "../helpers/app.js";
 
 /** The phone numbers of an account as `token` sees them (null when unreachable). */
 export async function numbersOf(token: string, accountId: string, includeReleased = false): Promise<{ totalCount: number; nodes: any[] } | null> {

@@ -5,9 +5,9 @@ import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { countStatements, errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, provisionNumber, uniquePhoneNumber } from "../helpers/factories.js";
+import { dbId } from "../helpers/ids.js";
 import { numbersOf, ownAuditEvents, PROVISION, provision, release, result } from "./operations.js";
 
-const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
 /** Every phone number row of an account, straight from the database. */
 const storedRows = (accountId: string) => prisma.phoneNumber.findMany({ where: { accountId: dbId(accountId) } });
 

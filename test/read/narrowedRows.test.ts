@@ -8,9 +8,9 @@ import { formatPrismaCursor } from "@pothos/plugin-prisma";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+import { dbId } from "../helpers/ids.js";
 
 let manager: TestAccount;
 let other: TestAccount;
@@ -19,7 +19,6 @@ let otherSub: TestAccount;
 let busy: TestAccount;
 let empty: TestAccount;
 
-const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
 const cursor = (id: string) => formatPrismaCursor({ id }, "id");
 const NEWEST_FIRST = [{ createdAt: "desc" as const }, { id: "desc" as const }];
 

@@ -8,13 +8,12 @@ import { prisma } from "../../src/db/client.js";
 import type { SubAccountFilter } from "../../src/read/lists.js";
 import { SUB_ACCOUNTS, subAccountList } from "../../src/read/lists.js";
 import { cursorOf, loadPages, MATCH_SET_LIMIT, type PageRequest } from "../../src/read/pages.js";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { countStatements, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, type TestAccount, unique } from "../helpers/factories.js";
+import { dbId } from "../helpers/ids.js";
 
 const tag = unique("match").replace("-", "");
 const managers: TestAccount[] = [];
-const dbId = (account: TestAccount) => parseGlobalId(account.id)!.id;
 
 beforeAll(async () => {
   for (let m = 0; m < 2; m++) {
@@ -46,7 +45,7 @@ describe("text-filtered pages", () => {
   it("answer what the database holds, in every order and direction, with and without counts, for one parent or two", async () => {
     expect(MATCH_SET_LIMIT).toBeGreaterThan(7);
     for (const parents of [[managers[0]!], managers]) {
-      const parentIds = parents.map(dbId);
+      const parentIds = parents.map((p) => dbId(p.id));
       for (const sort of ["CREATED_AT_DESC", "CREATED_AT_ASC", "EMAIL_ASC", "EMAIL_DESC"]) {
         const order = SUB_ACCOUNTS.order!({ sort });
         for (const includeClosed of [false, true]) {
@@ -75,11 +74,11 @@ describe("text-filtered pages", () => {
 
   it("a filter that matches nothing, or only another parent's rows, answers empty pages", async () => {
     const order = SUB_ACCOUNTS.order!({});
-    const none = await bothWays({ parentIds: managers.map(dbId), filter: filter(unique("nothing")), order, page: { first: 5 }, withCount: true });
-    for (const manager of managers) expect(none.get(dbId(manager))).toMatchObject({ rows: [], totalCount: 0, hasMore: false });
-    const onlyFirst = await bothWays({ parentIds: managers.map(dbId), filter: filter(`${tag}-0-`), order, page: { first: 10 }, withCount: false });
-    expect(onlyFirst.get(dbId(managers[0]!))!.rows).toHaveLength(6);
-    expect(onlyFirst.get(dbId(managers[1]!))).toMatchObject({ rows: [], hasMore: false });
+    const none = await bothWays({ parentIds: managers.map((m) => dbId(m.id)), filter: filter(unique("nothing")), order, page: { first: 5 }, withCount: true });
+    for (const manager of managers) expect(none.get(dbId(manager.id))).toMatchObject({ rows: [], totalCount: 0, hasMore: false });
+    const onlyFirst = await bothWays({ parentIds: managers.map((m) => dbId(m.id)), filter: filter(`${tag}-0-`), order, page: { first: 10 }, withCount: false });
+    expect(onlyFirst.get(dbId(managers[0]!.id))!.rows).toHaveLength(6);
+    expect(onlyFirst.get(dbId(managers[1]!.id))).toMatchObject({ rows: [], hasMore: false });
   });
 
   it("is still one statement through the API", async () => {

@@ -2,16 +2,12 @@
 // named by a sub-account, its sibling and a foreign manager. An unreachable
 // row must answer byte for byte like a row that never existed.
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { gql, gqlData } from "../helpers/app.js";
 import { createWorld, provisionNumber, topUp, unique, type World } from "../helpers/factories.js";
+import { missingLike } from "../helpers/ids.js";
 
 let w: World;
 const ids: Record<string, string> = {};
-const missingLike = (globalId: string) => {
-  const typename = parseGlobalId(globalId)!.typename;
-  return Buffer.from(`${typename}:00000000-0000-7000-8000-00000000abcd`).toString("base64");
-};
 
 beforeAll(async () => {
   w = await createWorld();
