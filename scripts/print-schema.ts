@@ -2,8 +2,10 @@
 // each role is served to schemas/<role>.graphql, so schema tools can diff
 // them. A test fails when a committed file is stale.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { databaseSettings, setDatabaseSettings } from "../src/config.js";
 
-process.env.DATABASE_URL ??= "postgresql://unused@127.0.0.1:1/unused"; // the client connects lazily; printing needs no database
+// The client connects lazily; printing needs no database.
+if (databaseSettings().url === undefined) setDatabaseSettings({ url: "postgresql://unused@127.0.0.1:1/unused" });
 const { printedSchemas } = await import("../src/schema/printed.js");
 for (const [file, text] of Object.entries(printedSchemas())) {
   const url = new URL(`../${file}`, import.meta.url);

@@ -1,3 +1,16 @@
+// The one module that reads the environment (and the one that writes it).
+//
+// Every variable the gateway understands (README "Configuration"), its
+// default and its validation live here, so the README's table can be checked
+// against one file, a bad value stops the start with one clear line, and the
+// rest of the code receives typed values instead of strings. Each function
+// takes `env = process.env`, so tests pass a plain object instead of mutating
+// the process's environment.
+//
+// Most settings are read once at start (readConfig). The database client's
+// are read later, when src/db/client.ts loads (databaseSettings): the database
+// is prepared first (db/prepare.ts, test/setupDatabase.ts), and only then is
+// its URL known.
 import path from "node:path";
 
 /** The server's runtime interface (README: "Configuration"), read once at start. */
@@ -49,7 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR?.trim() || "./data"),
     databaseUrl,
     operatorToken: env.OPERATOR_TOKEN?.trim() || undefined,
-    production: env.NODE_ENV === "production",
+    production: isProduction(env),
   };
 }
 
@@ -83,4 +96,81 @@ function readCorsOrigins(value: string | undefined): string[] {
   }
   if (origins.includes("*") && origins.length > 1) throw new Error('CORS_ORIGINS="*" cannot be combined with other origins');
   return origins.map((o) => (o === "*" ? o : new URL(o).origin));
+}
+
+/** NODE_ENV=production: unexpected errors are masked and the schema builder stays quiet about unused Prisma selections. */
+export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NODE_ENV === "production";
+}
+
+/** LOG_LEVEL (a pino level); by default info, warn under vitest (NODE_ENV=test) to keep test output readable. */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL ?? (env.NODE_ENV === "test" ? "warn" : "info");
+}
+
+/** Request budgets per minute (README "Rate limits"). */
+export interface RateLimitSettings {
+  /** RATE_LIMIT_PER_KEY: requests per API key (or the operator token). */
+  perKey: number;
+  /** RATE_LIMIT_PER_ADDRESS: failed-authentication requests per client address. */
+  perAddress: number;
+  /** REDIS_URL: share the budgets across gateway processes through this Redis; undefined: in-process (or the cluster's primary). */
+  redisUrl: string | undefined;
+  /** RATE_LIMIT_NAMESPACE: prefix of the budget keys in Redis. */
+  namespace: string;
+}
+
+export function rateLimitSettings(env: NodeJS.ProcessEnv = process.env): RateLimitSettings {
+  return {
+    perKey: Number(env.RATE_LIMIT_PER_KEY ?? 6000),
+    perAddress: Number(env.RATE_LIMIT_PER_ADDRESS ?? 300),
+    redisUrl: env.REDIS_URL || undefined,
+    namespace: env.RATE_LIMIT_NAMESPACE || "gateway",
+  };
+}
+
+/** What src/db/client.ts and src/db/sql.ts connect with. */
+export interface DatabaseSettings {
+  /** DATABASE_URL as prepared (the given server's, or the embedded database's socket); undefined before prepareDatabase. */
+  url: string | undefined;
+  /** DATABASE_POOL_SIZE: connections per process (default 10; 1 on the embedded database). */
+  poolSize: number;
+  /** Whether hot statements run as named prepared statements; off on the embedded database (DATABASE_NAMED_STATEMENTS=off, internal). */
+  namedStatements: boolean;
+}
+
+/** Read when the database client loads, not at start: prepareDatabase (or the test setup) sets them first. */
+export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
+  return {
+    url: env.DATABASE_URL,
+    poolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
+    namedStatements: env.DATABASE_NAMED_STATEMENTS !== "off",
+  };
+}
+
+/**
+ * Hands the prepared database to the client that loads afterwards (call it
+ * before importing src/db/client.ts). Stored in the environment, as before
+ * this module owned it: processes started from this one (cluster workers,
+ * `tsx scripts/purge.ts` from a test) inherit the same settings, which on the
+ * embedded database they need (one connection, no named statements).
+ */
+export function setDatabaseSettings(settings: { url?: string; poolSize?: number; namedStatements?: boolean }, env: NodeJS.ProcessEnv = process.env): void {
+  if (settings.url !== undefined) env.DATABASE_URL = settings.url;
+  if (settings.poolSize !== undefined) env.DATABASE_POOL_SIZE = String(settings.poolSize);
+  if (settings.namedStatements !== undefined) env.DATABASE_NAMED_STATEMENTS = settings.namedStatements ? "on" : "off";
+}
+
+/**
+ * The environment the primary gives each worker it forks (WEB_CONCURRENCY):
+ * the operator token it settled once, and the worker's index (read back by
+ * clusterWorkerIndex).
+ */
+export function clusterWorkerEnv(index: number, operatorToken: string): Record<string, string> {
+  return { OPERATOR_TOKEN: operatorToken, GATEWAY_WORKER_INDEX: String(index) };
+}
+
+/** In a cluster worker: its index, 0 to WEB_CONCURRENCY - 1 (worker 0 runs the purge schedule). */
+export function clusterWorkerIndex(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.GATEWAY_WORKER_INDEX ?? 0);
 }

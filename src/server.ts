@@ -9,7 +9,7 @@
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { resolveOperatorToken } from "./auth/operatorToken.js";
-import { readConfig } from "./config.js";
+import { clusterWorkerEnv, clusterWorkerIndex, rateLimitSettings, readConfig } from "./config.js";
 import { prepareDatabase } from "./db/prepare.js";
 import { type CollectMetrics, type MetricsListener, serveMetricsToPrimary, startMetricsServer, workerMetricsCollector } from "./observability/metricsServer.js";
 
@@ -68,7 +68,7 @@ async function runPrimary(): Promise<void> {
   log("database ready", { database: "DATABASE_URL", migrationsApplied: database.migrationsApplied });
   const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
   if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
-  if (!process.env.REDIS_URL) {
+  if (!rateLimitSettings().redisUrl) {
     // Without Redis, the workers' request budgets are kept here, so N workers allow one budget per key, not N.
     const { RateLimiterClusterMaster } = await import("rate-limiter-flexible");
     new RateLimiterClusterMaster();
@@ -85,7 +85,7 @@ async function runPrimary(): Promise<void> {
   let quickExits = 0;
   const fork = (index: number) => {
     const startedAt = Date.now();
-    cluster.fork({ OPERATOR_TOKEN: operator.token, GATEWAY_WORKER_INDEX: String(index) }).on("exit", (code, signal) => {
+    cluster.fork(clusterWorkerEnv(index, operator.token)).on("exit", (code, signal) => {
       if (stopping) return;
       if (code === EXIT_CANNOT_LISTEN) {
         // The port is taken (or not ours to bind): no replacement worker could listen either.
@@ -128,7 +128,7 @@ async function runPrimary(): Promise<void> {
 
 /** One gateway process: the whole server, or one worker of a cluster. */
 async function runGateway(): Promise<void> {
-  const worker = cluster.isWorker ? Number(process.env.GATEWAY_WORKER_INDEX ?? 0) : undefined;
+  const worker = cluster.isWorker ? clusterWorkerIndex() : undefined;
   const database = await prepareDatabaseOrExit();
   const operator = resolveOperatorToken(config.operatorToken, config.dataDir);
   if (worker === undefined) {
@@ -139,7 +139,7 @@ async function runGateway(): Promise<void> {
     if (operator.file) log(`operator token is in ${operator.file}`, { operatorTokenFile: operator.file });
   }
 
-  // Imported only now: the Prisma client reads DATABASE_URL when it loads.
+  // Imported only now: the Prisma client reads the prepared database settings (config.ts) when it loads.
   const { createApp } = await import("./yoga.js");
   const { drainDatabase } = await import("./db/client.js");
   const { settleKeyUsage } = await import("./auth/authenticate.js");

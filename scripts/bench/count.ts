@@ -5,6 +5,7 @@
 // request of each shape, after a warm-up request of the same shape.
 // argv[2]: JSON file of { operatorToken, shapes: [{ name, token, warm, measure }] }.
 import { readFileSync } from "node:fs";
+import { databaseSettings } from "../../src/config.js";
 
 interface Shape {
   name: string;
@@ -15,7 +16,7 @@ interface Shape {
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as { operatorToken: string; shapes: Shape[] };
-if (!process.env.DATABASE_URL) throw new Error("DATABASE_URL is not set");
+if (!databaseSettings().url) throw new Error("DATABASE_URL is not set");
 const { createApp } = await import("../../src/yoga.js");
 const { statementCounter, disconnectDatabase } = await import("../../src/db/client.js");
 const app = createApp({

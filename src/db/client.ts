@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { databaseSettings } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 /**
@@ -11,10 +12,10 @@ export const statementCounter = { count: 0 };
 // On the embedded database the pool holds ONE connection (see prepare.ts).
 // So inside an interactive transaction, use its `tx` only: a query on the
 // global `prisma` would wait for the connection the transaction holds.
-function countingPool(connectionString: string): pg.Pool {
+function countingPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
-    max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+    max,
     // Runs once per new connection, before the pool hands it out, so no
     // request's statement can overlap it on that connection.
     onConnect: async (client) => {
@@ -39,12 +40,13 @@ function countingPool(connectionString: string): pg.Pool {
   return pool;
 }
 
-const url = process.env.DATABASE_URL;
+// Read now, at load, not at start: prepareDatabase has set them by the time this module is imported.
+const { url, poolSize } = databaseSettings();
 if (!url) {
   throw new Error("DATABASE_URL is not set: start the server through src/server.ts, which prepares the database first");
 }
 
-export const pool = countingPool(url);
+export const pool = countingPool(url, poolSize);
 
 /** The one Prisma client of the process, over the counted pg pool. */
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

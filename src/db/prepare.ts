@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "../config.js";
+import { type Config, setDatabaseSettings } from "../config.js";
 import { type EmbeddedPostgres, privateDirectory, privateFile, startEmbeddedPostgres } from "./embedded.js";
 import { applyMigrations } from "./migrate.js";
 
@@ -13,14 +13,14 @@ export interface PreparedDatabase {
 /**
  * Makes the database ready before the app is imported: starts the embedded
  * PGlite when no DATABASE_URL is given, applies pending migrations, and
- * exports DATABASE_URL for src/db/client.ts.
+ * hands its URL to src/db/client.ts (setDatabaseSettings).
  */
 export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<PreparedDatabase> {
   if (!config.databaseUrl) claimDataDir(config.dataDir);
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, "pglite"));
   const url = config.databaseUrl ?? embedded!.connectionString;
   const migrationsApplied = await applyMigrations(url);
-  process.env.DATABASE_URL = url;
+  setDatabaseSettings({ url });
   if (embedded) useSingleConnection();
   return { url, embedded, migrationsApplied };
 }
@@ -32,10 +32,9 @@ export async function prepareDatabase(config: Pick<Config, "databaseUrl" | "data
  * so the app talks to the embedded database through exactly one connection.
  */
 export function useSingleConnection(): void {
-  process.env.DATABASE_POOL_SIZE = "1";
   // Named prepared statements live in that one session, which outlives a
   // dropped connection: a reconnected client would prepare them twice.
-  process.env.DATABASE_NAMED_STATEMENTS = "off";
+  setDatabaseSettings({ poolSize: 1, namedStatements: false });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
+import { databaseSettings } from "../config.js";
 import { pool } from "./client.js";
 
 // Plain SQL through the counted pool, for the paths that run most often: the
@@ -23,7 +24,7 @@ const types = {
 const statementNames = new Map<string, string>();
 /** Distinct statement texts prepared by name on each connection, at most. */
 const MAX_NAMED_STATEMENTS = 500;
-const namedStatements = process.env.DATABASE_NAMED_STATEMENTS !== "off";
+const { namedStatements } = databaseSettings();
 
 /**
  * Runs one statement on its own (autocommit: a write commits when it

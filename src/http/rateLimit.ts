@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import { Redis } from "ioredis";
 import { type RateLimiterAbstract, RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { rateLimitSettings } from "../config.js";
 
 export interface RateLimitOptions {
   /** Requests a credential may make per window. */
@@ -16,13 +17,8 @@ export interface RateLimitOptions {
   clusterWorker?: boolean;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
-  perKey: Number(process.env.RATE_LIMIT_PER_KEY ?? 6000),
-  perAddress: Number(process.env.RATE_LIMIT_PER_ADDRESS ?? 300),
-  windowSeconds: 60,
-  redisUrl: process.env.REDIS_URL || undefined,
-  namespace: process.env.RATE_LIMIT_NAMESPACE || "gateway",
-};
+/** The server's budgets: RATE_LIMIT_PER_KEY, RATE_LIMIT_PER_ADDRESS, REDIS_URL, RATE_LIMIT_NAMESPACE (config.ts), per minute. */
+export const DEFAULT_RATE_LIMITS: RateLimitOptions = { ...rateLimitSettings(), windowSeconds: 60 };
 
 export interface RequestLimiter {
   /** Throws a 429 RATE_LIMITED error (with Retry-After) once `key`'s budget is spent. */

@@ -1,8 +1,9 @@
 import pino from "pino";
+import { logLevel } from "../config.js";
 
 /** Structured JSON logs (one object per line) for the whole process. */
 export const logger = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "warn" : "info"),
+  level: logLevel(),
   base: undefined,
   messageKey: "message",
   timestamp: pino.stdTimeFunctions.isoTime,

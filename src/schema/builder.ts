@@ -4,6 +4,7 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
+import { isProduction } from "../config.js";
 import type { Context } from "../context.js";
 import { prisma } from "../db/client.js";
 import { PAGE_SIZE } from "../domain/paging.js";
@@ -54,7 +55,7 @@ export const builder = new SchemaBuilder<{
     // schema/argumentRules.ts; these only make Pothos agree with it.
     maxConnectionSize: PAGE_SIZE.max,
     defaultConnectionSize: PAGE_SIZE.default,
-    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+    onUnusedQuery: isProduction() ? null : "warn",
   },
   relay: {
     clientMutationId: "omit",
