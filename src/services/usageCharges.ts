@@ -66,8 +66,49 @@ export function insufficientFunds(accountId: string, payerId: string): Insuffici
 // ------------------------------------------------------------- statement
 
 /**
- * The charge of `quantity` ($4) units of `product` ($3) on account $1, in
- * one statement:
+ * Named placeholders for a statement whose text is built once and run many
+ * times: the names, in order, are $1, $2, ... (`param.accountId` is the
+ * placeholder of accountId), and `values` lays out one run's values in that
+ * same order from an object that must name every one, so no placeholder can
+ * be paired with the wrong value. The text stays constant, as runSql's
+ * prepared statements want; only the values vary.
+ */
+function namedParameters<const Name extends string>(names: readonly Name[]) {
+  const param = Object.fromEntries(names.map((name, i) => [name, `$${i + 1}`])) as Record<Name, string>;
+  return { param, count: names.length, values: (byName: Record<Name, unknown>): unknown[] => names.map((name) => byName[name]) };
+}
+
+const CHARGE_PARAMETERS = namedParameters([
+  "accountId",
+  "idempotencyKey",
+  "product",
+  "quantity",
+  "usageRecordId",
+  "occurredAt",
+  "ledgerEntryId",
+  "auditEventId",
+  "requestHash",
+  // What the idempotency key stores as the first result.
+  "keyResult",
+  "actorRole",
+  "actorApiKeyPrefix",
+  "auditDetails",
+  // The idempotency key's caller (callerOf).
+  "caller",
+  "accountKind",
+]);
+const { param } = CHARGE_PARAMETERS;
+/**
+ * The reach filter's placeholder comes after the named ones: its value is
+ * there for managers and sub-accounts only (reachableAccountsSqlValues), and
+ * the operator's statement has no such placeholder, so it is not a named
+ * parameter that every run would have to pass.
+ */
+const VIEWER_ACCOUNT_ID = `$${CHARGE_PARAMETERS.count + 1}`;
+
+/**
+ * The charge of `quantity` units of `product` on account `accountId`, in one
+ * statement:
  * - `subject`: the account if the viewer reaches it, with its effective unit
  *   price: the first of its custom card (a sub-account with
  *   allowCustomPricing), its manager's card (a manager's own), the platform
@@ -94,21 +135,21 @@ const chargeStatement = (role: Viewer["role"]) => `
   WITH subject AS (
     SELECT t."id", COALESCE(
       (SELECT r."unitPriceMicros" FROM "account_rates" r
-        WHERE t."kind" = 'SUB_ACCOUNT' AND t."allowCustomPricing" AND r."accountId" = t."id" AND r."product" = $3::"Product"),
-      (SELECT r."unitPriceMicros" FROM "account_rates" r WHERE r."accountId" = COALESCE(t."managerId", t."id") AND r."product" = $3::"Product"),
-      (SELECT p."unitPriceMicros" FROM "platform_rates" p WHERE p."product" = $3::"Product")
+        WHERE t."kind" = 'SUB_ACCOUNT' AND t."allowCustomPricing" AND r."accountId" = t."id" AND r."product" = ${param.product}::"Product"),
+      (SELECT r."unitPriceMicros" FROM "account_rates" r WHERE r."accountId" = COALESCE(t."managerId", t."id") AND r."product" = ${param.product}::"Product"),
+      (SELECT p."unitPriceMicros" FROM "platform_rates" p WHERE p."product" = ${param.product}::"Product")
     ) AS "unitPriceMicros"
-    FROM "accounts" t WHERE t."id" = $1::uuid AND t."kind" = $15::"AccountKind" AND ${reachableAccountsSql(role, "$16")}
+    FROM "accounts" t WHERE t."id" = ${param.accountId}::uuid AND t."kind" = ${param.accountKind}::"AccountKind" AND ${reachableAccountsSql(role, VIEWER_ACCOUNT_ID)}
   ), charged AS (
     UPDATE "accounts" t SET
-      "totalSpentMicros" = t."totalSpentMicros" + s."unitPriceMicros" * $4::int,
-      "balanceMicros" = t."balanceMicros" - CASE WHEN t."kind" = 'MANAGER' OR NOT t."rollupBilling" THEN s."unitPriceMicros" * $4::int ELSE 0 END,
+      "totalSpentMicros" = t."totalSpentMicros" + s."unitPriceMicros" * ${param.quantity}::int,
+      "balanceMicros" = t."balanceMicros" - CASE WHEN t."kind" = 'MANAGER' OR NOT t."rollupBilling" THEN s."unitPriceMicros" * ${param.quantity}::int ELSE 0 END,
       "updatedAt" = now()
     FROM subject s
     WHERE t."id" = s."id" AND t."status" = 'ACTIVE'
       AND NOT EXISTS (SELECT 1 FROM "accounts" m WHERE m."id" = t."managerId" AND m."status" = 'SUSPENDED')
-      AND (t."creditLimitMicros" IS NULL OR t."totalSpentMicros" + s."unitPriceMicros" * $4::int <= t."creditLimitMicros")
-    RETURNING ${tableOf("Account").columns}, s."unitPriceMicros", s."unitPriceMicros" * $4::int AS "costMicros",
+      AND (t."creditLimitMicros" IS NULL OR t."totalSpentMicros" + s."unitPriceMicros" * ${param.quantity}::int <= t."creditLimitMicros")
+    RETURNING ${tableOf("Account").columns}, s."unitPriceMicros", s."unitPriceMicros" * ${param.quantity}::int AS "costMicros",
       t."kind" = 'SUB_ACCOUNT' AND t."rollupBilling" AS "rollup"
   ), payer AS (
     UPDATE "accounts" m SET "balanceMicros" = m."balanceMicros" - charged."costMicros"
@@ -116,22 +157,22 @@ const chargeStatement = (role: Viewer["role"]) => `
     RETURNING m."id", m."balanceMicros"
   ), claim AS (
     INSERT INTO "idempotency_keys" ("caller", "accountId", "operation", "key", "requestHash", "result")
-    SELECT $14, charged."id", 'recordUsage', $2, $9, $10::jsonb FROM charged
+    SELECT ${param.caller}, charged."id", 'recordUsage', ${param.idempotencyKey}, ${param.requestHash}, ${param.keyResult}::jsonb FROM charged
     RETURNING "accountId"
   ), recorded AS (
     INSERT INTO "usage_records" ("id", "accountId", "product", "quantity", "unitPriceMicros", "costMicros", "idempotencyKey", "occurredAt")
-    SELECT $5::uuid, claim."accountId", $3::"Product", $4::int, charged."unitPriceMicros", charged."costMicros", $2, $6::timestamptz
+    SELECT ${param.usageRecordId}::uuid, claim."accountId", ${param.product}::"Product", ${param.quantity}::int, charged."unitPriceMicros", charged."costMicros", ${param.idempotencyKey}, ${param.occurredAt}::timestamptz
     FROM claim, charged
     RETURNING "createdAt"
   ), entry AS (
     INSERT INTO "ledger_entries" ("id", "balanceAccountId", "causedByAccountId", "kind", "amountMicros", "balanceAfterMicros", "usageRecordId")
-    SELECT $7::uuid, COALESCE(payer."id", charged."id"), charged."id", 'CHARGE', -charged."costMicros",
-      CASE WHEN charged."rollup" THEN payer."balanceMicros" ELSE charged."balanceMicros" END, $5::uuid
+    SELECT ${param.ledgerEntryId}::uuid, COALESCE(payer."id", charged."id"), charged."id", 'CHARGE', -charged."costMicros",
+      CASE WHEN charged."rollup" THEN payer."balanceMicros" ELSE charged."balanceMicros" END, ${param.usageRecordId}::uuid
     FROM charged LEFT JOIN payer ON true
     RETURNING "balanceAfterMicros"
   ), audit AS (
     INSERT INTO "audit_events" ("id", "action", "actorRole", "actorApiKeyPrefix", "accountId", "treeManagerId", "details")
-    SELECT $8::uuid, 'usage.record', $11::"Role", $12, charged."id", COALESCE(charged."managerId", charged."id"), $13::jsonb FROM charged
+    SELECT ${param.auditEventId}::uuid, 'usage.record', ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, charged."id", COALESCE(charged."managerId", charged."id"), ${param.auditDetails}::jsonb FROM charged
   )
   SELECT charged.*, entry."balanceAfterMicros", recorded."createdAt" AS "usageCreatedAt",
     (SELECT m."balanceMicros" FROM "accounts" m WHERE m."id" = charged."managerId") AS "managerBalanceMicros"
@@ -183,21 +224,23 @@ export async function chargeRecordedUsage(
     let failure: "refused" | "keyTaken" | "insufficientFunds" = "refused";
     try {
       const [row] = await runSql<ChargedRow>(CHARGE[viewer.role], [
-        accountId,
-        idempotencyKey,
-        product,
-        quantity,
-        usageRecordId,
-        occurredAt,
-        newId(),
-        newId(),
-        requestHash,
-        JSON.stringify({ usageRecordId }),
-        viewer.role,
-        viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
-        JSON.stringify({ usageRecordId, product, quantity }),
-        keyScope.caller,
-        kind,
+        ...CHARGE_PARAMETERS.values({
+          accountId,
+          idempotencyKey,
+          product,
+          quantity,
+          usageRecordId,
+          occurredAt,
+          ledgerEntryId: newId(),
+          auditEventId: newId(),
+          requestHash,
+          keyResult: JSON.stringify({ usageRecordId }),
+          actorRole: viewer.role,
+          actorApiKeyPrefix: viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
+          auditDetails: JSON.stringify({ usageRecordId, product, quantity }),
+          caller: keyScope.caller,
+          accountKind: kind,
+        }),
         ...reachableAccountsSqlValues(viewer),
       ]);
       if (row) {
