@@ -1,4 +1,5 @@
-import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
+import { type GraphQLCompositeType, getNamedType, isCompositeType, type SelectionSetNode } from "graphql";
+import { compositeFieldType, type FieldSelection, selectedFields } from "./selections.js";
 import type { Model } from "./tables.js";
 
 // Which columns a list must read for the fields a query asks of its items.
@@ -83,32 +84,38 @@ const ALWAYS: Record<Model, readonly string[]> = { Account: ["id", "kind"], Phon
  * `edges.node`, through fragments), or undefined for whole rows when some
  * field asked for is not in FIELD_COLUMNS.
  */
-export function narrowColumns(model: Model, info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): string[] | undefined {
+export function narrowColumns(model: Model, selection: FieldSelection): string[] | undefined {
   const known = FIELD_COLUMNS[model];
   const columns = new Set(ALWAYS[model]);
   let whole = false;
-
-  const fieldsOf = (selectionSet: SelectionSetNode | undefined, visit: (name: string, set?: SelectionSetNode) => void): void => {
-    for (const s of selectionSet?.selections ?? []) {
-      if (s.kind === Kind.FIELD) visit(s.name.value, s.selectionSet);
-      else if (s.kind === Kind.INLINE_FRAGMENT) fieldsOf(s.selectionSet, visit);
-      else fieldsOf(info.fragments[s.name.value]?.selectionSet, visit);
+  const connectionType = getNamedType(selection.returnType);
+  if (!isCompositeType(connectionType)) return undefined;
+  const fieldsOn = (sets: readonly (SelectionSetNode | undefined)[], type: GraphQLCompositeType) => selectedFields(selection, sets, type);
+  const addItemColumns = (set: SelectionSetNode | undefined, itemType: GraphQLCompositeType) => {
+    for (const { field } of fieldsOn([set], itemType)) {
+      const needs = known[field.name.value];
+      if (needs) for (const c of needs) columns.add(c);
+      else whole = true;
     }
   };
-  const item = (name: string) => {
-    const needs = known[name];
-    if (needs) for (const c of needs) columns.add(c);
-    else whole = true;
-  };
-  for (const node of info.fieldNodes) {
-    fieldsOf(node.selectionSet, (name, set) => {
-      if (name === "nodes") fieldsOf(set, item);
-      else if (name === "edges") {
-        // An edge's cursor, and pageInfo's, are made from the row's id.
-        columns.add("id");
-        fieldsOf(set, (edgeField, edgeSet) => edgeField === "node" && fieldsOf(edgeSet, item));
-      } else if (name === "pageInfo") columns.add("id");
-    });
+  for (const { field, parentType } of fieldsOn(
+    selection.fieldNodes.map((n) => n.selectionSet),
+    connectionType,
+  )) {
+    const name = field.name.value;
+    if (name === "nodes") {
+      const itemType = compositeFieldType(parentType, "nodes");
+      if (itemType) addItemColumns(field.selectionSet, itemType);
+    } else if (name === "edges") {
+      // An edge's cursor, and pageInfo's, are made from the row's id.
+      columns.add("id");
+      const edgeType = compositeFieldType(parentType, "edges");
+      if (!edgeType) continue;
+      for (const edgeField of fieldsOn([field.selectionSet], edgeType)) {
+        const itemType = edgeField.field.name.value === "node" ? compositeFieldType(edgeField.parentType, "node") : undefined;
+        if (itemType) addItemColumns(edgeField.field.selectionSet, itemType);
+      }
+    } else if (name === "pageInfo") columns.add("id");
   }
   return whole ? undefined : [...columns].sort();
 }

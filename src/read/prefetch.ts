@@ -1,21 +1,9 @@
-import {
-  type FieldNode,
-  type FragmentDefinitionNode,
-  GraphQLIncludeDirective,
-  type GraphQLOutputType,
-  GraphQLSkipDirective,
-  getArgumentValues,
-  getDirectiveValues,
-  getNamedType,
-  isInterfaceType,
-  isObjectType,
-  Kind,
-  type SelectionSetNode,
-} from "graphql";
+import { type FieldNode, type GraphQLObjectType, getArgumentValues, getNamedType, isCompositeType, isObjectType, type SelectionSetNode } from "graphql";
 import { effectivePage } from "../domain/paging.js";
 import { narrowColumns } from "./columns.js";
 import { type DescribedList, LIST_FIELDS, type ListField, NEWEST_FIRST_ORDER } from "./lists.js";
 import type { NestedList, PageArgs } from "./pages.js";
+import { compositeFieldType, type FieldSelection, responseKey, selectedFields } from "./selections.js";
 
 // Lists read along with their parents' page. A tree query asks a list of
 // every row of a page (the numbers of each of 250 sub-accounts); the page's
@@ -31,14 +19,8 @@ import type { NestedList, PageArgs } from "./pages.js";
 // page. Nested lists add no row filter: their rows are reachable exactly
 // when the parent row is (read/lists.ts).
 
-/** Where a list field appears in the document: its field nodes, and what reads them. */
-export interface Selection {
-  fieldNodes: readonly FieldNode[];
-  fragments: Record<string, FragmentDefinitionNode>;
-  variableValues: Record<string, unknown>;
-  /** The field's (connection) type. */
-  returnType: GraphQLOutputType;
-}
+/** Where a list field appears in the document (a resolver's info): its field nodes, its (connection) type, and the request's scope. */
+export type Selection = FieldSelection;
 
 export type PageArgsInput = { first?: number | null; last?: number | null; after?: string | null; before?: string | null };
 
@@ -69,20 +51,19 @@ function signatureOf(field: ListField<any, any>, request: DescribedList<unknown>
 // biome-ignore lint/suspicious/noExplicitAny: any list field of the table; each only ever sees its own filter and arguments
 function nestedListsOf(field: ListField<any, any>, selection: Selection): NestedList[] {
   const candidates = LIST_FIELDS[field.spec.model];
-  const itemType = getNamedType(connectionFieldType(selection.returnType, "nodes"));
-  if (!itemType || !(isObjectType(itemType) || isInterfaceType(itemType))) return [];
+  const connectionType = getNamedType(selection.returnType);
+  const itemType = compositeFieldType(connectionType, "nodes");
+  if (!isObjectType(itemType)) return [];
   const itemFields = itemType.getFields();
 
   const nested = new Map<string, NestedList>();
-  for (const group of itemSelections(selection)) {
+  for (const group of itemSelections(selection, itemType)) {
     // Field nodes by response key, as the executor merges them for one item.
     const byKey = new Map<string, FieldNode[]>();
-    for (const items of group) {
-      collectFields(items, selection, (node) => {
-        if (!candidates[node.name.value]) return;
-        const key = node.alias?.value ?? node.name.value;
-        byKey.set(key, [...(byKey.get(key) ?? []), node]);
-      });
+    for (const { field: node } of selectedFields(selection, group, itemType)) {
+      if (!candidates[node.name.value]) continue;
+      const key = responseKey(node);
+      byKey.set(key, [...(byKey.get(key) ?? []), node]);
     }
     for (const nodes of byKey.values()) {
       const name = nodes[0]!.name.value;
@@ -102,55 +83,43 @@ function nestedListsOf(field: ListField<any, any>, selection: Selection): Nested
  * and its `edges { node { } }`), grouped by response path as the executor
  * merges them: the sets of one group resolve one item's fields together.
  */
-function itemSelections(selection: Selection): SelectionSetNode[][] {
+function itemSelections(selection: Selection, itemType: GraphQLObjectType): SelectionSetNode[][] {
+  const connectionType = getNamedType(selection.returnType);
+  if (!isCompositeType(connectionType)) return [];
   const groups = new Map<string, SelectionSetNode[]>();
-  const add = (path: string, set: SelectionSetNode) => groups.set(path, [...(groups.get(path) ?? []), set]);
-  const keyOf = (field: FieldNode) => field.alias?.value ?? field.name.value;
-  for (const node of selection.fieldNodes) {
-    collectFields(node.selectionSet, selection, (field) => {
-      if (field.name.value === "nodes" && field.selectionSet) add(`nodes:${keyOf(field)}`, field.selectionSet);
-      if (field.name.value === "edges") {
-        collectFields(field.selectionSet, selection, (edgeField) => {
-          if (edgeField.name.value === "node" && edgeField.selectionSet) add(`edges:${keyOf(field)}.${keyOf(edgeField)}`, edgeField.selectionSet);
-        });
+  const add = (path: string, set: SelectionSetNode | undefined) => {
+    if (set) groups.set(path, [...(groups.get(path) ?? []), set]);
+  };
+  for (const { field, parentType } of selectedFields(
+    selection,
+    selection.fieldNodes.map((n) => n.selectionSet),
+    connectionType,
+  )) {
+    if (field.name.value === "nodes") add(`nodes:${responseKey(field)}`, field.selectionSet);
+    if (field.name.value !== "edges") continue;
+    const edgeType = compositeFieldType(parentType, "edges");
+    if (!edgeType) continue;
+    for (const { field: edgeField, parentType: onEdge } of selectedFields(selection, [field.selectionSet], edgeType)) {
+      if (edgeField.name.value === "node" && compositeFieldType(onEdge, "node") === itemType) {
+        add(`edges:${responseKey(field)}.${responseKey(edgeField)}`, edgeField.selectionSet);
       }
-    });
+    }
   }
   return [...groups.values()];
 }
 
-/** Visits the fields of a selection set through fragments, leaving out those @skip or @include turn off. */
-function collectFields(set: SelectionSetNode | undefined, selection: Selection, visit: (field: FieldNode) => void): void {
-  for (const s of set?.selections ?? []) {
-    if (!included(s, selection.variableValues)) continue;
-    if (s.kind === Kind.FIELD) visit(s);
-    else if (s.kind === Kind.INLINE_FRAGMENT) collectFields(s.selectionSet, selection, visit);
-    else collectFields(selection.fragments[s.name.value]?.selectionSet, selection, visit);
-  }
-}
-
-function included(node: Parameters<typeof getDirectiveValues>[1], variables: Record<string, unknown>): boolean {
-  if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
-  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
-}
-
-/** The type of a field of a connection type (`nodes`, `edges`). */
-function connectionFieldType(type: GraphQLOutputType, field: string): GraphQLOutputType | undefined {
-  const named = getNamedType(type);
-  return isObjectType(named) ? named.getFields()[field]?.type : undefined;
-}
-
 /**
  * Whether the connection field selects `totalCount` (directly or through
- * fragments): counting a long list costs a scan, so it is only done when
- * asked for.
+ * fragments, unless @skip/@include turn it off): counting a long list costs
+ * a scan, so it is only done when asked for.
  */
-export function selectsTotalCount(selection: Pick<Selection, "fieldNodes" | "fragments">): boolean {
-  const visit = (set: SelectionSetNode | undefined): boolean =>
-    !!set?.selections.some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === "totalCount";
-      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
-      return visit(selection.fragments[s.name.value]?.selectionSet);
-    });
-  return selection.fieldNodes.some((node) => visit(node.selectionSet));
+export function selectsTotalCount(selection: Selection): boolean {
+  const connectionType = getNamedType(selection.returnType);
+  if (!isCompositeType(connectionType)) return false;
+  const fields = selectedFields(
+    selection,
+    selection.fieldNodes.map((n) => n.selectionSet),
+    connectionType,
+  );
+  return fields.some(({ field }) => field.name.value === "totalCount");
 }

@@ -23,6 +23,7 @@ import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.js";
 import { effectivePage, PAGE_SIZE } from "../domain/paging.js";
 import { unstorableTextIn } from "../domain/text.js";
+import { forEachSelectedField, responseKey } from "../read/selections.js";
 import { UUID_PATTERN } from "./globalIds.js";
 import { reachableIds } from "./node.js";
 import { hiddenError, hiddenFromRole } from "./roleSchemas.js";
@@ -168,41 +169,34 @@ export function analyzeOperation(
   if (coerced.errors) return { ...analysis, variableErrors: coerced.errors };
   const variables = coerced.coerced;
   const { problems, cursors } = analysis;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  // The fields the executor will resolve: @skip/@include and fragments as it applies them (read/selections.ts).
+  const scope = { schema, fragments, variableValues: variables };
 
   const walk = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, multiplier: number, depth: number) => {
     if (depth > 64) return; // armor's depth limit refuses such operations; this only guards the walk
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (!isObjectType(parentType) && !isInterfaceType(parentType)) continue;
-        const field = parentType.getFields()[selection.name.value];
-        if (!field) continue;
-        let args: Record<string, unknown>;
-        try {
-          args = getArgumentValues(field, selection, variables);
-        } catch (error) {
-          problems.push((error as Error).message);
-          continue;
-        }
-        const firstGiven = givesFirst(selection, variables);
-        const mutationRoot = depth === 0 && operation.operation === "mutation";
-        problems.push(...checkField(selection.alias?.value ?? selection.name.value, field, args, firstGiven, cursors, !mutationRoot));
-        const type = getNamedType(field.type);
-        if (selection.selectionSet && isCompositeType(type)) {
-          analysis.cost += multiplier;
-          const listy = isListType(getNullableType(field.type));
-          walk(selection.selectionSet, type, multiplier * (listy && !Array.isArray(args.ids) ? 1 : fanOut(field, args, firstGiven)), depth + 1);
-        }
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
-        if (type && isCompositeType(type)) walk(selection.selectionSet, type, multiplier, depth + 1);
-      } else {
-        const fragment = fragments.get(selection.name.value);
-        const type = fragment && schema.getType(fragment.typeCondition.name.value);
-        if (fragment && type && isCompositeType(type)) walk(fragment.selectionSet, type, multiplier, depth + 1);
+    forEachSelectedField(scope, selectionSet, parentType, (selection, onType) => {
+      if (!isObjectType(onType) && !isInterfaceType(onType)) return;
+      const field = onType.getFields()[selection.name.value];
+      if (!field) return;
+      let args: Record<string, unknown>;
+      try {
+        args = getArgumentValues(field, selection, variables);
+      } catch (error) {
+        problems.push((error as Error).message);
+        return;
       }
-    }
+      const firstGiven = givesFirst(selection, variables);
+      const mutationRoot = depth === 0 && operation.operation === "mutation";
+      problems.push(...checkField(responseKey(selection), field, args, firstGiven, cursors, !mutationRoot));
+      const type = getNamedType(field.type);
+      if (selection.selectionSet && isCompositeType(type)) {
+        analysis.cost += multiplier;
+        const listy = isListType(getNullableType(field.type));
+        walk(selection.selectionSet, type, multiplier * (listy && !Array.isArray(args.ids) ? 1 : fanOut(field, args, firstGiven)), depth + 1);
+      }
+    });
   };
   const root = schema.getRootType(operation.operation);
   if (root) walk(operation.selectionSet, root, 1, 0);
