@@ -1,5 +1,6 @@
 import { createContextCache } from "@pothos/core";
 import type { GraphQLResolveInfo } from "graphql";
+import { containsPattern, eqValue, type FilteredTextField, type TextFilter } from "../domain/textFilters.js";
 import { type FieldSet, fieldSetOf } from "./fieldSets.js";
 import { type ListOrder, type ListSpec, loadPages, type NestedPageSink, type Page, type PageRequest, type Param } from "./pages.js";
 import { afterResolvers, requestCache } from "./requestCache.js";
@@ -14,11 +15,6 @@ import type { Model } from "./tables.js";
 // sub-accounts, or an account's numbers and keys, are reachable exactly when
 // their parent is, so the lists add no filter of their own.
 
-export interface TextFilter {
-  eq?: string | null;
-  contains?: string | null;
-}
-
 export interface SubAccountFilter {
   email?: TextFilter | null;
   organizationName?: TextFilter | null;
@@ -26,16 +22,13 @@ export interface SubAccountFilter {
   includeClosed: boolean;
 }
 
-/** `%`, `_` and `\` are LIKE metacharacters: escape them so they match themselves. */
-export const likeLiteral = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-function textConditions(column: string, filter: TextFilter | null | undefined, param: Param): string[] {
+/** A text filter's SQL conditions (domain/textFilters.ts says what they mean). */
+function textConditions(column: FilteredTextField, filter: TextFilter | null | undefined, param: Param): string[] {
   if (!filter) return [];
   const conditions: string[] = [];
-  // Emails are stored lowercased, so an exact email match lowercases too.
-  if (filter.eq != null) conditions.push(`t."${column}" = ${param(column === "email" ? filter.eq.toLowerCase() : filter.eq)}`);
-  // ILIKE with the value's metacharacters escaped; served by the trigram indexes (migration 0002).
-  if (filter.contains != null) conditions.push(`t."${column}" ILIKE ${param(`%${likeLiteral(filter.contains)}%`)}`);
+  if (filter.eq != null) conditions.push(`t."${column}" = ${param(eqValue(column, filter.eq))}`);
+  // Served by the trigram indexes (migration 0002).
+  if (filter.contains != null) conditions.push(`t."${column}" ILIKE ${param(containsPattern(filter.contains))}`);
   return conditions;
 }
 
@@ -73,17 +66,26 @@ export interface ListField<Filter, Args> {
   order?: (args: Args) => ListOrder;
 }
 
-// Each order ends in a unique column, so keyset cursors are exact.
-const SUB_ACCOUNT_ORDER: Record<string, ListOrder> = {
-  CREATED_AT_DESC: NEWEST_FIRST_ORDER,
-  CREATED_AT_ASC: { columns: ["createdAt", "id"], direction: "ASC" },
-  EMAIL_ASC: { columns: ["email"], direction: "ASC" },
-  EMAIL_DESC: { columns: ["email"], direction: "DESC" },
-};
+/**
+ * The orders of `Manager.subAccounts`: the schema's `SubAccountSort` enum is
+ * made from this table (schema/accounts/Manager.ts), so a value cannot exist
+ * in one and not the other. Each order ends in a column unique among a
+ * manager's sub-accounts (ids; emails are unique per tree), so keyset
+ * cursors are exact.
+ */
+export const SUB_ACCOUNT_SORTS = {
+  CREATED_AT_ASC: { description: "Oldest first.", order: { columns: ["createdAt", "id"], direction: "ASC" } },
+  CREATED_AT_DESC: { description: "Newest first (the default).", order: NEWEST_FIRST_ORDER },
+  EMAIL_ASC: { description: "By email, A to Z.", order: { columns: ["email"], direction: "ASC" } },
+  EMAIL_DESC: { description: "By email, Z to A.", order: { columns: ["email"], direction: "DESC" } },
+} as const satisfies Record<string, { description: string; order: ListOrder }>;
+
+export type SubAccountSort = keyof typeof SUB_ACCOUNT_SORTS;
+export const DEFAULT_SUB_ACCOUNT_SORT: SubAccountSort = "CREATED_AT_DESC";
 
 export interface SubAccountListArgs {
   filter?: { email?: TextFilter | null; organizationName?: TextFilter | null; status?: readonly string[] | null } | null;
-  sort?: string | null;
+  sort?: SubAccountSort | null;
   includeClosed?: boolean | null;
 }
 
@@ -96,7 +98,7 @@ export const SUB_ACCOUNTS: ListField<SubAccountFilter, SubAccountListArgs> = {
     status: args.filter?.status,
     includeClosed: args.includeClosed ?? false,
   }),
-  order: (args) => SUB_ACCOUNT_ORDER[args.sort ?? "CREATED_AT_DESC"]!,
+  order: (args) => SUB_ACCOUNT_SORTS[args.sort ?? DEFAULT_SUB_ACCOUNT_SORT].order,
 };
 
 /** `Account.phoneNumbers`. */

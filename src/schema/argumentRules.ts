@@ -36,8 +36,6 @@ import { hiddenError, hiddenFromRole } from "./roleSchemas.js";
 // a variable's default, so no form can slip past a rule (DOMAIN.md: "Values
 // however they arrive").
 
-export { PAGE_SIZE };
-
 /**
  * Limits on a single operation. A Relay tree of viewer -> 250 sub-accounts ->
  * 20 phone numbers and 20 API keys each (with edges/node) fits with room to

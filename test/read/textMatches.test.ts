@@ -5,8 +5,8 @@
 // in every order, forwards and backwards.
 import { beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import type { SubAccountFilter } from "../../src/read/lists.js";
-import { SUB_ACCOUNTS, subAccountList } from "../../src/read/lists.js";
+import type { SubAccountFilter, SubAccountSort } from "../../src/read/lists.js";
+import { SUB_ACCOUNT_SORTS, SUB_ACCOUNTS, subAccountList } from "../../src/read/lists.js";
 import { cursorOf, loadPages, MATCH_SET_LIMIT, type PageRequest } from "../../src/read/pages.js";
 import { countStatements, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, type TestAccount, unique } from "../helpers/factories.js";
@@ -46,7 +46,7 @@ describe("text-filtered pages", () => {
     expect(MATCH_SET_LIMIT).toBeGreaterThan(7);
     for (const parents of [[managers[0]!], managers]) {
       const parentIds = parents.map((p) => dbId(p.id));
-      for (const sort of ["CREATED_AT_DESC", "CREATED_AT_ASC", "EMAIL_ASC", "EMAIL_DESC"]) {
+      for (const sort of Object.keys(SUB_ACCOUNT_SORTS) as SubAccountSort[]) {
         const order = SUB_ACCOUNTS.order!({ sort });
         for (const includeClosed of [false, true]) {
           const request = { parentIds, filter: filter(tag, includeClosed), order, page: { first: 3 }, withCount: true, columns: ["email", "id", "kind"] };

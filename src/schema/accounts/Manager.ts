@@ -1,8 +1,16 @@
 import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
+import { eqValue, type FilteredTextField, likeLiteral, type TextFilter, textFilterProblems } from "../../domain/textFilters.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import type { Account, Prisma } from "../../generated/prisma/client.js";
 import { accountRows } from "../../read/accounts.js";
-import { likeLiteral, SUB_ACCOUNTS, type SubAccountFilter, type SubAccountListArgs } from "../../read/lists.js";
+import {
+  DEFAULT_SUB_ACCOUNT_SORT,
+  SUB_ACCOUNT_SORTS,
+  SUB_ACCOUNTS,
+  type SubAccountFilter,
+  type SubAccountListArgs,
+  type SubAccountSort,
+} from "../../read/lists.js";
 import { type BuilderTypes, builder } from "../builder.js";
 import { type SharedConnection, sharedConnection, sqlListConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
@@ -31,7 +39,7 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
           "The manager's sub-accounts, newest first by default. Closed ones are left out unless `includeClosed` is true or `filter.status` names CLOSED.",
         args: {
           filter: t.arg({ type: SubAccountFilterInput, required: false, description: "Narrow the list." }),
-          sort: t.arg({ type: SubAccountSortEnum, defaultValue: "CREATED_AT_DESC", description: "Order of the list." }),
+          sort: t.arg({ type: SubAccountSortEnum, defaultValue: DEFAULT_SUB_ACCOUNT_SORT, description: "Order of the list." }),
           includeClosed: t.arg.boolean({ defaultValue: false, description: "Also list CLOSED sub-accounts." }),
         },
         extensions: { validateArgs: validateSubAccountListArgs },
@@ -85,27 +93,18 @@ export const ManagerFilterInput = builder.inputType("ManagerFilter", {
 
 export const SubAccountSortEnum = builder.enumType("SubAccountSort", {
   description: "Orders for listing sub-accounts.",
-  values: {
-    CREATED_AT_ASC: { description: "Oldest first." },
-    CREATED_AT_DESC: { description: "Newest first (the default)." },
-    EMAIL_ASC: { description: "By email, A to Z." },
-    EMAIL_DESC: { description: "By email, Z to A." },
-  } as const,
+  // One value per order the list can run (read/lists.ts).
+  values: Object.fromEntries(Object.entries(SUB_ACCOUNT_SORTS).map(([name, { description }]) => [name, { description }])) as Record<
+    SubAccountSort,
+    { description: string }
+  >,
 });
 
-export interface StringFilter {
-  eq?: string | null;
-  contains?: string | null;
-}
-
-export const CONTAINS_MIN_LENGTH = 3;
-export const FILTER_MAX_LENGTH = 254;
-
-/** The Prisma condition for a text filter; emails are stored lowercased, so `eq` lowercases too. */
-export function stringCondition(field: "email" | "organizationName", filter: StringFilter | null | undefined): Prisma.AccountWhereInput[] {
+/** The Prisma condition for a text filter (domain/textFilters.ts says what it means). */
+export function stringCondition(field: FilteredTextField, filter: TextFilter | null | undefined): Prisma.AccountWhereInput[] {
   if (!filter) return [];
   const conditions: Prisma.AccountWhereInput[] = [];
-  if (filter.eq != null) conditions.push({ [field]: field === "email" ? filter.eq.toLowerCase() : filter.eq });
+  if (filter.eq != null) conditions.push({ [field]: eqValue(field, filter.eq) });
   if (filter.contains != null) conditions.push({ [field]: { contains: likeLiteral(filter.contains), mode: "insensitive" } });
   return conditions;
 }
@@ -113,19 +112,7 @@ export function stringCondition(field: "email" | "organizationName", filter: Str
 /** Argument rules checked before execution (see schema/argumentRules.ts). */
 // biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes
 export function validateStringFilters(args: Record<string, any>): string[] {
-  const problems: string[] = [];
-  for (const field of ["email", "organizationName"] as const) {
-    const f = args.filter?.[field] as StringFilter | undefined;
-    if (f?.contains != null && [...f.contains].length < CONTAINS_MIN_LENGTH) {
-      problems.push(`filter.${field}.contains must be at least ${CONTAINS_MIN_LENGTH} characters`);
-    }
-    for (const op of ["eq", "contains"] as const) {
-      const v = f?.[op];
-      if (v != null && [...v].length > FILTER_MAX_LENGTH) problems.push(`filter.${field}.${op} must be at most ${FILTER_MAX_LENGTH} characters`);
-      if (v?.includes("\u0000")) problems.push(`filter.${field}.${op} must not contain NUL characters`);
-    }
-  }
-  return problems;
+  return textFilterProblems(args.filter);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: graphql-js types coerced arguments as any; the schema decided their shapes

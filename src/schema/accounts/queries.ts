@@ -1,10 +1,11 @@
 import { prisma } from "../../db/client.js";
+import type { TextFilter } from "../../domain/textFilters.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
 import { NEWEST_FIRST } from "../connections.js";
-import { ManagerConnection, ManagerFilterInput, ManagerRef, type StringFilter, stringCondition, validateStringFilters } from "./Manager.js";
+import { ManagerConnection, ManagerFilterInput, ManagerRef, stringCondition, validateStringFilters } from "./Manager.js";
 
-function managerWhere(filter: { email?: StringFilter | null; organizationName?: StringFilter | null } | null | undefined): Prisma.AccountWhereInput {
+function managerWhere(filter: { email?: TextFilter | null; organizationName?: TextFilter | null } | null | undefined): Prisma.AccountWhereInput {
   return { kind: "MANAGER", AND: [...stringCondition("email", filter?.email), ...stringCondition("organizationName", filter?.organizationName)] };
 }
 
