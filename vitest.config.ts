@@ -1,6 +1,23 @@
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({
+// `npm run test:fast` (vitest --mode fast) is the inner loop: it leaves out the
+// files that start server processes, need Redis or a browser, and the two
+// exhaustive hostile-input matrices (hundreds of requests each). `npm test`
+// and .ci/run run everything.
+const SLOW_FILES = [
+  "test/server.test.ts", // starts `npm start` processes
+  "test/schema.test.ts", // runs the contract-coverage tool
+  "test/security/embeddedDatabase.test.ts", // processes and file modes
+  "test/security/metrics.test.ts", // a production server process
+  "test/http/sharedRateLimit.test.ts", // two processes and Redis
+  "test/billing/twoProcesses.test.ts", // two processes on one database
+  "test/phoneNumbers/lifecycle.test.ts", // runs the purge script
+  "test/e2e/**", // Chromium
+  "test/security/textInputs.test.ts", // every text field x hostile value
+  "test/security/argumentForms.test.ts", // every argument rule x every form
+];
+
+export default defineConfig(({ mode }) => ({
   // graphql ships ESM and CJS builds; pin one so every package shares the same
   // classes (instanceof checks fail across two copies).
   resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
@@ -10,6 +27,7 @@ export default defineConfig({
     // Workers keep their modules (and their database) across test files.
     isolate: false,
     include: ["test/**/*.test.ts"],
+    exclude: mode === "fast" ? SLOW_FILES : [],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
@@ -22,4 +40,4 @@ export default defineConfig({
     poolOptions: { forks: process.env.TEST_DATABASE_URL ? { maxForks: 3, minForks: 3 } : { singleFork: true } },
     reporters: ["default"],
   },
-});
+}));
