@@ -1,4 +1,5 @@
-import { type GraphQLCompositeType, getNamedType, isCompositeType, type SelectionSetNode } from "graphql";
+import { type GraphQLCompositeType, type GraphQLField, getNamedType, isCompositeType, isInterfaceType, isObjectType, type SelectionSetNode } from "graphql";
+import type { ListField } from "./lists.js";
 import { compositeFieldType, type FieldSelection, selectedFields } from "./selections.js";
 import type { Model } from "./tables.js";
 
@@ -7,68 +8,33 @@ import type { Model } from "./tables.js";
 // of every row is parsed by the driver and allocated in Node (timestamps
 // into Dates), and 250 sub-accounts with 750 numbers are a lot of cells.
 //
-// Only fields listed here narrow the read. Any other field (balance,
-// pricing, anything added later) makes the list read whole rows, so a new
-// field can never see a column that was left out; test/read/columns.test.ts
-// checks every field against a whole-row read.
+// Each field says what it reads where it is defined (`reads`, through
+// schema/readsPlugin.ts; exposed fields read their own column). A field that
+// says nothing makes the list read whole rows, so it can never see a column
+// left out; test/read/columns.test.ts checks every field against a
+// whole-row read, and fails for an item type's field that says nothing.
 
-/** Columns each field of a model's object types reads from its row. */
-export const FIELD_COLUMNS: Record<Model, Record<string, readonly string[]>> = {
-  Account: {
-    __typename: [],
-    id: [],
-    email: ["email"],
-    organizationName: ["organizationName"],
-    status: ["status"],
-    createdAt: ["createdAt"],
-    updatedAt: ["updatedAt"],
-    suspendedAt: ["suspendedAt"],
-    closedAt: ["closedAt"],
-    rollupBilling: ["rollupBilling"],
-    allowCustomPricing: ["allowCustomPricing"],
-    creditLimit: ["creditLimitMicros"],
-    totalSpent: ["totalSpentMicros"],
-    subAccountLimit: ["subAccountLimit"],
-    autoDeleteClosedSubAccounts: ["autoDeleteClosedSubAccounts"],
-    // Read from the manager's row (read/accounts.ts managerRowOf).
-    managerEmail: ["managerId"],
-    manager: ["managerId"],
-    effectiveStatus: ["status", "managerId"],
-    scheduledDeletionAt: ["closedAt", "managerId"],
-    // What billing reads of the row (domain/billing.ts balanceView, ledgerOf;
-    // services/pricing.ts loadPriceLists); the manager's balance comes from its row.
-    balance: ["rollupBilling", "balanceMicros", "creditLimitMicros", "totalSpentMicros", "managerId"],
-    pricing: ["managerId", "allowCustomPricing"],
-    // Lists and summaries keyed by the account's id.
-    phoneNumbers: [],
-    apiKeys: [],
-    usageSummary: [],
-    usageRecords: [],
-    subAccounts: [],
-    auditEvents: [],
-  },
-  PhoneNumber: {
-    __typename: [],
-    id: ["id"],
-    number: ["number"],
-    status: ["status"],
-    friendlyName: ["friendlyName"],
-    createdAt: ["createdAt"],
-    releasedAt: ["releasedAt"],
-    account: ["accountId"],
-    monthlyPrice: ["accountId"],
-  },
-  ApiKey: {
-    __typename: [],
-    id: ["id"],
-    name: ["name"],
-    prefix: ["prefix"],
-    createdAt: ["createdAt"],
-    lastUsedAt: ["lastUsedAt"],
-    revokedAt: ["revokedAt"],
-    account: ["accountId"],
-  },
-};
+/** What schema/readsPlugin.ts leaves on a GraphQL field's extensions. */
+export interface ReadsExtensions {
+  reads?: readonly string[];
+  // biome-ignore lint/suspicious/noExplicitAny: any list of the table; its own resolver uses its real types
+  readsList?: ListField<any, any>;
+}
+
+/** What a field declared it reads (schema/readsPlugin.ts); nothing for a field that declared nothing. */
+export const readsOf = (field: GraphQLField<unknown, unknown> | undefined): ReadsExtensions => (field?.extensions ?? {}) as ReadsExtensions;
+
+/**
+ * The columns a field of an item type reads, or undefined when it declared
+ * nothing (then the list reads whole rows). `__typename` reads nothing, and
+ * a Node's `id` (made by the relay plugin) reads the row's id.
+ */
+function columnsOf(itemType: GraphQLCompositeType, name: string): readonly string[] | undefined {
+  if (name === "__typename") return [];
+  if (!isObjectType(itemType) && !isInterfaceType(itemType)) return undefined;
+  const field = itemType.getFields()[name];
+  return readsOf(field).reads ?? (name === "id" && field ? ["id"] : undefined);
+}
 
 /**
  * Every row keeps these. An account's id is what all its lists and balances
@@ -82,10 +48,9 @@ const ALWAYS: Record<Model, readonly string[]> = { Account: ["id", "kind"], Phon
 /**
  * The columns to read for the items of a connection field (its `nodes` and
  * `edges.node`, through fragments), or undefined for whole rows when some
- * field asked for is not in FIELD_COLUMNS.
+ * field asked for declares no `reads`.
  */
 export function narrowColumns(model: Model, selection: FieldSelection): string[] | undefined {
-  const known = FIELD_COLUMNS[model];
   const columns = new Set(ALWAYS[model]);
   let whole = false;
   const connectionType = getNamedType(selection.returnType);
@@ -93,7 +58,7 @@ export function narrowColumns(model: Model, selection: FieldSelection): string[]
   const fieldsOn = (sets: readonly (SelectionSetNode | undefined)[], type: GraphQLCompositeType) => selectedFields(selection, sets, type);
   const addItemColumns = (set: SelectionSetNode | undefined, itemType: GraphQLCompositeType) => {
     for (const { field } of fieldsOn([set], itemType)) {
-      const needs = known[field.name.value];
+      const needs = columnsOf(itemType, field.name.value);
       if (needs) for (const c of needs) columns.add(c);
       else whole = true;
     }

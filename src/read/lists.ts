@@ -4,7 +4,6 @@ import { containsPattern, eqValue, type FilteredTextField, type TextFilter } fro
 import { type FieldSet, fieldSetOf } from "./fieldSets.js";
 import { type ListOrder, type ListSpec, loadPages, type NestedPageSink, type Page, type PageRequest, type Param } from "./pages.js";
 import { afterResolvers, requestCache } from "./requestCache.js";
-import type { Model } from "./tables.js";
 
 // The lists of the account tree, read in plain SQL (see pages.ts), batched
 // per request: one list field asked of many parents (the phone numbers of
@@ -111,17 +110,6 @@ export const PHONE_NUMBERS: ListField<{ includeReleased: boolean }, { includeRel
 export const API_KEYS: ListField<{ includeRevoked: boolean }, { includeRevoked?: boolean | null }> = {
   spec: apiKeyList,
   filter: (args) => ({ includeRevoked: args.includeRevoked ?? false }),
-};
-
-/**
- * The list fields of each model's object types, by field name: the lists a
- * page of such rows can read along in its own statement (read/prefetch.ts).
- */
-// biome-ignore lint/suspicious/noExplicitAny: lists of different filter and row types share one table or map; each entry only ever sees its own types
-export const LIST_FIELDS: Record<Model, Readonly<Record<string, ListField<any, any>>>> = {
-  Account: { subAccounts: SUB_ACCOUNTS, phoneNumbers: PHONE_NUMBERS, apiKeys: API_KEYS },
-  PhoneNumber: {},
-  ApiKey: {},
 };
 
 /**

@@ -1,7 +1,7 @@
 import { type FieldNode, type GraphQLObjectType, getArgumentValues, getNamedType, isCompositeType, isObjectType, type SelectionSetNode } from "graphql";
 import { effectivePage } from "../domain/paging.js";
-import { narrowColumns } from "./columns.js";
-import { type DescribedList, LIST_FIELDS, type ListField, NEWEST_FIRST_ORDER } from "./lists.js";
+import { narrowColumns, readsOf } from "./columns.js";
+import { type DescribedList, type ListField, NEWEST_FIRST_ORDER } from "./lists.js";
 import type { NestedList, PageArgs } from "./pages.js";
 import { compositeFieldType, type FieldSelection, responseKey, selectedFields } from "./selections.js";
 
@@ -35,7 +35,7 @@ export function describeList<Filter, Args>(field: ListField<Filter, Args>, args:
     page: pageArgsOf(args),
     withCount: selectsTotalCount(selection),
     columns: narrowColumns(field.spec.model, selection),
-    nested: nestedListsOf(field, selection),
+    nested: nestedListsOf(selection),
   };
   return { request, key: signatureOf(field, request) };
 }
@@ -47,10 +47,8 @@ function signatureOf(field: ListField<any, any>, request: DescribedList<unknown>
   return `${spec.model}.${spec.parentColumn}:${JSON.stringify([request.filter, request.order, request.page, request.withCount, request.columns ?? null])}`;
 }
 
-/** The list fields that the items of the list at `selection` select, each with its own request. */
-// biome-ignore lint/suspicious/noExplicitAny: any list field of the table; each only ever sees its own filter and arguments
-function nestedListsOf(field: ListField<any, any>, selection: Selection): NestedList[] {
-  const candidates = LIST_FIELDS[field.spec.model];
+/** The list fields (those declaring `readsList`) that the items of the list at `selection` select, each with its own request. */
+function nestedListsOf(selection: Selection): NestedList[] {
   const connectionType = getNamedType(selection.returnType);
   const itemType = compositeFieldType(connectionType, "nodes");
   if (!isObjectType(itemType)) return [];
@@ -61,7 +59,7 @@ function nestedListsOf(field: ListField<any, any>, selection: Selection): Nested
     // Field nodes by response key, as the executor merges them for one item.
     const byKey = new Map<string, FieldNode[]>();
     for (const { field: node } of selectedFields(selection, group, itemType)) {
-      if (!candidates[node.name.value]) continue;
+      if (!readsOf(itemFields[node.name.value]).readsList) continue;
       const key = responseKey(node);
       byKey.set(key, [...(byKey.get(key) ?? []), node]);
     }
@@ -69,7 +67,7 @@ function nestedListsOf(field: ListField<any, any>, selection: Selection): Nested
       const name = nodes[0]!.name.value;
       const definition = itemFields[name];
       if (!definition) continue;
-      const list = candidates[name]!;
+      const list = readsOf(definition).readsList!;
       const args = getArgumentValues(definition, nodes[0]!, selection.variableValues);
       const described = describeList(list, args, { ...selection, fieldNodes: nodes, returnType: definition.type });
       nested.set(described.key, { key: described.key, spec: list.spec, request: described.request });

@@ -37,6 +37,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         args: {
           includeRevoked: t.arg.boolean({ defaultValue: false, description: "Also list revoked keys." }),
         },
+        readsList: API_KEYS,
         resolve: (account, args, ctx, info) =>
           sqlListConnection<{ includeRevoked: boolean }, { includeRevoked?: boolean | null }, ApiKey>(API_KEYS, ctx, info, account.id, args),
       },
@@ -47,6 +48,8 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         type: AuditEventRef,
         description: "Audit events about this account (for a manager: about it and all its sub-accounts), newest first, whoever acted.",
         cursor: "id",
+        // Its events are found by the account's id and kind, which every account row keeps.
+        reads: [],
         totalCount: (account) => prisma.auditEvent.count({ where: auditEventsOf(account) }),
         resolve: (query, account) => prisma.auditEvent.findMany({ ...query, where: auditEventsOf(account), orderBy: NEWEST_EVENTS_FIRST }),
       },

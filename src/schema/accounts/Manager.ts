@@ -43,6 +43,7 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
           includeClosed: t.arg.boolean({ defaultValue: false, description: "Also list CLOSED sub-accounts." }),
         },
         extensions: { validateArgs: validateSubAccountListArgs },
+        readsList: SUB_ACCOUNTS,
         // Plain SQL, batched per request (read/lists.ts): the hottest list of the gateway.
         resolve: (manager, args, ctx, info) =>
           // Their numbers and keys may name them again: whole rows serve those without a second read.

@@ -19,12 +19,15 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
   fields: (t) => ({
     managerEmail: t.field({
       type: "EmailAddress",
+      // Read from the manager's row (read/accounts.ts managerRowOf).
+      reads: ["managerId"],
       description: "The manager's email (Telnyx's `api_user`). Visible to the sub-account; the manager itself is not.",
       resolve: async (sub, _args, ctx) => (await managerRowOf(ctx, sub))!.email,
     }),
     manager: t.field({
       type: ManagerRef,
       nullable: true,
+      reads: ["managerId"],
       description: "The manager of this sub-account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
       authScopes: { privileged: true },
       // A privileged caller that reached the sub-account reaches its manager:
@@ -41,16 +44,19 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       type: MoneyRef,
       nullable: true,
       description: "Cap on `totalSpent`; null means no cap.",
+      reads: ["creditLimitMicros"],
       resolve: (sub) => moneyOrNull(sub.creditLimitMicros),
     }),
     totalSpent: t.field({
       type: MoneyRef,
       description: "Running total of all the sub-account's charges.",
+      reads: ["totalSpentMicros"],
       resolve: (sub) => money(sub.totalSpentMicros),
     }),
     effectiveStatus: t.field({
       type: AccountStatusEnum,
       description: "The status the sub-account acts with: SUSPENDED while its manager is suspended, else its own status.",
+      reads: ["status", "managerId"],
       resolve: async (sub, _args, ctx) => effectiveStatus(sub.status, (await managerRowOf(ctx, sub))?.status),
     }),
     suspendedAt: t.expose("suspendedAt", { type: "DateTime", nullable: true, description: "When the sub-account was suspended; null unless SUSPENDED." }),
@@ -59,6 +65,7 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       type: "DateTime",
       nullable: true,
       description: "When a closed sub-account will be purged: closedAt + 30 days while the manager's auto-delete is on, else null.",
+      reads: ["closedAt", "managerId"],
       resolve: async (sub, _args, ctx) => scheduledDeletionAt(sub.closedAt, (await managerRowOf(ctx, sub))?.autoDeleteClosedSubAccounts ?? false),
     }),
   }),

@@ -16,6 +16,7 @@ export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaT
     account: t.field({
       type: AccountRef,
       description: "The account the key authenticates as.",
+      reads: ["accountId"],
       // The account of a reachable key is reachable (auth/rowFilters.ts).
       resolve: async (key, _args, ctx) => (await accountRows(ctx).load(key.accountId))!,
     }),

@@ -71,6 +71,8 @@ builder.prismaInterfaceField("Account", "balance", (t) =>
   t.field({
     type: BalanceRef,
     description: "The account's balance, credit limit and total spent.",
+    // What billing reads of the row (domain/billing.ts balanceView, ledgerOf); the manager's balance comes from its row.
+    reads: ["rollupBilling", "balanceMicros", "creditLimitMicros", "totalSpentMicros", "managerId"],
     // The manager's row comes from the per-request row cache: one statement for a whole tree.
     resolve: async (account, _args, ctx) => ({
       account,

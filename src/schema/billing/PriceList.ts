@@ -33,6 +33,8 @@ builder.prismaObjectField(ManagerRef, "pricing", (t) =>
   t.field({
     type: PriceListRef,
     description: "The manager's effective prices: negotiated rates over the platform defaults. Managers and operators only.",
+    // What services/pricing.ts loadPriceLists reads of the row.
+    reads: ["managerId", "allowCustomPricing"],
     authScopes: { privileged: true },
     resolve: (manager, _args, ctx) => priceListLoader(ctx).load(manager),
   }),
@@ -45,6 +47,7 @@ builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
     description:
       "The sub-account's effective prices: its manager's, live, or its custom rates while allowCustomPricing is on. Managers and operators only: a sub-account gets null with FORBIDDEN.",
     authScopes: { privileged: true },
+    reads: ["managerId", "allowCustomPricing"],
     resolve: (sub, _args, ctx) => priceListLoader(ctx).load(sub),
   }),
 );
@@ -54,6 +57,7 @@ builder.prismaObjectField(PhoneNumberRef, "monthlyPrice", (t) =>
     type: MoneyRef,
     nullable: true,
     description: "The effective PHONE_NUMBER_MONTHLY rate of the number's account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+    reads: ["accountId"],
     authScopes: { privileged: true },
     resolve: async (number, _args, ctx) =>
       money(unitPriceOf(await priceListLoader(ctx).load((await accountRows(ctx).load(number.accountId))!), "PHONE_NUMBER_MONTHLY")),

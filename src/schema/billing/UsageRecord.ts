@@ -59,6 +59,8 @@ builder.prismaInterfaceField("Account", "usageRecords", (t) =>
       },
       query: (args) => ({ where: usageWhere(args), orderBy: [{ occurredAt: "desc" as const }, { id: "desc" as const }] }),
       extensions: { validateArgs: validatePeriod },
+      // Keyed by the account's id, which every account row keeps.
+      reads: [],
     },
     UsageRecordConnection,
   ),

@@ -53,6 +53,8 @@ builder.prismaInterfaceField("Account", "usageSummary", (t) =>
       to: t.arg({ type: "DateTime", required: true, description: "End of the period (exclusive)." }),
     },
     extensions: { validateArgs: validatePeriod },
+    // Keyed by the account's id, which every account row keeps.
+    reads: [],
     resolve: async (account, { from, to }, ctx) => ({
       from,
       to,

@@ -28,6 +28,7 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
     account: t.field({
       type: AccountRef,
       description: "The account that holds the number (its new owner after a transfer; the last one once released).",
+      reads: ["accountId"],
       // The holder of a reachable number is reachable (auth/rowFilters.ts).
       resolve: async (number, _args, ctx) => (await accountRows(ctx).load(number.accountId))!,
     }),
@@ -49,6 +50,7 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
       args: {
         includeReleased: t.arg.boolean({ defaultValue: false, description: "Also list RELEASED numbers." }),
       },
+      readsList: PHONE_NUMBERS,
       resolve: (account, args, ctx, info) =>
         sqlListConnection<{ includeReleased: boolean }, { includeReleased?: boolean | null }, PhoneNumber>(PHONE_NUMBERS, ctx, info, account.id, args),
     },
