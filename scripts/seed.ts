@@ -18,27 +18,42 @@ const { createApp } = await import("../src/yoga.js");
 const { disconnectDatabase } = await import("../src/db/client.js");
 const app = createApp({ operatorToken: operator.token, production: false, rateLimits: { perKey: 1e6, perAddress: 1e6, windowSeconds: 60 } });
 
-async function call(token: string, query: string, variables: Record<string, unknown> = {}) {
+/**
+ * One seed step: the result of the document's only root field, `R` as the
+ * document selects it. With `expected`, a result without that field (an
+ * error member of the result union) fails the step too.
+ */
+async function call<R extends object = Record<string, unknown>>(
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  expected?: keyof R & string,
+): Promise<R> {
   const res = await app.fetch("http://seed.local/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
-  const result = body.data && Object.values(body.data)[0];
-  if (body.errors || (result && "code" in result)) throw new Error(`seed step failed: ${JSON.stringify(body)}`);
-  return result;
+  const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  const result: unknown = body.data && Object.values(body.data)[0];
+  const isObject = typeof result === "object" && result !== null;
+  if (body.errors || (isObject && "code" in result) || (expected && !(isObject && expected in result))) {
+    throw new Error(`seed step failed: ${JSON.stringify(body)}`);
+  }
+  // Truthful as far as the checks above go: the root field answered without an error, with `expected` when given.
+  return result as R;
 }
 
 const tag = randomBytes(2).toString("hex");
 const number = () => `+1415555${String(Math.floor(Math.random() * 10000)).padStart(4, "0")}`;
 
-const created = await call(
+const created = await call<{ secret: string; manager: { id: string; email: string } }>(
   operator.token,
   `mutation($input: CreateManagerInput!) { createManager(input: $input) { ... on CreateManagerSuccess { secret manager { id email } } } }`,
   { input: { email: `ops-${tag}@acme-telecom.example`, organizationName: "Acme Telecom", apiKeyName: "demo" } },
+  "secret",
 );
-const manager = { id: created.manager.id as string, email: created.manager.email as string, key: created.secret as string };
+const manager = { id: created.manager.id, email: created.manager.email, key: created.secret };
 await call(operator.token, `mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename } }`, {
   input: {
     accountId: manager.id,
@@ -61,17 +76,21 @@ const customers = [
 const subs: { name: string; id: string; email: string; key: string }[] = [];
 for (const [i, customer] of customers.entries()) {
   const email = `it-${tag}-${i}@${customer.organizationName.toLowerCase().replace(/\W+/g, "-")}.example`;
-  const sub = await call(
+  const sub = await call<{ subAccount: { id: string } }>(
     manager.key,
     `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) { ... on CreateSubAccountSuccess { subAccount { id } } } }`,
     {
       input: { email, ...customer },
     },
+    "subAccount",
   );
-  const id = sub.subAccount.id as string;
-  const key = await call(manager.key, `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeySuccess { secret } } }`, {
-    input: { accountId: id, name: "demo" },
-  });
+  const id = sub.subAccount.id;
+  const key = await call<{ secret: string }>(
+    manager.key,
+    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeySuccess { secret } } }`,
+    { input: { accountId: id, name: "demo" } },
+    "secret",
+  );
   if (!customer.rollupBilling) {
     await call(manager.key, `mutation($input: TransferBalanceInput!) { transferBalance(input: $input) { __typename } }`, {
       input: { fromAccountId: manager.id, toAccountId: id, amount: "60.00", idempotencyKey: `seed-${tag}-${i}` },

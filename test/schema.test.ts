@@ -8,26 +8,31 @@ import { parseGlobalId } from "../src/schema/globalIds.js";
 import { schema } from "../src/schema/index.js";
 import { printedSchemas } from "../src/schema/printed.js";
 import { buildRoleSchemas } from "../src/schema/roleSchemas.js";
+import { GRAPHQL_ENV_FILE, graphqlEnvText } from "./helpers/graphqlEnv.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("schema.graphql", () => {
-  it("schema.graphql and schemas/*.graphql are current: run `npm run schema` after changing the schema", () => {
+  it("schema.graphql, schemas/*.graphql and the typed-document schema are current: run `npm run schema` after changing the schema", () => {
     for (const [file, text] of Object.entries(printedSchemas())) {
       expect(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"), file).toBe(text);
     }
+    expect(readFileSync(new URL(`../${GRAPHQL_ENV_FILE}`, import.meta.url), "utf8"), GRAPHQL_ENV_FILE).toBe(graphqlEnvText());
   });
 
   it("serves each role its own schema: a sub-account's has no manager-only or pricing field", () => {
     const roles = buildRoleSchemas(schema);
     const sub = roles.SUB_ACCOUNT;
-    const subAccount = sub.getType("SubAccount") as any;
+    const subAccount = sub.getType("SubAccount");
+    if (!isObjectType(subAccount)) throw new Error("the sub-account schema has no SubAccount object type");
     expect(subAccount.getFields().manager).toBeUndefined();
     expect(subAccount.getFields().managerEmail).toBeDefined();
     expect(sub.getQueryType()!.getFields().managers).toBeUndefined();
     expect(sub.getMutationType()!.getFields().createManager).toBeUndefined();
     const manager = roles.MANAGER;
-    expect((manager.getType("SubAccount") as any).getFields().manager).toBeDefined();
+    const managersSubAccount = manager.getType("SubAccount");
+    if (!isObjectType(managersSubAccount)) throw new Error("the manager schema has no SubAccount object type");
+    expect(managersSubAccount.getFields().manager).toBeDefined();
     expect(manager.getMutationType()!.getFields().createManager).toBeUndefined();
     expect(manager.getMutationType()!.getFields().createSubAccount).toBeDefined();
     expect(roles.OPERATOR.getMutationType()!.getFields().createManager).toBeDefined();

@@ -132,15 +132,22 @@ server.on("exit", (code, signal) => {
 });
 process.on("exit", cleanup);
 
-async function gql(token: string, query: string, variables: Record<string, unknown> = {}, url = URL_): Promise<any> {
+/** The result of a list query on the manager's own account: `{ viewer { account { ... on Manager { subAccounts … } } } }`. */
+type ManagerData<S> = { viewer: { account: { subAccounts: S } } };
+/** What a list scenario's check reads of its answer. */
+type ListData = ManagerData<{ totalCount: number }>;
+
+/** One request; `T` is what the caller's query selects (checked by the caller's own reads). */
+async function gql<T = unknown>(token: string, query: string, variables: Record<string, unknown> = {}, url = URL_): Promise<T> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
+  const body = (await response.json()) as { data?: T; errors?: unknown };
   if (response.status !== 200 || body.errors) throw new Error(`request failed (${response.status}): ${JSON.stringify(body.errors)}`);
-  return body.data;
+  // A 200 without errors carries data (GraphQL over HTTP).
+  return body.data as T;
 }
 
 // ------------------------------------------------------------ shapes
@@ -171,7 +178,7 @@ const body = (query: string, variables: Record<string, unknown> = {}) => JSON.st
 async function pageCursors(token: string, pages: number): Promise<(string | null)[]> {
   const cursors: (string | null)[] = [null];
   for (let i = 1; i < pages; i++) {
-    const data = await gql(
+    const data = await gql<ManagerData<{ pageInfo: { endCursor: string | null } }>>(
       token,
       `query($after: String) { viewer { account { ... on Manager { subAccounts(first: 250, after: $after) { pageInfo { endCursor } } } } } }`,
       { after: cursors[i - 1] },
@@ -185,10 +192,10 @@ const treePages = treeCursors.map((after) => body(Q_TREE, { after, ...period }))
 const peer1000Body = body(Q_PEER1000, { a1: treeCursors[1], a2: treeCursors[2], a3: treeCursors[3] });
 
 // Check every shape once (answers, not just 200s) before loading it.
-const peer250 = await gql(world.treeManagerKey, Q_PEER250);
+const peer250 = await gql<ManagerData<{ nodes: unknown[] }>>(world.treeManagerKey, Q_PEER250);
 if (peer250.viewer.account.subAccounts.nodes.length !== 250) throw new Error("peer250: expected 250 nodes");
-const tree4 = JSON.parse(treePages[3]!);
-const lastPage = await gql(world.treeManagerKey, Q_TREE, tree4.variables);
+const tree4 = JSON.parse(treePages[3]!) as { variables: Record<string, unknown> };
+const lastPage = await gql<ManagerData<{ nodes: unknown[]; pageInfo: { hasNextPage: boolean } }>>(world.treeManagerKey, Q_TREE, tree4.variables);
 if (lastPage.viewer.account.subAccounts.nodes.length !== 250 || lastPage.viewer.account.subAccounts.pageInfo.hasNextPage) {
   throw new Error("tree: the fourth page should end the 1000-tree");
 }
@@ -201,7 +208,7 @@ interface Scenario {
   connections: number;
   /** Requests per logical operation (e.g. 4 pages per tree). */
   perOperation?: number;
-  check?: (data: any) => string;
+  check?: (data: ListData) => string;
 }
 const listScenario = (id: string, label: string, variables: Record<string, unknown>, connections = 16): Scenario => ({
   id,
@@ -240,15 +247,19 @@ const scenarios: Scenario[] = [
 ];
 
 for (const s of scenarios.filter((s) => wanted(s.id) && s.check)) {
-  const parsed = JSON.parse(s.bodies[0]!);
-  s.label += ` [${s.check!(await gql(s.token, parsed.query, parsed.variables))}]`;
+  const parsed = JSON.parse(s.bodies[0]!) as { query: string; variables: Record<string, unknown> };
+  s.label += ` [${s.check!(await gql<ListData>(s.token, parsed.query, parsed.variables))}]`;
 }
 
 // ------------------------------------------------------------ statement counts (in-process)
 const usageBody = (key: string, sub = world.rollupSubs[0]!) =>
   body(Q_USAGE, { input: { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: key } });
 {
-  const probe = await gql(world.rollupSubs[0]!.key, Q_USAGE, JSON.parse(usageBody("probe")).variables);
+  const probe = await gql<{ recordUsage: { __typename: string } }>(
+    world.rollupSubs[0]!.key,
+    Q_USAGE,
+    (JSON.parse(usageBody("probe")) as { variables: Record<string, unknown> }).variables,
+  );
   if (probe.recordUsage.__typename !== "RecordUsageSuccess") throw new Error(`recordUsage probe: ${JSON.stringify(probe)}`);
 }
 const counted = [

@@ -2,7 +2,7 @@
 // the client's CPU is not the server's): reads a scenario from the JSON file
 // named by argv[2], drives the server with autocannon, prints one JSON line.
 import { readFileSync } from "node:fs";
-import autocannon from "autocannon";
+import autocannon, { type Request } from "autocannon";
 
 export interface LoadSpec {
   url: string;
@@ -33,7 +33,7 @@ const requests = spec.recordUsage
   ? [
       {
         method: "POST" as const,
-        setupRequest: (req: any) => {
+        setupRequest: (req: Request): Request => {
           const sub = spec.recordUsage!.subs[Math.floor(Math.random() * spec.recordUsage!.subs.length)]!;
           return {
             ...req,

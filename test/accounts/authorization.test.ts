@@ -1,8 +1,10 @@
 // The authorization matrix for accounts and API keys: every role against
 // every path. An unreachable row must look exactly like a missing one.
+import type { ExecutionResult } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { type Document, errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, type World } from "../helpers/factories.js";
+import { graphql, type ResultOf } from "../helpers/graphql.js";
 import { missingId } from "../helpers/ids.js";
 
 let w: World;
@@ -12,7 +14,7 @@ beforeAll(async () => {
   roles = { operator: OPERATOR_TOKEN, manager: w.manager.token, otherManager: w.otherManager.token, sub: w.sub.token, sibling: w.sibling.token };
 });
 
-const NODE = `query($id: ID!) { node(id: $id) { __typename id } }`;
+const NODE = graphql(`query($id: ID!) { node(id: $id) { __typename id } }`);
 const nodeAs = async (token: string, id: string) => (await gqlData(NODE, { token, variables: { id } })).node;
 
 describe("node and nodes", () => {
@@ -34,12 +36,12 @@ describe("node and nodes", () => {
   });
 
   it("answers the same for a forbidden id, a missing id, a malformed id and a wrong-type id", async () => {
-    const res = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, {
+    const res = await gql(graphql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`), {
       token: w.sub.token,
       variables: { ids: [w.sibling.id, missingId("SubAccount"), "not-an-id", missingId("Nope"), w.manager.id, w.sub.id] },
     });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.nodes).toEqual([null, null, null, null, null, { __typename: "SubAccount", id: w.sub.id }]);
+    expect(res.body.data?.nodes).toEqual([null, null, null, null, null, { __typename: "SubAccount", id: w.sub.id }]);
     // A Manager id re-labelled as SubAccount does not resolve either.
     const relabelled = Buffer.from(`SubAccount:${Buffer.from(w.manager.id, "base64").toString().split(":")[1]}`).toString("base64");
     expect(await nodeAs(OPERATOR_TOKEN, relabelled)).toBeNull();
@@ -62,21 +64,25 @@ describe("node and nodes", () => {
 });
 
 describe("nested paths and counts", () => {
-  const TREE = `{ viewer { account { id ... on Manager { subAccounts(first: 50) { totalCount nodes { id email apiKeys { totalCount nodes { id prefix account { id } } } } } } } } }`;
+  const TREE = graphql(
+    `{ viewer { account { id ... on Manager { subAccounts(first: 50) { totalCount nodes { id email apiKeys { totalCount nodes { id prefix account { id } } } } } } } } }`,
+  );
 
   it("a manager's tree holds its own sub-accounts only, with counts that match", async () => {
     const data = await gqlData(TREE, { token: w.manager.token });
-    const subs = data.viewer.account.subAccounts;
+    const account = data.viewer.account;
+    if (!account || !("subAccounts" in account)) throw new Error(`not a manager: ${JSON.stringify(account)}`);
+    const subs = account.subAccounts;
     expect(subs.totalCount).toBe(2);
-    expect(subs.nodes.map((n: any) => n.id).sort()).toEqual([w.sub.id, w.sibling.id].sort());
+    expect(subs.nodes.map((n) => n.id).sort()).toEqual([w.sub.id, w.sibling.id].sort());
     for (const node of subs.nodes) {
       expect(node.apiKeys.totalCount).toBe(1);
-      expect(node.apiKeys.nodes[0].account.id).toBe(node.id);
+      expect(node.apiKeys.nodes[0]?.account.id).toBe(node.id);
     }
   });
 
   it("a sub-account's viewer is itself, and its schema has no way up to its manager", async () => {
-    const own = await gqlData(`{ viewer { account { id ... on SubAccount { managerEmail } } } }`, { token: w.sub.token });
+    const own = await gqlData(graphql(`{ viewer { account { id ... on SubAccount { managerEmail } } } }`), { token: w.sub.token });
     expect(own.viewer.account).toEqual({ id: w.sub.id, managerEmail: w.manager.email });
     const res = await gql(`{ viewer { account { ... on SubAccount { manager { id email } } } } }`, { token: w.sub.token });
     expect(res.body.data ?? null).toBeNull();
@@ -91,7 +97,7 @@ describe("nested paths and counts", () => {
   });
 
   it("behind the role schema, the field rule still answers null with FORBIDDEN (second line)", async () => {
-    const { execute, parse } = await import("graphql");
+    const { execute, parse, print } = await import("graphql");
     const { schema } = await import("../../src/schema/index.js");
     const viewer = {
       role: "SUB_ACCOUNT" as const,
@@ -101,30 +107,40 @@ describe("nested paths and counts", () => {
       managerStatus: "ACTIVE" as const,
       apiKey: { id: "x", prefix: "x" },
     };
-    const result: any = await execute({
+    const document = graphql(`{ viewer { account { ... on SubAccount { manager { id } } } } }`);
+    // execute() is not generic over the document; its data has the shape this document selects.
+    const result = (await execute({
       schema,
-      document: parse(`{ viewer { account { ... on SubAccount { manager { id } } } } }`),
+      document: parse(print(document)),
       contextValue: { viewer, requestId: "t", typedErrors: [] },
-    });
-    expect(result.data.viewer.account.manager).toBeNull();
-    expect(result.errors.map((e: any) => e.extensions.code)).toEqual(["FORBIDDEN"]);
+    })) as ExecutionResult<ResultOf<typeof document>>;
+    const account = result.data?.viewer.account;
+    if (!account || !("manager" in account)) throw new Error(`no sub-account in ${JSON.stringify(result.data)}`);
+    expect(account.manager).toBeNull();
+    expect(result.errors?.map((e) => e.extensions.code)).toEqual(["FORBIDDEN"]);
   });
 
   it("SubAccount.manager resolves for the manager and the operator", async () => {
     for (const token of [w.manager.token, OPERATOR_TOKEN]) {
-      const data = await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { manager { id } } } }`, { token, variables: { id: w.sub.id } });
-      expect(data.node.manager.id).toBe(w.manager.id);
+      const data = await gqlData(graphql(`query($id: ID!) { node(id: $id) { ... on SubAccount { manager { id } } } }`), {
+        token,
+        variables: { id: w.sub.id },
+      });
+      if (!data.node || !("manager" in data.node)) throw new Error(`not a sub-account: ${JSON.stringify(data.node)}`);
+      expect(data.node.manager).not.toBeNull();
+      expect(data.node.manager!.id).toBe(w.manager.id);
     }
   });
 
   it("the API key path ApiKey.account never leads outside the caller's reach", async () => {
-    const data = await gqlData(`{ viewer { apiKey { account { id } } } }`, { token: w.sub.token });
-    expect(data.viewer.apiKey.account.id).toBe(w.sub.id);
+    const data = await gqlData(graphql(`{ viewer { apiKey { account { id } } } }`), { token: w.sub.token });
+    expect(data.viewer.apiKey).not.toBeNull();
+    expect(data.viewer.apiKey!.account.id).toBe(w.sub.id);
   });
 });
 
 describe("managers (operators only)", () => {
-  const MANAGERS = `query($email: String) { managers(first: 10, filter: { email: { eq: $email } }) { totalCount nodes { id email } } }`;
+  const MANAGERS = graphql(`query($email: String) { managers(first: 10, filter: { email: { eq: $email } }) { totalCount nodes { id email } } }`);
 
   it("lists managers for the operator, filtered", async () => {
     const data = await gqlData(MANAGERS, { token: OPERATOR_TOKEN, variables: { email: w.manager.email.toUpperCase() } });
@@ -139,15 +155,18 @@ describe("managers (operators only)", () => {
 });
 
 describe("mutations naming rows out of reach get NotFoundError, and change nothing", () => {
-  const UPDATE_SUB = `mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Hijacked" }) { __typename ... on Error { code } } }`;
-  const SUSPEND_SUB = `mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename ... on Error { code } } }`;
-  const CREATE_KEY = `mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "intruder" }) { __typename ... on Error { code } } }`;
-  const REVOKE_KEY = `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on Error { code } } }`;
-  const UPDATE_MANAGER = `mutation($id: ID!) { updateManager(input: { id: $id, organizationName: "Hijacked" }) { __typename ... on Error { code } } }`;
+  const UPDATE_SUB = graphql(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Hijacked" }) { __typename ... on Error { code } } }`);
+  const SUSPEND_SUB = graphql(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename ... on Error { code } } }`);
+  const CREATE_KEY = graphql(`mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "intruder" }) { __typename ... on Error { code } } }`);
+  const REVOKE_KEY = graphql(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on Error { code } } }`);
+  const UPDATE_MANAGER = graphql(`mutation($id: ID!) { updateManager(input: { id: $id, organizationName: "Hijacked" }) { __typename ... on Error { code } } }`);
 
-  async function run(query: string, role: string, id: string) {
+  /** What run reads of a mutation result: every member has a __typename, the errors a code. */
+  type MutationResult = { __typename: string; code?: string };
+
+  async function run(query: Document<Record<string, MutationResult>, { id: string }>, role: string, id: string) {
     const data = await gqlData(query, { token: roles[role], variables: { id } });
-    return Object.values(data)[0] as { __typename: string; code?: string };
+    return Object.values(data)[0];
   }
 
   it("a foreign manager cannot touch another tree", async () => {
@@ -170,7 +189,7 @@ describe("mutations naming rows out of reach get NotFoundError, and change nothi
   });
 
   it("nothing changed: names, statuses and keys are as before", async () => {
-    const data = await gqlData(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { organizationName status apiKeys { totalCount } } } }`, {
+    const data = await gqlData(graphql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { organizationName status apiKeys { totalCount } } } }`), {
       token: OPERATOR_TOKEN,
       variables: { ids: [w.sub.id, w.manager.id] },
     });
@@ -182,9 +201,9 @@ describe("mutations naming rows out of reach get NotFoundError, and change nothi
 });
 
 describe("what each role may do", () => {
-  const CREATE_MANAGER = `mutation($email: EmailAddress!) { createManager(input: { email: $email }) { __typename ... on Error { code } } }`;
-  const CREATE_SUB = `mutation($email: EmailAddress!) { createSubAccount(input: { email: $email }) { __typename ... on Error { code } } }`;
-  const SUSPEND_MANAGER = `mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename ... on Error { code } } }`;
+  const CREATE_MANAGER = graphql(`mutation($email: EmailAddress!) { createManager(input: { email: $email }) { __typename ... on Error { code } } }`);
+  const CREATE_SUB = graphql(`mutation($email: EmailAddress!) { createSubAccount(input: { email: $email }) { __typename ... on Error { code } } }`);
+  const SUSPEND_MANAGER = graphql(`mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename ... on Error { code } } }`);
 
   it("only the operator creates managers: the mutation is not in anyone else's schema", async () => {
     for (const role of ["manager", "sub"]) {
@@ -217,23 +236,28 @@ describe("what each role may do", () => {
       expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
       expect(res.body.errors![0]!.message).toBe(`Mutation.${action} is not available to your role`);
     }
-    const status = await gqlData(`{ viewer { account { status } } }`, { token: w.sub.token });
-    expect(status.viewer.account.status).toBe("ACTIVE");
+    const status = await gqlData(graphql(`{ viewer { account { status } } }`), { token: w.sub.token });
+    expect(status.viewer.account).not.toBeNull();
+    expect(status.viewer.account!.status).toBe("ACTIVE");
   });
 
   it("a manager may not raise its own subAccountLimit; the operator may", async () => {
-    const UPDATE = `mutation($id: ID!) { updateManager(input: { id: $id, subAccountLimit: 5000, organizationName: "Mixed" }) { __typename ... on UpdateManagerSuccess { manager { subAccountLimit organizationName } } } }`;
+    const UPDATE = graphql(
+      `mutation($id: ID!) { updateManager(input: { id: $id, subAccountLimit: 5000, organizationName: "Mixed" }) { __typename ... on UpdateManagerSuccess { manager { subAccountLimit organizationName } } } }`,
+    );
     // subAccountLimit is not in a manager's UpdateManagerInput: a literal and a variable are refused alike.
     const literal = await gql(UPDATE, { token: w.manager.token, variables: { id: w.manager.id } });
     expect(errorCodes(literal)).toEqual(["FORBIDDEN"]);
     expect(literal.body.errors![0]!.message).toBe("UpdateManagerInput.subAccountLimit is not available to your role");
-    const variable = await gql(`mutation($input: UpdateManagerInput!) { updateManager(input: $input) { __typename } }`, {
+    const variable = await gql(graphql(`mutation($input: UpdateManagerInput!) { updateManager(input: $input) { __typename } }`), {
       token: w.manager.token,
       variables: { input: { id: w.manager.id, subAccountLimit: 5000 } },
     });
     expect(errorCodes(variable)).toEqual(["FORBIDDEN"]);
     expect(variable.body.errors![0]!.message).toBe("UpdateManagerInput.subAccountLimit is not available to your role");
     const ok = await gqlData(UPDATE, { token: OPERATOR_TOKEN, variables: { id: w.otherManager.id } });
+    expect(ok.updateManager.__typename).toBe("UpdateManagerSuccess");
+    if (ok.updateManager.__typename !== "UpdateManagerSuccess") throw new Error(JSON.stringify(ok.updateManager));
     expect(ok.updateManager.manager).toEqual({ subAccountLimit: 5000, organizationName: "Mixed" });
   });
 

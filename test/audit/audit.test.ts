@@ -5,18 +5,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, provisionNumber, setAccountPricing, topUp, type World } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
-interface Event {
-  action: string;
-  actorRole: string;
-  actorApiKeyPrefix: string | null;
-  account: { id: string } | null;
-  occurredAt: string;
-}
-
-const EVENTS = `query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 100) { totalCount nodes { action actorRole actorApiKeyPrefix account { id } occurredAt } } } } }`;
-const eventsOf = async (id: string, token = OPERATOR_TOKEN): Promise<{ totalCount: number; nodes: Event[] }> =>
-  (await gqlData(EVENTS, { token, variables: { id } })).node.auditEvents;
+const EVENTS = graphql(
+  `query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 100) { totalCount nodes { action actorRole actorApiKeyPrefix account { id } occurredAt } } } } }`,
+);
+const eventsOf = async (id: string, token = OPERATOR_TOKEN) => {
+  const { node } = await gqlData(EVENTS, { token, variables: { id } });
+  if (!node || !("auditEvents" in node)) throw new Error(`no account ${id} for this caller`);
+  return node.auditEvents;
+};
 const prefixOf = (token: string) => token.slice(0, 12);
 
 let w: World;
@@ -27,13 +25,16 @@ beforeAll(async () => {
 describe("audit log", () => {
   it("records each kind of change with its actor and subject account", async () => {
     const key = await createApiKey(w.manager.token, w.sub.id, "audited");
-    await gqlData(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }`, { token: w.sub.token, variables: { id: key.id } });
-    await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`, { token: OPERATOR_TOKEN, variables: { id: w.sibling.id } });
+    await gqlData(graphql(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }`), { token: w.sub.token, variables: { id: key.id } });
+    await gqlData(graphql(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`), {
+      token: OPERATOR_TOKEN,
+      variables: { id: w.sibling.id },
+    });
     await topUp(w.sub.id, "10", w.manager.token);
     await setAccountPricing(w.manager.id, { SMS_OUTBOUND: "0.01" });
     await provisionNumber(w.sub.token, w.sub.id);
     await gqlData(
-      `mutation($id: ID!) { recordUsage(input: { accountId: $id, product: SMS_OUTBOUND, quantity: 3, idempotencyKey: "audit-1" }) { __typename } }`,
+      graphql(`mutation($id: ID!) { recordUsage(input: { accountId: $id, product: SMS_OUTBOUND, quantity: 3, idempotencyKey: "audit-1" }) { __typename } }`),
       {
         token: w.sub.token,
         variables: { id: w.sub.id },
@@ -73,7 +74,7 @@ describe("audit log", () => {
 
   it("a balance transfer writes one event on each side", async () => {
     await topUp(w.manager.id, "50", w.manager.token);
-    await gqlData(`mutation($input: TransferBalanceInput!) { transferBalance(input: $input) { __typename } }`, {
+    await gqlData(graphql(`mutation($input: TransferBalanceInput!) { transferBalance(input: $input) { __typename } }`), {
       token: w.manager.token,
       variables: { input: { fromAccountId: w.manager.id, toAccountId: w.sub.id, amount: "5", idempotencyKey: "audit-transfer" } },
     });
@@ -83,16 +84,22 @@ describe("audit log", () => {
 
   it("a change that changes nothing, or fails, writes no event", async () => {
     const before = (await eventsOf(w.sub.id)).totalCount;
-    await gqlData(`mutation($id: ID!) { reactivateSubAccount(input: { id: $id }) { __typename } }`, { token: w.manager.token, variables: { id: w.sub.id } });
-    const same = await gqlData(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Customer" }) { __typename } }`, {
+    await gqlData(graphql(`mutation($id: ID!) { reactivateSubAccount(input: { id: $id }) { __typename } }`), {
+      token: w.manager.token,
+      variables: { id: w.sub.id },
+    });
+    const same = await gqlData(graphql(`mutation($id: ID!) { updateSubAccount(input: { id: $id, organizationName: "Customer" }) { __typename } }`), {
       token: w.manager.token,
       variables: { id: w.sub.id },
     });
     expect(same.updateSubAccount.__typename).toBe("UpdateSubAccountSuccess");
-    const refused = await gqlData(`mutation($id: ID!, $name: String) { updateSubAccount(input: { id: $id, organizationName: $name }) { __typename } }`, {
-      token: w.manager.token,
-      variables: { id: w.sub.id, name: "y".repeat(300) },
-    });
+    const refused = await gqlData(
+      graphql(`mutation($id: ID!, $name: String) { updateSubAccount(input: { id: $id, organizationName: $name }) { __typename } }`),
+      {
+        token: w.manager.token,
+        variables: { id: w.sub.id, name: "y".repeat(300) },
+      },
+    );
     expect(refused.updateSubAccount.__typename).toBe("ValidationError");
     expect((await eventsOf(w.sub.id)).totalCount).toBe(before);
   });

@@ -2,9 +2,22 @@
 // manager, sub-account, sibling, anonymous) on every billing path. Rows out of
 // reach look missing; prices and per-record costs never reach a sub-account.
 import { beforeAll, describe, expect, it } from "vitest";
-import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
-import { createManager, createSubAccount, setAccountPricing, type TestAccount, topUp, unique } from "../helpers/factories.js";
-import { recordUsage, refusedForRole, result, SET_PLATFORM_PRICING, SET_PRICING, topUpAs, transfer, withheld } from "./operations.js";
+import { type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
+import { createManager, createSubAccount, type Product, setAccountPricing, type TestAccount, topUp, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
+import {
+  fieldOf,
+  nodeWith,
+  recordUsage,
+  refusedForRole,
+  result,
+  resultOfType,
+  SET_PLATFORM_PRICING,
+  SET_PRICING,
+  topUpAs,
+  transfer,
+  withheld,
+} from "./operations.js";
 
 // A distinctive price, so any leak of it (or of a per-record cost) shows in a response.
 const PRICE = "0.012345";
@@ -25,16 +38,17 @@ beforeAll(async () => {
   await topUp(manager.id, "10");
   await topUp(sibling.id, "1", manager.token);
   usageIds = [];
-  for (const quantity of [2, 3]) usageIds.push(result(await recordUsage(sub.token, { accountId: sub.id, quantity })).usageRecord.id);
-  const ledger = await gqlData(`query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { nodes { id } } } } } }`, {
+  for (const quantity of [2, 3])
+    usageIds.push(resultOfType(await recordUsage(sub.token, { accountId: sub.id, quantity }), "RecordUsageSuccess").usageRecord.id);
+  const ledger = await gqlData(graphql(`query($id: ID!) { node(id: $id) { ... on Account { balance { ledger { nodes { id } } } } } }`), {
     token: manager.token,
     variables: { id: sub.id },
   });
-  ledgerIds = ledger.node.balance.ledger.nodes.map((n: any) => n.id);
+  ledgerIds = fieldOf(ledger.node, "balance").ledger.nodes.map((n) => n.id);
   roles = { operator: OPERATOR_TOKEN, manager: manager.token, otherManager: otherManager.token, sub: sub.token, sibling: sibling.token };
 });
 
-const NODE = `query($id: ID!) { node(id: $id) { __typename id } }`;
+const NODE = graphql(`query($id: ID!) { node(id: $id) { __typename id } }`);
 const nodeAs = async (token: string | null, id: string) => (await gqlData(NODE, { token, variables: { id } })).node;
 
 describe("reading billing data", () => {
@@ -44,7 +58,7 @@ describe("reading billing data", () => {
     for (const [role, ok] of Object.entries(visible)) {
       expect(await nodeAs(roles[role]!, ledgerIds[0]!), role).toEqual(ok ? { __typename: "LedgerEntry", id: ledgerIds[0] } : null);
     }
-    const many = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, { token: sub.token, variables: { ids: ledgerIds } });
+    const many = await gql(graphql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`), { token: sub.token, variables: { ids: ledgerIds } });
     expect(many.body).toEqual({ data: { nodes: [null, null] } });
   });
 
@@ -56,7 +70,7 @@ describe("reading billing data", () => {
   });
 
   it("balances follow the account row rules: null where the account is out of reach", async () => {
-    const q = `query($id: ID!) { node(id: $id) { ... on Account { balance { totalSpent { amount } } } } }`;
+    const q = graphql(`query($id: ID!) { node(id: $id) { ... on Account { balance { totalSpent { amount } } } } }`);
     const expected: Record<string, Record<string, boolean>> = {
       operator: { manager: true, sub: true, sibling: true, otherSub: true },
       manager: { manager: true, sub: true, sibling: true, otherSub: false },
@@ -75,20 +89,20 @@ describe("reading billing data", () => {
 
   it.each(["operator", "manager"])("the %s reads prices, costs and ledgers on every path", async (role) => {
     const res = await gql(
-      `query($sub: ID!, $manager: ID!) { s: node(id: $sub) { ... on SubAccount { pricing { source rates { unitPrice { amount } } }
+      graphql(`query($sub: ID!, $manager: ID!) { s: node(id: $sub) { ... on SubAccount { pricing { source rates { unitPrice { amount } } }
         balance { available { amount } ledger { totalCount nodes { amount { amount } } } }
         usageRecords { nodes { cost { amount } } } usageSummary(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { totalCost { amount } lines { cost { amount } } } } }
-        m: node(id: $manager) { ... on Manager { pricing { source } } } }`,
+        m: node(id: $manager) { ... on Manager { pricing { source } } } }`),
       { token: roles[role]!, variables: { sub: sub.id, manager: manager.id } },
     );
     expect(res.body.errors).toBeUndefined();
-    const s = res.body.data.s;
-    expect(s.pricing.source).toBe("INHERITED_FROM_MANAGER");
-    expect(s.pricing.rates[0].unitPrice.amount).toBe(PRICE);
+    const s = nodeWith(res.body.data?.s, "pricing");
+    expect(s.pricing?.source).toBe("INHERITED_FROM_MANAGER");
+    expect(s.pricing?.rates[0]?.unitPrice.amount).toBe(PRICE);
     expect(s.balance.ledger.totalCount).toBe(2);
-    expect(s.usageRecords.nodes.map((n: any) => n.cost.amount).sort()).toEqual(RECORD_COSTS);
-    expect(s.usageSummary.totalCost.amount).toBe(TOTAL);
-    expect(res.body.data.m.pricing.source).toBe("MANAGER_NEGOTIATED");
+    expect(s.usageRecords.nodes.map((n) => n.cost?.amount).sort()).toEqual(RECORD_COSTS);
+    expect(s.usageSummary.totalCost?.amount).toBe(TOTAL);
+    expect(fieldOf(res.body.data?.m, "pricing").source).toBe("MANAGER_NEGOTIATED");
   });
 
   it("no path gives a sub-account a price, a per-record cost or a ledger entry: fields, aliases, fragments, nesting, node", async () => {
@@ -118,13 +132,14 @@ describe("reading billing data", () => {
 
   it("a sub-account still sees its own aggregates and quantities; on a shared balance its available is null", async () => {
     const res = await gql(
-      `{ viewer { account { balance { isSubAccount shared available { amount } totalSpent { amount } creditLimit { amount } remainingCredit { amount } }
+      graphql(`{ viewer { account { balance { isSubAccount shared available { amount } totalSpent { amount } creditLimit { amount } remainingCredit { amount } }
         usageRecords { totalCount nodes { quantity product } }
-        usageSummary(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { lines { product quantity records } } } } }`,
+        usageSummary(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { lines { product quantity records } } } } }`),
       { token: sub.token },
     );
     expect(res.body.errors).toBeUndefined();
-    const account = res.body.data.viewer.account;
+    const account = res.body.data?.viewer.account;
+    if (!account) throw new Error(`no account for the sub-account's viewer: ${JSON.stringify(res.body)}`);
     expect(account.balance).toEqual({
       isSubAccount: true,
       shared: true,
@@ -136,7 +151,8 @@ describe("reading billing data", () => {
     expect(account.usageRecords.totalCount).toBe(2);
     expect(account.usageSummary.lines).toEqual([{ product: "SMS_OUTBOUND", quantity: 5, records: 2 }]);
     // With a balance of its own, it sees its funds.
-    expect((await gqlData(`{ viewer { account { balance { shared available { amount } } } } }`, { token: sibling.token })).viewer.account.balance).toEqual({
+    const own = await gqlData(graphql(`{ viewer { account { balance { shared available { amount } } } } }`), { token: sibling.token });
+    expect(own.viewer.account?.balance).toEqual({
       shared: false,
       available: { amount: "1.000000" },
     });
@@ -145,7 +161,8 @@ describe("reading billing data", () => {
 
 describe("billing mutations", () => {
   // "Forbidden": a ForbiddenError result, or the operation is not in the caller's (role-scoped) schema.
-  const outcome = async (res: Awaited<ReturnType<typeof gql>>) => (res.status === 401 ? "401" : refusedForRole(res) ? "Forbidden" : result(res).__typename);
+  const outcome = async <R extends Record<string, { __typename: string }>>(res: GqlResponse<R>) =>
+    res.status === 401 ? "401" : refusedForRole(res) ? "Forbidden" : result(res).__typename;
 
   it("recordUsage and topUpBalance: the account itself, its manager, the operator; NotFound for anyone else, 401 anonymous", async () => {
     // "reached": the mutation ran on the account (a charge, or a refusal for lack of funds).
@@ -181,7 +198,7 @@ describe("billing mutations", () => {
   });
 
   it("setAccountPricing and setPlatformPricing: operators only", async () => {
-    const rates = [{ product: "SMS_INBOUND", unitPrice: "0.002" }];
+    const rates: { product: Product; unitPrice: string }[] = [{ product: "SMS_INBOUND", unitPrice: "0.002" }];
     for (const role of ["manager", "otherManager", "sub", "sibling", "anonymous"]) {
       const token = role === "anonymous" ? null : roles[role]!;
       for (const accountId of [manager.id, sub.id]) {

@@ -10,7 +10,8 @@
 import { describe, expect, it } from "vitest";
 import { type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, type TestAccount, topUp, unique, uniquePhoneNumber } from "../helpers/factories.js";
-import { expectInvariants, result } from "./operations.js";
+import { graphql, type ResultOf } from "../helpers/graphql.js";
+import { expectInvariants, nodeWith, result } from "./operations.js";
 
 /** The monthly price of a number on every tree below, in micros and as the API shows it. */
 const PRICE_MICROS = 2_000_000n;
@@ -33,6 +34,9 @@ interface Case {
   /** Charged, and whose balance pays; or refused, with the error fields both paths must return. */
   expected: { payer: Role } | { refused: Record<string, unknown> };
 }
+
+/** What either path's mutation returns: a result union member, read for the fields both paths select. */
+type ChargeResult = { __typename: string; [field: string]: unknown };
 
 const insufficient = (message: string) => ({ __typename: "InsufficientFundsError", code: "INSUFFICIENT_FUNDS", message });
 const notActive = (status: string, message: string) => ({ __typename: "AccountNotActiveError", code: "ACCOUNT_NOT_ACTIVE", status, message });
@@ -155,21 +159,30 @@ const CASES: Case[] = [
 
 // ------------------------------------------------------------------ paths
 
-const RESULT_FIELDS = `__typename ... on Error { code message } ... on AccountNotActiveError { status }
-  ... on CreditLimitExceededError { creditLimit { amount } totalSpent { amount } }`;
-
+// Both documents select the same result fields: `__typename ... on Error { code message } ... on
+// AccountNotActiveError { status } ... on CreditLimitExceededError { creditLimit { amount } totalSpent { amount } }`.
 const PATHS = {
   provisionPhoneNumber: (token: string, accountId: string) =>
-    gql(`mutation($input: ProvisionPhoneNumberInput!) { provisionPhoneNumber(input: $input) { ${RESULT_FIELDS} } }`, {
-      token,
-      variables: { input: { accountId, number: uniquePhoneNumber() } },
-    }),
+    gql(
+      graphql(`mutation($input: ProvisionPhoneNumberInput!) { provisionPhoneNumber(input: $input) {
+        __typename ... on Error { code message } ... on AccountNotActiveError { status }
+        ... on CreditLimitExceededError { creditLimit { amount } totalSpent { amount } } } }`),
+      {
+        token,
+        variables: { input: { accountId, number: uniquePhoneNumber() } },
+      },
+    ),
   recordUsage: (token: string, accountId: string) =>
-    gql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { ${RESULT_FIELDS} } }`, {
-      token,
-      variables: { input: { accountId, product: "PHONE_NUMBER_MONTHLY", quantity: 1, idempotencyKey: unique("charge-path") } },
-    }),
-} satisfies Record<string, (token: string, accountId: string) => Promise<GqlResponse>>;
+    gql(
+      graphql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) {
+        __typename ... on Error { code message } ... on AccountNotActiveError { status }
+        ... on CreditLimitExceededError { creditLimit { amount } totalSpent { amount } } } }`),
+      {
+        token,
+        variables: { input: { accountId, product: "PHONE_NUMBER_MONTHLY", quantity: 1, idempotencyKey: unique("charge-path") } },
+      },
+    ),
+} satisfies Record<string, (token: string, accountId: string) => Promise<GqlResponse<Record<string, ChargeResult>>>>;
 type PathName = keyof typeof PATHS;
 
 // ------------------------------------------------------------------ trees
@@ -187,7 +200,10 @@ async function treeFor(c: Case): Promise<Tree> {
   if (c.funds.sub) await topUp(sub.id, c.funds.sub, manager.token);
   if (c.status) {
     const [token, id] = c.status === "suspendManager" ? [OPERATOR_TOKEN, manager.id] : [manager.token, sub.id];
-    const data = await gqlData(`mutation($id: ID!) { ${c.status}(input: { id: $id }) { __typename } }`, { token, variables: { id } });
+    const data = await gqlData<Record<string, { __typename: string }>>(`mutation($id: ID!) { ${c.status}(input: { id: $id }) { __typename } }`, {
+      token,
+      variables: { id },
+    });
     expect(Object.values(data)[0]).toMatchObject({ __typename: expect.stringMatching(/Success$/) });
   }
   return { manager, sub };
@@ -195,16 +211,19 @@ async function treeFor(c: Case): Promise<Tree> {
 
 // -------------------------------------------------------------- snapshots
 
-const SNAPSHOT = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { id
+const SNAPSHOT = graphql(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Account { id
   balance { available { amount } totalSpent { amount }
     ledger(first: 250) { nodes { id kind amount { amount } balanceAfter { amount } account { id } usageRecord { product quantity cost { amount } } } } }
   usageRecords(first: 250) { totalCount }
-  phoneNumbers(first: 250, includeReleased: true) { totalCount } } } }`;
+  phoneNumbers(first: 250, includeReleased: true) { totalCount } } } }`);
+
+/** A ledger entry as SNAPSHOT selects it. */
+type LedgerEntry = Extract<NonNullable<ResultOf<typeof SNAPSHOT>["nodes"][number]>, { balance: unknown }>["balance"]["ledger"]["nodes"][number];
 
 interface AccountState {
   available: bigint;
   totalSpent: bigint;
-  ledger: any[];
+  ledger: LedgerEntry[];
   usageRecords: number;
   phoneNumbers: number;
 }
@@ -220,9 +239,11 @@ const amountOf = (value: bigint): string => {
 async function snapshot(tree: Tree): Promise<Record<Role, AccountState>> {
   const data = await gqlData(SNAPSHOT, { token: OPERATOR_TOKEN, variables: { ids: ROLES.map((r) => tree[r].id) } });
   return perRole((role) => {
-    const node = data.nodes[ROLES.indexOf(role)];
+    const node = nodeWith(data.nodes[ROLES.indexOf(role)], "balance");
+    // The operator sees every balance's funds, a shared one's included.
+    expect(node.balance.available, `${role}'s available`).not.toBeNull();
     return {
-      available: micros(node.balance.available.amount),
+      available: micros(node.balance.available!.amount),
       totalSpent: micros(node.balance.totalSpent.amount),
       ledger: node.balance.ledger.nodes,
       usageRecords: node.usageRecords.totalCount,
@@ -244,7 +265,8 @@ async function chargeThrough(path: PathName, c: Case): Promise<Outcome> {
   const tree = await treeFor(c);
   const token = c.caller === "operator" ? OPERATOR_TOKEN : tree[c.caller].token;
   const before = await snapshot(tree);
-  const { __typename, ...fields } = result(await PATHS[path](token, tree[c.charged].id));
+  const res: GqlResponse<Record<string, ChargeResult>> = await PATHS[path](token, tree[c.charged].id);
+  const { __typename, ...fields } = result(res);
   const after = await snapshot(tree);
 
   const charged = __typename.endsWith("Success");

@@ -2,45 +2,52 @@
 // they check with SQL afterwards.
 import { expect } from "vitest";
 import { prisma } from "../../src/db/client.js";
-import { type GqlResponse, gql, gqlData } from "../helpers/app.js";
-import { unique } from "../helpers/factories.js";
+import { type GqlResponse, gql, gqlData, result } from "../helpers/app.js";
+import { type Product, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
-const EXTRA_FIELDS: Record<string, string> = {
-  ValidationError: "fieldErrors { path message }",
-  CreditLimitExceededError: "creditLimit { amount } totalSpent { amount }",
-  RateLimitedError: "retryAfterSeconds",
-  AccountNotActiveError: "status",
-};
-/** `... on Error` plus the extra fields of the error types a union holds. */
-const errorFields = (...types: string[]) => ["... on Error { code message }", ...types.map((t) => `... on ${t} { ${EXTRA_FIELDS[t]} }`)].join("\n  ");
+// The documents are written out in full (no interpolation) so that gql.tada
+// types them from the schema and checks them against it at compile time. Each
+// selects `... on Error { code message }` plus the extra fields of the error
+// types its union holds; every balance selects the same fields.
 
-export const BALANCE_FIELDS = "isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount }";
+export const RECORD_USAGE = graphql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) {
+  __typename ... on RecordUsageSuccess { usageRecord { id product quantity idempotencyKey occurredAt account { id } } balance { isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount } } }
+  ... on Error { code message }
+  ... on ValidationError { fieldErrors { path message } }
+  ... on CreditLimitExceededError { creditLimit { amount } totalSpent { amount } }
+  ... on AccountNotActiveError { status } } }`);
 
-export const RECORD_USAGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) {
-  __typename ... on RecordUsageSuccess { usageRecord { id product quantity idempotencyKey occurredAt account { id } } balance { ${BALANCE_FIELDS} } }
-  ${errorFields("ValidationError", "CreditLimitExceededError", "AccountNotActiveError")} } }`;
+export const TOP_UP = graphql(`mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) {
+  __typename ... on TopUpBalanceSuccess { balance { isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount } } }
+  ... on Error { code message }
+  ... on ValidationError { fieldErrors { path message } }
+  ... on RateLimitedError { retryAfterSeconds }
+  ... on AccountNotActiveError { status } } }`);
 
-export const TOP_UP = `mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) {
-  __typename ... on TopUpBalanceSuccess { balance { ${BALANCE_FIELDS} } }
-  ${errorFields("ValidationError", "RateLimitedError", "AccountNotActiveError")} } }`;
+export const TRANSFER = graphql(`mutation($input: TransferBalanceInput!) { transferBalance(input: $input) {
+  __typename ... on TransferBalanceSuccess { from { isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount } } to { isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount } } }
+  ... on Error { code message }
+  ... on ValidationError { fieldErrors { path message } }
+  ... on AccountNotActiveError { status } } }`);
 
-export const TRANSFER = `mutation($input: TransferBalanceInput!) { transferBalance(input: $input) {
-  __typename ... on TransferBalanceSuccess { from { ${BALANCE_FIELDS} } to { ${BALANCE_FIELDS} } }
-  ${errorFields("ValidationError", "AccountNotActiveError")} } }`;
-
-export const SET_PRICING = `mutation($input: SetPricingInput!) { setAccountPricing(input: $input) {
+export const SET_PRICING = graphql(`mutation($input: SetPricingInput!) { setAccountPricing(input: $input) {
   __typename ... on SetPricingSuccess { account { id } pricing { source rates { product unitPrice { amount } } } }
-  ${errorFields("ValidationError")} } }`;
+  ... on Error { code message }
+  ... on ValidationError { fieldErrors { path message } } } }`);
 
-export const SET_PLATFORM_PRICING = `mutation($input: SetPlatformPricingInput!) { setPlatformPricing(input: $input) {
+export const SET_PLATFORM_PRICING = graphql(`mutation($input: SetPlatformPricingInput!) { setPlatformPricing(input: $input) {
   __typename ... on SetPlatformPricingSuccess { pricing { source rates { product unitPrice { amount } } } }
-  ${errorFields("ValidationError")} } }`;
+  ... on Error { code message }
+  ... on ValidationError { fieldErrors { path message } } } }`);
 
-export const BALANCE_OF = `query($id: ID!) { node(id: $id) { ... on Account { balance { ${BALANCE_FIELDS} } } } }`;
+export const BALANCE_OF = graphql(
+  `query($id: ID!) { node(id: $id) { ... on Account { balance { isSubAccount shared available { amount currency } creditLimit { amount } totalSpent { amount } remainingCredit { amount } } } } }`,
+);
 
 export const recordUsage = (
   token: string | null,
-  input: { accountId: string; product?: string; quantity?: number; idempotencyKey?: string; occurredAt?: string },
+  input: { accountId: string; product?: Product; quantity?: number; idempotencyKey?: string; occurredAt?: string },
 ) =>
   gql(RECORD_USAGE, {
     token,
@@ -54,11 +61,46 @@ export const transfer = (token: string | null, input: { fromAccountId: string; t
   gql(TRANSFER, { token, variables: { input: { idempotencyKey: unique("transfer"), ...input } } });
 
 // The mutation helpers above return responses; `result` unwraps one.
-export { result } from "../helpers/app.js";
+export { result };
+
+/**
+ * `value` as the member `typename` of its result union, failing the test
+ * (with the whole value in the message) when it is another member.
+ */
+export function ofType<T extends { __typename: string }, N extends T["__typename"]>(
+  value: T,
+  typename: N,
+  message = JSON.stringify(value),
+): Extract<T, { __typename: N }> {
+  expect(value.__typename, message).toBe(typename);
+  // Truthful: the line above checked the discriminant.
+  return value as Extract<T, { __typename: N }>;
+}
+
+/** The mutation result of `res` (as `result`), narrowed to the member `typename` (as `ofType`). */
+export const resultOfType = <R extends Record<string, { __typename: string }>, N extends R[keyof R]["__typename"]>(
+  res: GqlResponse<R>,
+  typename: N,
+): Extract<R[keyof R], { __typename: N }> => ofType(result(res), typename);
+
+/**
+ * A `node(id:)` result whose `... on X { key }` spread must have matched,
+ * narrowed to the types that select `key`; fails the test when the node is
+ * null or of another type.
+ */
+export function nodeWith<T extends object, K extends string>(node: T | null | undefined, key: K): Extract<T, Record<K, unknown>> {
+  if (node == null || !(key in node)) throw new Error(`expected a node with ${key}, got ${JSON.stringify(node)}`);
+  // Truthful: the line above checked that this member of the union was selected.
+  return node as Extract<T, Record<K, unknown>>;
+}
+
+/** The field `key` of `node`, narrowed as `nodeWith` does. */
+export const fieldOf = <T extends object, K extends string>(node: T | null | undefined, key: K): Extract<T, Record<K, unknown>>[K] => nodeWith(node, key)[key];
 
 /** An account's balance as `token` sees it. */
 export async function balanceOf(token: string, accountId: string) {
-  return (await gqlData(BALANCE_OF, { token, variables: { id: accountId } })).node?.balance ?? null;
+  const { node } = await gqlData(BALANCE_OF, { token, variables: { id: accountId } });
+  return node && "balance" in node ? node.balance : null;
 }
 
 import { dbId } from "../helpers/ids.js";

@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { gql, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, uniquePhoneNumber } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 import { PROVISION, TRANSFER as TRANSFER_NUMBER } from "../phoneNumbers/operations.js";
-import { balanceOf, dbId, expectInvariants, result, withheld } from "./operations.js";
+import { balanceOf, dbId, expectInvariants, fieldOf, result, resultOfType, withheld } from "./operations.js";
 
 // Straight through the API, without the phone-number tests' automatic funding.
 const provision = (token: string, accountId: string) => gql(PROVISION, { token, variables: { input: { accountId, number: uniquePhoneNumber() } } });
@@ -21,17 +22,16 @@ describe("phone number charges", () => {
   it("charges one PHONE_NUMBER_MONTHLY usage, keyed by the number, from the paying balance", async () => {
     const manager = await managerPaying("2", "5");
     const sub = await createSubAccount(manager, { rollupBilling: true });
-    const r = result(await provision(sub.token, sub.id));
-    expect(r.__typename).toBe("ProvisionPhoneNumberSuccess");
+    const r = resultOfType(await provision(sub.token, sub.id), "ProvisionPhoneNumberSuccess");
     expect(await balanceOf(manager.token, sub.id)).toMatchObject({ available: { amount: "3.000000" }, totalSpent: { amount: "2.000000" } });
     const records = await gqlData(
-      `query($id: ID!) { node(id: $id) { ... on Account { usageRecords { nodes { product quantity idempotencyKey cost { amount } } } } } }`,
+      graphql(`query($id: ID!) { node(id: $id) { ... on Account { usageRecords { nodes { product quantity idempotencyKey cost { amount } } } } } }`),
       {
         token: manager.token,
         variables: { id: sub.id },
       },
     );
-    expect(records.node.usageRecords.nodes).toEqual([
+    expect(fieldOf(records.node, "usageRecords").nodes).toEqual([
       { product: "PHONE_NUMBER_MONTHLY", quantity: 1, idempotencyKey: `phoneNumber:${r.phoneNumber.id}`, cost: { amount: "2.000000" } },
     ]);
     await expectInvariants([manager.id, sub.id]);
@@ -52,12 +52,12 @@ describe("phone number charges", () => {
     const manager = await managerPaying("2", "10");
     const custom = await createSubAccount(manager, { rollupBilling: true, allowCustomPricing: true });
     await setAccountPricing(custom.id, { PHONE_NUMBER_MONTHLY: "0.5" });
-    const number = result(await provision(manager.token, manager.id)).phoneNumber;
+    const number = resultOfType(await provision(manager.token, manager.id), "ProvisionPhoneNumberSuccess").phoneNumber;
     const moved = result(await gql(TRANSFER_NUMBER, { token: manager.token, variables: { input: { id: number.id, toAccountId: custom.id } } }));
     expect(moved.__typename).toBe("TransferPhoneNumberSuccess");
-    expect((await balanceOf(manager.token, manager.id)).available.amount).toBe("8.000000");
-    const price = `query($id: ID!) { node(id: $id) { ... on PhoneNumber { monthlyPrice { amount } } } }`;
-    expect((await gqlData(price, { token: manager.token, variables: { id: number.id } })).node.monthlyPrice.amount).toBe("0.500000");
+    expect((await balanceOf(manager.token, manager.id))?.available?.amount).toBe("8.000000");
+    const price = graphql(`query($id: ID!) { node(id: $id) { ... on PhoneNumber { monthlyPrice { amount } } } }`);
+    expect(fieldOf((await gqlData(price, { token: manager.token, variables: { id: number.id } })).node, "monthlyPrice")?.amount).toBe("0.500000");
     const asSub = await gql(price, { token: custom.token, variables: { id: number.id } });
     expect(withheld(asSub)).toBe(true);
     expect(JSON.stringify(asSub.body.data ?? null)).not.toContain("0.500000");

@@ -2,24 +2,34 @@
 // inheriting live, custom cards behind allowCustomPricing.
 import { describe, expect, it } from "vitest";
 import { gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
-import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
-import { recordUsage, refusedForRole, result, SET_PLATFORM_PRICING, SET_PRICING } from "./operations.js";
+import { createManager, createSubAccount, type Product, setAccountPricing, topUp, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
+import { ofType, recordUsage, refusedForRole, result, resultOfType, SET_PLATFORM_PRICING, SET_PRICING } from "./operations.js";
 
-const PRICING_OF = `query($id: ID!) { node(id: $id) { ... on Manager { managerPricing: pricing { source rates { product unitPrice { amount } } } }
-  ... on SubAccount { subPricing: pricing { source rates { product unitPrice { amount } } } } } }`;
+const PRICING_OF = graphql(`query($id: ID!) { node(id: $id) { ... on Manager { managerPricing: pricing { source rates { product unitPrice { amount } } } }
+  ... on SubAccount { subPricing: pricing { source rates { product unitPrice { amount } } } } } }`);
 
 /** The effective price list of an account as the operator sees it: source plus product -> price. */
 async function pricingOf(accountId: string): Promise<Record<string, string>> {
   const { node } = await gqlData(PRICING_OF, { token: OPERATOR_TOKEN, variables: { id: accountId } });
-  const pricing = node.managerPricing ?? node.subPricing;
-  return { source: pricing.source, ...Object.fromEntries(pricing.rates.map((r: any) => [r.product, r.unitPrice.amount])) };
+  // A manager's pricing is never null; a sub-account's is null only for the sub-account itself.
+  const pricing = node && "managerPricing" in node ? node.managerPricing : node && "subPricing" in node ? node.subPricing : null;
+  if (!pricing) throw new Error(`no pricing for ${accountId}: ${JSON.stringify(node)}`);
+  return { source: pricing.source, ...Object.fromEntries(pricing.rates.map((r) => [r.product, r.unitPrice.amount])) };
 }
 
-const setPricing = (accountId: string, rates: Record<string, string>, token = OPERATOR_TOKEN) =>
-  gql(SET_PRICING, { token, variables: { input: { accountId, rates: Object.entries(rates).map(([product, unitPrice]) => ({ product, unitPrice })) } } });
+const setPricing = (accountId: string, rates: Partial<Record<Product, string>>, token = OPERATOR_TOKEN) =>
+  gql(SET_PRICING, {
+    token,
+    // Object.entries widens the keys to string; they are the Products of `rates`.
+    variables: { input: { accountId, rates: (Object.entries(rates) as [Product, string][]).map(([product, unitPrice]) => ({ product, unitPrice })) } },
+  });
 
-const updateSub = (token: string, id: string, input: Record<string, unknown>) =>
-  gqlData(`mutation($input: UpdateSubAccountInput!) { updateSubAccount(input: $input) { __typename } }`, { token, variables: { input: { id, ...input } } });
+const updateSub = (token: string, id: string, input: { allowCustomPricing: boolean }) =>
+  gqlData(graphql(`mutation($input: UpdateSubAccountInput!) { updateSubAccount(input: $input) { __typename } }`), {
+    token,
+    variables: { input: { id, ...input } },
+  });
 
 describe("pricing", () => {
   it("starts every manager on the documented default rate card", async () => {
@@ -35,8 +45,7 @@ describe("pricing", () => {
 
   it("gives a manager negotiated rates, falling back to the platform for products the card leaves out", async () => {
     const manager = await createManager();
-    const r = result(await setPricing(manager.id, { SMS_OUTBOUND: "0.005", MMS_OUTBOUND: "0" }));
-    expect(r.__typename).toBe("SetPricingSuccess");
+    const r = resultOfType(await setPricing(manager.id, { SMS_OUTBOUND: "0.005", MMS_OUTBOUND: "0" }), "SetPricingSuccess");
     expect(r.account.id).toBe(manager.id);
     expect(r.pricing.source).toBe("MANAGER_NEGOTIATED");
     const pricing = await pricingOf(manager.id);
@@ -56,7 +65,7 @@ describe("pricing", () => {
     await setAccountPricing(manager.id, { SMS_OUTBOUND: "0.03" });
     expect(await pricingOf(sub.id)).toMatchObject({ source: "INHERITED_FROM_MANAGER", SMS_OUTBOUND: "0.030000" });
     await topUp(manager.id, "1");
-    expect(result(await recordUsage(sub.token, { accountId: sub.id, quantity: 10 })).balance.totalSpent.amount).toBe("0.300000");
+    expect(resultOfType(await recordUsage(sub.token, { accountId: sub.id, quantity: 10 }), "RecordUsageSuccess").balance.totalSpent.amount).toBe("0.300000");
   });
 
   it("uses a sub-account's custom card only while allowCustomPricing is on; without it setAccountPricing is a ForbiddenError", async () => {
@@ -67,12 +76,12 @@ describe("pricing", () => {
     expect((await pricingOf(sub.id)).source).toBe("INHERITED_FROM_MANAGER");
 
     await updateSub(manager.token, sub.id, { allowCustomPricing: true });
-    const r = result(await setPricing(sub.id, { SMS_OUTBOUND: "0.001" }));
+    const r = resultOfType(await setPricing(sub.id, { SMS_OUTBOUND: "0.001" }), "SetPricingSuccess");
     expect(r.pricing.source).toBe("CUSTOM");
     // sub -> manager -> platform, product by product.
     expect(await pricingOf(sub.id)).toMatchObject({ source: "CUSTOM", SMS_OUTBOUND: "0.001000", SMS_INBOUND: "0.010000", MMS_OUTBOUND: "0.020000" });
     await topUp(manager.id, "1");
-    expect(result(await recordUsage(sub.token, { accountId: sub.id, quantity: 10 })).balance.totalSpent.amount).toBe("0.010000");
+    expect(resultOfType(await recordUsage(sub.token, { accountId: sub.id, quantity: 10 }), "RecordUsageSuccess").balance.totalSpent.amount).toBe("0.010000");
 
     // Turning it off keeps the card but stops using it; on again, it is back.
     await updateSub(manager.token, sub.id, { allowCustomPricing: false });
@@ -96,10 +105,10 @@ describe("pricing", () => {
     await topUp(negotiated.id, "100");
     await topUp(custom.id, "100", negotiated.token);
 
-    const CHARGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
-      ... on RecordUsageSuccess { usageRecord { cost { amount } } balance { totalSpent { amount } } } } }`;
+    const CHARGE = graphql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
+      ... on RecordUsageSuccess { usageRecord { cost { amount } } balance { totalSpent { amount } } } } }`);
     // Each product from a different level: the account's own card, its manager's, the platform's.
-    const products = ["SMS_OUTBOUND", "SMS_INBOUND", "MMS_OUTBOUND", "PHONE_NUMBER_MONTHLY"];
+    const products = ["SMS_OUTBOUND", "SMS_INBOUND", "MMS_OUTBOUND", "PHONE_NUMBER_MONTHLY"] as const;
     for (const [token, account, source] of [
       [OPERATOR_TOKEN, platform, "PLATFORM_DEFAULT"],
       [negotiated.token, negotiated, "MANAGER_NEGOTIATED"],
@@ -110,8 +119,10 @@ describe("pricing", () => {
       const pricing = await pricingOf(account.id);
       expect(pricing.source).toBe(source);
       for (const product of products) {
-        const r = result(await gql(CHARGE, { token, variables: { input: { accountId: account.id, product, quantity: 1, idempotencyKey: unique("price") } } }));
-        expect(r.usageRecord?.cost.amount, `${source} ${product}`).toBe(pricing[product]);
+        const res = await gql(CHARGE, { token, variables: { input: { accountId: account.id, product, quantity: 1, idempotencyKey: unique("price") } } });
+        const { cost } = resultOfType(res, "RecordUsageSuccess").usageRecord;
+        expect(cost, `${source} ${product}`).not.toBeNull();
+        expect(cost!.amount, `${source} ${product}`).toBe(pricing[product]);
       }
     }
     expect(await pricingOf(custom.id)).toMatchObject({ SMS_OUTBOUND: "0.001000", MMS_OUTBOUND: "0.000000", SMS_INBOUND: "0.005000" });
@@ -132,9 +143,9 @@ describe("pricing", () => {
         "rates.1.product",
       ],
     ] as const) {
-      const r = result(await gql(SET_PRICING, { token: OPERATOR_TOKEN, variables: { input: { accountId: manager.id, rates } } }));
-      expect(r.__typename, JSON.stringify(rates)).toBe("ValidationError");
-      expect(r.fieldErrors.map((e: any) => e.path.join("."))).toEqual([path]);
+      const res = await gql(SET_PRICING, { token: OPERATOR_TOKEN, variables: { input: { accountId: manager.id, rates: [...rates] } } });
+      const r = ofType(result(res), "ValidationError", JSON.stringify(rates));
+      expect(r.fieldErrors.map((e) => e.path.join("."))).toEqual([path]);
     }
     expect((await pricingOf(manager.id)).source).toBe("PLATFORM_DEFAULT");
   });
@@ -163,9 +174,9 @@ describe("pricing", () => {
     const set = (unitPrice: string) =>
       gql(SET_PLATFORM_PRICING, { token: OPERATOR_TOKEN, variables: { input: { rates: [{ product: "VOICE_INBOUND_MINUTE", unitPrice }] } } });
     try {
-      const r = result(await set("0.0123"));
+      const r = resultOfType(await set("0.0123"), "SetPlatformPricingSuccess");
       expect(r.pricing.source).toBe("PLATFORM_DEFAULT");
-      expect(r.pricing.rates.find((x: any) => x.product === "VOICE_INBOUND_MINUTE").unitPrice.amount).toBe("0.012300");
+      expect(r.pricing.rates.find((x) => x.product === "VOICE_INBOUND_MINUTE")?.unitPrice.amount).toBe("0.012300");
       expect((await pricingOf(manager.id)).VOICE_INBOUND_MINUTE).toBe("0.012300");
       expect((await pricingOf(negotiated.id)).VOICE_INBOUND_MINUTE).toBe("0.500000");
     } finally {

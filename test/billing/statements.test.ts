@@ -5,6 +5,7 @@ import { settleKeyUsage } from "../../src/auth/authenticate.js";
 import { prisma } from "../../src/db/client.js";
 import { countStatements, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, setAccountPricing, topUp, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 import { dbId } from "./operations.js";
 
 /** A manager with `count` sub-accounts (bulk-made: the API path is covered elsewhere), each with two usage records. */
@@ -52,6 +53,25 @@ const TREE = `query($from: DateTime!, $to: DateTime!, $oldest: Int!, $newest: In
   usageSummary(from: $from, to: $to) { totalCost { amount } }
   ${page("oldest", "CREATED_AT_ASC", "$oldest")} ${page("newest", "CREATED_AT_DESC", "$newest")} } } } }`;
 
+/** What the tests read of TREE's answer (built at run time, so typed here). */
+interface TreePage {
+  nodes: {
+    id: string;
+    pricing: { source: string; rates: { product: string; unitPrice: { amount: string } }[] } | null;
+    usageSummary: { lines: { product: string; quantity: number; records: number; cost: { amount: string } | null }[] };
+  }[];
+}
+interface TreeResult {
+  viewer: { account: { oldest?: TreePage; newest?: TreePage } | null };
+}
+
+/** The two pages of TREE's answer; the viewer is the manager, so `... on Manager` matched. */
+function pagesOf(r: TreeResult): { oldest: TreePage; newest: TreePage } {
+  const { oldest, newest } = r.viewer.account ?? {};
+  if (!oldest || !newest) throw new Error(`not a manager's tree: ${JSON.stringify(r).slice(0, 200)}`);
+  return { oldest, newest };
+}
+
 describe("SQL statements per request", () => {
   it("usage summaries, balances and prices of every sub-account cost the same for 5 and for 500 sub-accounts", async () => {
     const small = await managerWithUsage(5);
@@ -60,21 +80,25 @@ describe("SQL statements per request", () => {
     const smallPages = { ...period, oldest: 3, newest: 2 };
     const largePages = { ...period, oldest: 250, newest: 250 };
     // Warm up (the first request of a key also writes lastUsedAt).
-    await gqlData(TREE, { token: small.token, variables: smallPages });
-    await gqlData(TREE, { token: large.token, variables: largePages });
-    const a = await countStatements(() => gqlData(TREE, { token: small.token, variables: smallPages }));
-    const b = await countStatements(() => gqlData(TREE, { token: large.token, variables: largePages }));
+    await gqlData<TreeResult>(TREE, { token: small.token, variables: smallPages });
+    await gqlData<TreeResult>(TREE, { token: large.token, variables: largePages });
+    const a = await countStatements(() => gqlData<TreeResult>(TREE, { token: small.token, variables: smallPages }));
+    const b = await countStatements(() => gqlData<TreeResult>(TREE, { token: large.token, variables: largePages }));
 
-    const ids = (r: any) => new Set([...r.viewer.account.oldest.nodes, ...r.viewer.account.newest.nodes].map((n: any) => n.id)).size;
+    const ids = (r: TreeResult) => {
+      const { oldest, newest } = pagesOf(r);
+      return new Set([...oldest.nodes, ...newest.nodes].map((n) => n.id)).size;
+    };
     expect(ids(a.result)).toBe(5);
     expect(ids(b.result)).toBe(500);
-    const first = b.result.viewer.account.oldest.nodes[0];
-    expect(first.usageSummary.lines).toEqual([
+    const first = pagesOf(b.result).oldest.nodes[0];
+    expect(first).toBeDefined();
+    expect(first!.usageSummary.lines).toEqual([
       { product: "SMS_OUTBOUND", quantity: expect.any(Number), records: 1, cost: { amount: expect.any(String) } },
       { product: "VOICE_OUTBOUND_MINUTE", quantity: expect.any(Number), records: 1, cost: { amount: expect.any(String) } },
     ]);
-    expect(first.pricing.source).toBe("INHERITED_FROM_MANAGER");
-    expect(first.pricing.rates.find((r: any) => r.product === "SMS_OUTBOUND").unitPrice.amount).toBe("0.010000");
+    expect(first!.pricing?.source).toBe("INHERITED_FROM_MANAGER");
+    expect(first!.pricing?.rates.find((r) => r.product === "SMS_OUTBOUND")?.unitPrice.amount).toBe("0.010000");
 
     console.log(`billing tree: ${a.statements} statements for 5 sub-accounts, ${b.statements} for 500`);
     expect(b.statements).toBe(a.statements);
@@ -90,8 +114,8 @@ describe("SQL statements per request", () => {
     const rollup = await createSubAccount(manager, { rollupBilling: true });
     const own = await createSubAccount(manager);
     await topUp(own.id, "10", manager.token);
-    const CHARGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
-      ... on RecordUsageSuccess { usageRecord { id quantity } balance { available { amount } totalSpent { amount } } } } }`;
+    const CHARGE = graphql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
+      ... on RecordUsageSuccess { usageRecord { id quantity } balance { available { amount } totalSpent { amount } } } } }`);
     const charge = (token: string, accountId: string) =>
       gqlData(CHARGE, { token, variables: { input: { accountId, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: unique("count") } } });
     for (const [token, account] of [

@@ -10,8 +10,11 @@
 // (src/http/graphiqlDelivery.ts), which must be registered in src/yoga.ts.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import type { TadaDocumentNode } from "gql.tada";
+import { print } from "graphql";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { graphql } from "../helpers/graphql.js";
 import { killServers, projectRoot, startServer } from "../helpers/server.js";
 
 const artifacts = path.join(projectRoot, "test-artifacts");
@@ -23,13 +26,23 @@ afterAll(async () => {
   killServers();
 });
 
-async function api(base: string, token: string, query: string, variables: Record<string, unknown>) {
+/** The only root field of a typed document's result, from the started server over HTTP. */
+async function api<R extends object, V>(base: string, token: string, query: TadaDocumentNode<R, V>, variables: V): Promise<R[keyof R]> {
   const res = await fetch(`${base}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: print(query), variables }),
   });
-  return Object.values(((await res.json()) as { data: Record<string, any> }).data)[0];
+  const body = (await res.json()) as { data?: R; errors?: unknown };
+  if (!body.data || body.errors) throw new Error(`request failed (${res.status}): ${JSON.stringify(body)}`);
+  return Object.values(body.data)[0] as R[keyof R];
+}
+
+/** The success member of a mutation's result union (the one with `key`), or a thrown error. */
+function success<T extends object, K extends string>(result: T, key: K): Extract<T, Record<K, unknown>> {
+  if (!(key in result)) throw new Error(`expected a result with ${key}, got ${JSON.stringify(result)}`);
+  // Truthful: `key in result` held, and only the success member has `key`.
+  return result as Extract<T, Record<K, unknown>>;
 }
 
 /** Replaces the Headers editor's text the way a person pastes a key. */
@@ -88,24 +101,32 @@ describe.skipIf(!existsSync(CHROMIUM))("GraphiQL in a browser", () => {
     const created = await api(
       base,
       OPERATOR_TOKEN,
-      `mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`,
+      graphql(`mutation($e: EmailAddress!) { createManager(input: { email: $e, organizationName: "Acme" }) { ... on CreateManagerSuccess { secret } } }`),
       {
         e: `e2e-${Date.now()}@acme.example`,
       },
     );
-    const managerKey = created.secret as string;
+    const managerKey = success(created, "secret").secret;
     const subEmail = `customer-${Date.now()}@clinic.example`;
     const sub = await api(
       base,
       managerKey,
-      `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e, organizationName: "Clinic" }) { ... on CreateSubAccountSuccess { subAccount { id } } } }`,
+      graphql(
+        `mutation($e: EmailAddress!) { createSubAccount(input: { email: $e, organizationName: "Clinic" }) { ... on CreateSubAccountSuccess { subAccount { id } } } }`,
+      ),
       { e: subEmail },
     );
-    const subKey = (
-      await api(base, managerKey, `mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "e2e" }) { ... on CreateApiKeySuccess { secret } } }`, {
-        id: sub.subAccount.id,
-      })
-    ).secret as string;
+    const subKey = success(
+      await api(
+        base,
+        managerKey,
+        graphql(`mutation($id: ID!) { createApiKey(input: { accountId: $id, name: "e2e" }) { ... on CreateApiKeySuccess { secret } } }`),
+        {
+          id: success(sub, "subAccount").subAccount.id,
+        },
+      ),
+      "secret",
+    ).secret;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { TadaDocumentNode } from "gql.tada";
+import { print } from "graphql";
 import { statementCounter } from "../../src/db/client.js";
 import { createApp } from "../../src/yoga.js";
 
@@ -7,31 +9,50 @@ export const OPERATOR_TOKEN = `op_test_${randomBytes(16).toString("hex")}`;
 /** The real gateway, called through its HTTP layer (yoga.fetch): headers, status codes and all. */
 export const app = createApp({ operatorToken: OPERATOR_TOKEN, production: false });
 
-export interface GqlResponse<T = any> {
+/** A GraphQL error as the gateway sends it. */
+export interface GqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GqlResponse<T = unknown> {
   status: number;
-  body: { data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] };
+  body: { data?: T; errors?: GqlError[] };
   headers: Headers;
 }
 
+/**
+ * A request's document: a typed document from `graphql()` (test/helpers/graphql.ts),
+ * whose result and variables types come from the schema, or a plain string
+ * for documents built at run time, whose result type the caller states.
+ */
+export type Document<R, V> = string | TadaDocumentNode<R, V>;
+
+interface RequestOptions<V> {
+  token?: string | null;
+  variables?: V;
+}
+
 /** Sends one GraphQL request as `token` (omit it for an anonymous request). */
-export async function gql<T = any>(query: string, options: { token?: string | null; variables?: Record<string, unknown> } = {}): Promise<GqlResponse<T>> {
+export async function gql<R = unknown, V = Record<string, unknown>>(query: Document<R, V>, options: RequestOptions<V> = {}): Promise<GqlResponse<R>> {
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const response = await app.fetch("http://gateway.test/graphql", {
     method: "POST",
     headers,
-    body: JSON.stringify({ query, variables: options.variables ?? {} }),
+    body: JSON.stringify({ query: typeof query === "string" ? query : print(query), variables: options.variables ?? {} }),
   });
-  return { status: response.status, body: (await response.json()) as GqlResponse<T>["body"], headers: response.headers };
+  return { status: response.status, body: (await response.json()) as GqlResponse<R>["body"], headers: response.headers };
 }
 
 /** Like gql, but fails the test on any GraphQL error; returns `data`. */
-export async function gqlData<T = any>(query: string, options: { token?: string | null; variables?: Record<string, unknown> } = {}): Promise<T> {
-  const res = await gql<T>(query, options);
+export async function gqlData<R = unknown, V = Record<string, unknown>>(query: Document<R, V>, options: RequestOptions<V> = {}): Promise<R> {
+  const res = await gql<R, V>(query, options);
   if (res.body.errors?.length || res.status !== 200) {
     throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
   }
-  return res.body.data as T;
+  return res.body.data as R;
 }
 
 /** Counts the SQL statements this process sends while `work` runs. */
@@ -52,7 +73,7 @@ export function tallyTypenames(results: readonly { __typename: string }[]): Reco
 }
 
 /** The mutation's result object (the only field of `data`), failing on GraphQL errors. */
-export function result(res: GqlResponse): any {
+export function result<R>(res: GqlResponse<R>): R[keyof R] {
   if (res.status !== 200 || res.body.errors?.length) throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return Object.values(res.body.data as object)[0];
+  return Object.values(res.body.data as object)[0] as R[keyof R];
 }

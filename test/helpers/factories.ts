@@ -4,6 +4,10 @@ import { randomInt, randomUUID } from "node:crypto";
 import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { gqlData, OPERATOR_TOKEN } from "./app.js";
+import { graphql } from "./graphql.js";
+
+/** A billable product, as the schema's `Product` enum names it. */
+export type Product = ReturnType<typeof graphql.scalar<"Product">>;
 
 export const unique = (label = "x") => `${label}-${randomUUID().slice(0, 8)}`;
 export const uniqueEmail = (label = "user") => `${unique(label)}@example.com`;
@@ -19,8 +23,8 @@ export interface TestAccount {
 export async function createManager(options: { organizationName?: string; subAccountLimit?: number } = {}): Promise<TestAccount> {
   const email = uniqueEmail("manager");
   const data = await gqlData(
-    `mutation($input: CreateManagerInput!) { createManager(input: $input) {
-      __typename ... on CreateManagerSuccess { secret manager { id email } apiKey { id } } ... on Error { code message } } }`,
+    graphql(`mutation($input: CreateManagerInput!) { createManager(input: $input) {
+      __typename ... on CreateManagerSuccess { secret manager { id email } apiKey { id } } ... on Error { code message } } }`),
     { token: OPERATOR_TOKEN, variables: { input: { email, organizationName: options.organizationName ?? "Acme", subAccountLimit: options.subAccountLimit } } },
   );
   const r = data.createManager;
@@ -34,8 +38,8 @@ export async function createSubAccount(
 ): Promise<TestAccount> {
   const email = input.email ?? uniqueEmail("sub");
   const data = await gqlData(
-    `mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) {
-      __typename ... on CreateSubAccountSuccess { subAccount { id email } } ... on Error { code message } } }`,
+    graphql(`mutation($input: CreateSubAccountInput!) { createSubAccount(input: $input) {
+      __typename ... on CreateSubAccountSuccess { subAccount { id email } } ... on Error { code message } } }`),
     { token: manager.token, variables: { input: { organizationName: "Customer", ...input, email } } },
   );
   const r = data.createSubAccount;
@@ -46,8 +50,8 @@ export async function createSubAccount(
 
 export async function createApiKey(token: string, accountId: string, name = "test key"): Promise<{ id: string; secret: string }> {
   const data = await gqlData(
-    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
-      __typename ... on CreateApiKeySuccess { secret apiKey { id } } ... on Error { code message } } }`,
+    graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
+      __typename ... on CreateApiKeySuccess { secret apiKey { id } } ... on Error { code message } } }`),
     { token, variables: { input: { accountId, name } } },
   );
   const r = data.createApiKey;
@@ -77,8 +81,8 @@ export const uniquePhoneNumber = () => `+1${Array.from({ length: 14 }, () => ran
 export async function provisionNumber(token: string, accountId: string, number = uniquePhoneNumber()): Promise<{ id: string; number: string }> {
   await fundCharges(accountId);
   const data = await gqlData(
-    `mutation($input: ProvisionPhoneNumberInput!) { provisionPhoneNumber(input: $input) {
-      __typename ... on ProvisionPhoneNumberSuccess { phoneNumber { id number } } ... on Error { code message } } }`,
+    graphql(`mutation($input: ProvisionPhoneNumberInput!) { provisionPhoneNumber(input: $input) {
+      __typename ... on ProvisionPhoneNumberSuccess { phoneNumber { id number } } ... on Error { code message } } }`),
     { token, variables: { input: { accountId, number } } },
   );
   const r = data.provisionPhoneNumber;
@@ -89,20 +93,23 @@ export async function provisionNumber(token: string, accountId: string, number =
 /** Adds funds to an account's own balance (as the operator unless `token` is given); returns the new available amount. */
 export async function topUp(accountId: string, amount: string, token = OPERATOR_TOKEN): Promise<string> {
   const data = await gqlData(
-    `mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) {
-      __typename ... on TopUpBalanceSuccess { balance { available { amount } } } ... on Error { code message } } }`,
+    graphql(`mutation($input: TopUpBalanceInput!) { topUpBalance(input: $input) {
+      __typename ... on TopUpBalanceSuccess { balance { available { amount } } } ... on Error { code message } } }`),
     { token, variables: { input: { accountId, amount, idempotencyKey: unique("topup") } } },
   );
   const r = data.topUpBalance;
   if (r.__typename !== "TopUpBalanceSuccess") throw new Error(`topUpBalance failed: ${JSON.stringify(r)}`);
+  // `available` is null only when the caller may not see the figure; the
+  // operator and the account's manager always may.
+  if (!r.balance.available) throw new Error("topUpBalance: the caller cannot see the balance it topped up");
   return r.balance.available.amount;
 }
 
 /** Replaces an account's own rate card (operator), e.g. `{ SMS_OUTBOUND: "0.01" }`. */
-export async function setAccountPricing(accountId: string, rates: Record<string, string>): Promise<void> {
-  const data = await gqlData(`mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename ... on Error { code message } } }`, {
+export async function setAccountPricing(accountId: string, rates: Partial<Record<Product, string>>): Promise<void> {
+  const data = await gqlData(graphql(`mutation($input: SetPricingInput!) { setAccountPricing(input: $input) { __typename ... on Error { code message } } }`), {
     token: OPERATOR_TOKEN,
-    variables: { input: { accountId, rates: Object.entries(rates).map(([product, unitPrice]) => ({ product, unitPrice })) } },
+    variables: { input: { accountId, rates: (Object.entries(rates) as [Product, string][]).map(([product, unitPrice]) => ({ product, unitPrice })) } },
   });
   if (data.setAccountPricing.__typename !== "SetPricingSuccess") throw new Error(`setAccountPricing failed: ${JSON.stringify(data.setAccountPricing)}`);
 }

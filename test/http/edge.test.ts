@@ -255,8 +255,8 @@ describe("CORS", () => {
   });
 
   it('"*" allows any origin, literally, without credentials', async () => {
-    const any = createApp({ operatorToken: OPERATOR_TOKEN, production: true, corsOrigins: ["*"] });
-    const res = await preflight(any, "https://anyone.example");
+    const anyOrigin = createApp({ operatorToken: OPERATOR_TOKEN, production: true, corsOrigins: ["*"] });
+    const res = await preflight(anyOrigin, "https://anyone.example");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
   });

@@ -1,9 +1,13 @@
 // Hostile input at the HTTP and query level: each gets a clear error, never a
 // 500, and no response carries ORM or SQL text.
+import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { prisma } from "../../src/db/client.js";
 import { createApp } from "../../src/yoga.js";
 import { app, countStatements, errorCodes, gql, OPERATOR_TOKEN } from "../helpers/app.js";
-import { createManager } from "../helpers/factories.js";
+import { createManager, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
+import { dbId } from "../helpers/ids.js";
 
 const post = (body: string, headers: Record<string, string> = {}, target = app) =>
   target.fetch("http://gateway.test/graphql", {
@@ -38,11 +42,35 @@ describe("query limits", () => {
   });
 
   it("lets a real Relay tree through: viewer -> 250 sub-accounts -> keys with edges/node", async () => {
+    // 250 sub-accounts with a key each, written directly (the API would take
+    // 500 mutations), under a fresh manager so the tree holds exactly these.
     const manager = await createManager();
-    const query = `{ viewer { account { id ... on Manager { subAccounts(first: 250) { totalCount pageInfo { hasNextPage endCursor }
-      edges { cursor node { id email status apiKeys { totalCount edges { cursor node { id name prefix } } } } } } } } } }`;
+    const managerId = dbId(manager.id);
+    const subs = Array.from({ length: 250 }, (_, i) => ({ id: randomUUID(), email: `${unique(`tree${i}`)}@example.com` }));
+    await prisma.account.createMany({ data: subs.map((s) => ({ id: s.id, kind: "SUB_ACCOUNT" as const, managerId, email: s.email })) });
+    const keys = subs.map((s) => ({ id: randomUUID(), accountId: s.id, name: "tree key", prefix: "tk_", secretHash: randomBytes(32).toString("hex") }));
+    await prisma.apiKey.createMany({ data: keys });
+
+    const query = graphql(`{ viewer { account { id ... on Manager { subAccounts(first: 250) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { id email status apiKeys { totalCount edges { cursor node { id name prefix } } } } } } } } } }`);
     const res = await gql(query, { token: manager.token });
+    expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
+    const account = res.body.data?.viewer.account;
+    if (!account || !("subAccounts" in account)) throw new Error(`expected the manager, got ${JSON.stringify(account)}`);
+    const page = account.subAccounts;
+    expect(page.totalCount).toBe(250);
+    expect(page.pageInfo.hasNextPage).toBe(false);
+    expect(page.edges).toHaveLength(250);
+    const keyOf = new Map<string, string>(keys.map((k) => [k.accountId, k.id]));
+    expect(new Set(page.edges.map((e) => dbId(e.node.id)))).toEqual(new Set(subs.map((s) => s.id)));
+    for (const { cursor, node } of page.edges) {
+      expect(cursor).toEqual(expect.any(String));
+      expect(node.status).toBe("ACTIVE");
+      expect(node.apiKeys.totalCount).toBe(1);
+      expect(node.apiKeys.edges.map((e) => dbId(e.node.id))).toEqual([keyOf.get(dbId(node.id))]);
+      expect(node.apiKeys.edges[0]?.node).toMatchObject({ name: "tree key", prefix: "tk_" });
+    }
   });
 
   it("refuses a 2 MB body with 413", async () => {

@@ -9,18 +9,35 @@ import { PURGE_AFTER_MS } from "../../src/domain/lifecycle.js";
 import { purgeClosedSubAccounts } from "../../src/services/purge.js";
 import { gqlData } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 import { dbId } from "../helpers/ids.js";
-import { numbersOf, ownAuditEvents, release, result } from "./operations.js";
+import { expectTypename, numbersOf, ownAuditEvents, release, result } from "./operations.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const close = (manager: TestAccount, sub: TestAccount) =>
-  gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
+  gqlData(graphql(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`), { token: manager.token, variables: { id: sub.id } });
 /** Moves a closed sub-account's closedAt into the past, as if it had been closed `days` days ago. */
 const closedDaysAgo = (sub: TestAccount, days: number, now = new Date()) =>
   prisma.account.update({ where: { id: dbId(sub.id) }, data: { closedAt: new Date(now.getTime() - days * DAY_MS) } });
 
-const SUB = `query($id: ID!) { node(id: $id) { ... on SubAccount { id status closedAt scheduledDeletionAt } } }`;
-const subAsSeenBy = async (token: string, sub: TestAccount) => (await gqlData(SUB, { token, variables: { id: sub.id } })).node;
+const SUB = graphql(`query($id: ID!) { node(id: $id) { ... on SubAccount { id status closedAt scheduledDeletionAt } } }`);
+/** The sub-account as `token` sees it: null when out of reach (or purged). */
+const subAsSeenBy = async (token: string, sub: TestAccount) => {
+  const { node } = await gqlData(SUB, { token, variables: { id: sub.id } });
+  if (node !== null && !("status" in node)) throw new Error(`not a sub-account: ${JSON.stringify(node)}`);
+  return node;
+};
+/** A sub-account that must be visible to `token`. */
+const visibleSub = async (token: string, sub: TestAccount) => {
+  const seen = await subAsSeenBy(token, sub);
+  expect(seen).not.toBeNull();
+  return seen!;
+};
+/** A timestamp that must be set, in milliseconds. */
+const timeOf = (iso: string | null) => {
+  expect(iso).not.toBeNull();
+  return Date.parse(iso!);
+};
 
 describe("closeSubAccount and phone numbers", () => {
   it("releases every active number of the account in the same transaction, and frees them for others", async () => {
@@ -29,11 +46,11 @@ describe("closeSubAccount and phone numbers", () => {
     const a = await provisionNumber(sub.token, sub.id);
     const b = await provisionNumber(manager.token, sub.id);
     const earlier = await provisionNumber(sub.token, sub.id);
-    const earlierReleasedAt = result(await release(sub.token, earlier.id)).phoneNumber.releasedAt;
+    const earlierReleasedAt = expectTypename(result(await release(sub.token, earlier.id)), "ReleasePhoneNumberSuccess").phoneNumber.releasedAt;
     const untouched = await provisionNumber(other.token, other.id);
 
     await close(manager, sub);
-    const closedAt = (await subAsSeenBy(manager.token, sub)).closedAt;
+    const closedAt = (await visibleSub(manager.token, sub)).closedAt;
     expect(await numbersOf(manager.token, sub.id)).toEqual({ totalCount: 0, nodes: [] });
     const all = (await numbersOf(manager.token, sub.id, true))!;
     expect(all.totalCount).toBe(3);
@@ -68,7 +85,7 @@ async function purgeScenario(now: Date) {
   await provisionNumber(kept.token, kept.id);
   await provisionNumber(otherOpen.token, otherOpen.id);
 
-  await gqlData(`mutation($id: ID!) { updateManager(input: { id: $id, autoDeleteClosedSubAccounts: false }) { __typename } }`, {
+  await gqlData(graphql(`mutation($id: ID!) { updateManager(input: { id: $id, autoDeleteClosedSubAccounts: false }) { __typename } }`), {
     token: keeper.token,
     variables: { id: keeper.id },
   });
@@ -94,16 +111,16 @@ async function expectPurged(s: Scenario, now: Date) {
   expect(await prisma.phoneNumber.count({ where: { accountId: doomedId } })).toBe(0);
   expect(await subAsSeenBy(s.manager.token, s.doomed)).toBeNull();
   for (const n of s.doomedNumbers) {
-    expect((await gqlData(`query($id: ID!) { node(id: $id) { id } }`, { token: s.manager.token, variables: { id: n.id } })).node).toBeNull();
+    expect((await gqlData(graphql(`query($id: ID!) { node(id: $id) { id } }`), { token: s.manager.token, variables: { id: n.id } })).node).toBeNull();
   }
 
   // Everything else is untouched.
   expect(await subAsSeenBy(s.manager.token, s.open)).toMatchObject({ status: "ACTIVE", scheduledDeletionAt: null });
   expect((await numbersOf(s.manager.token, s.open.id))!.nodes.map((n) => n.id)).toEqual([s.openNumber.id]);
-  const recent = await subAsSeenBy(s.manager.token, s.recent);
+  const recent = await visibleSub(s.manager.token, s.recent);
   expect(recent.status).toBe("CLOSED");
-  expect(Date.parse(recent.scheduledDeletionAt)).toBe(Date.parse(recent.closedAt) + PURGE_AFTER_MS);
-  expect(Date.parse(recent.scheduledDeletionAt)).toBeGreaterThan(now.getTime());
+  expect(timeOf(recent.scheduledDeletionAt)).toBe(timeOf(recent.closedAt) + PURGE_AFTER_MS);
+  expect(timeOf(recent.scheduledDeletionAt)).toBeGreaterThan(now.getTime());
   // Auto-delete off: kept however long ago it closed, with no deletion scheduled.
   expect(await subAsSeenBy(s.keeper.token, s.kept)).toMatchObject({ status: "CLOSED", scheduledDeletionAt: null });
   expect((await numbersOf(s.keeper.token, s.kept.id, true))!.totalCount).toBe(1);
@@ -116,9 +133,9 @@ describe("purge of closed sub-accounts", () => {
   it("deletes a sub-account closed more than 30 days ago with its keys and numbers; the manager keeps its audit events, with account null", async () => {
     const now = new Date();
     const s = await purgeScenario(now);
-    const doomed = await subAsSeenBy(s.manager.token, s.doomed);
-    expect(Date.parse(doomed.scheduledDeletionAt)).toBe(Date.parse(doomed.closedAt) + PURGE_AFTER_MS);
-    expect(Date.parse(doomed.scheduledDeletionAt)).toBeLessThan(now.getTime());
+    const doomed = await visibleSub(s.manager.token, s.doomed);
+    expect(timeOf(doomed.scheduledDeletionAt)).toBe(timeOf(doomed.closedAt) + PURGE_AFTER_MS);
+    expect(timeOf(doomed.scheduledDeletionAt)).toBeLessThan(now.getTime());
     const eventsAboutDoomed = (await ownAuditEvents(s.manager.token)).filter((e) => e.account?.id === s.doomed.id);
     expect(eventsAboutDoomed.map((e) => e.action)).toEqual(
       expect.arrayContaining(["subAccount.create", "apiKey.create", "phoneNumber.provision", "subAccount.close"]),

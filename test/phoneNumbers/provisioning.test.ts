@@ -5,8 +5,9 @@ import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { countStatements, errorCodes, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, provisionNumber, uniquePhoneNumber } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 import { dbId } from "../helpers/ids.js";
-import { numbersOf, ownAuditEvents, PROVISION, provision, release, result } from "./operations.js";
+import { expectError, expectTypename, numbersOf, ownAuditEvents, PROVISION, provision, release, result } from "./operations.js";
 
 /** Every phone number row of an account, straight from the database. */
 const storedRows = (accountId: string) => prisma.phoneNumber.findMany({ where: { accountId: dbId(accountId) } });
@@ -17,8 +18,9 @@ describe("provisionPhoneNumber", () => {
     const number = uniquePhoneNumber();
     const r = result(await provision(manager.token, { accountId: sub.id, number, friendlyName: "  Support line  " }));
     expect(r.__typename).toBe("ProvisionPhoneNumberSuccess");
-    expect(r.phoneNumber).toMatchObject({ number, status: "ACTIVE", friendlyName: "Support line", releasedAt: null, account: { id: sub.id } });
-    expect(parseGlobalId(r.phoneNumber.id)?.typename).toBe("PhoneNumber");
+    const { phoneNumber } = expectTypename(r, "ProvisionPhoneNumberSuccess");
+    expect(phoneNumber).toMatchObject({ number, status: "ACTIVE", friendlyName: "Support line", releasedAt: null, account: { id: sub.id } });
+    expect(parseGlobalId(phoneNumber.id)?.typename).toBe("PhoneNumber");
 
     const events = (await ownAuditEvents(manager.token)).filter((e) => e.action === "phoneNumber.provision");
     expect(events).toEqual([
@@ -59,7 +61,7 @@ describe("provisionPhoneNumber", () => {
     const manager = await createManager();
     const number = uniquePhoneNumber();
     expect(number).toMatch(/^\+[1-9][0-9]{14}$/);
-    const r = result(await provision(manager.token, { accountId: manager.id, number }));
+    const r = expectTypename(result(await provision(manager.token, { accountId: manager.id, number })), "ProvisionPhoneNumberSuccess");
     expect(r.phoneNumber.number).toBe(number);
   });
 
@@ -68,11 +70,11 @@ describe("provisionPhoneNumber", () => {
     for (const friendlyName of ["x".repeat(101), "", "   ", "bad\u0000name", "evil\u202Eeman"]) {
       const r = result(await provision(manager.token, { accountId: manager.id, number: uniquePhoneNumber(), friendlyName }));
       expect(r.__typename, JSON.stringify(friendlyName)).toBe("ValidationError");
-      expect(r.fieldErrors[0].path).toEqual(["friendlyName"]);
+      expect(expectTypename(r, "ValidationError").fieldErrors[0]?.path).toEqual(["friendlyName"]);
     }
     expect(await storedRows(manager.id)).toEqual([]);
     const ok = result(await provision(manager.token, { accountId: manager.id, number: uniquePhoneNumber(), friendlyName: "é".repeat(100) }));
-    expect(ok.phoneNumber.friendlyName).toBe("é".repeat(100));
+    expect(expectTypename(ok, "ProvisionPhoneNumberSuccess").phoneNumber.friendlyName).toBe("é".repeat(100));
   });
 
   it("two concurrent provisions of the same number: exactly one wins, the others get ConflictError", async () => {
@@ -89,7 +91,7 @@ describe("provisionPhoneNumber", () => {
     const results = (await Promise.all(attempts.map(([token, accountId]) => provision(token, { accountId, number })))).map(result);
     const kinds = results.map((r) => r.__typename).sort();
     expect(kinds).toEqual(["ConflictError", "ConflictError", "ConflictError", "ConflictError", "ConflictError", "ProvisionPhoneNumberSuccess"]);
-    for (const r of results.filter((x) => x.__typename === "ConflictError")) expect(r.code).toBe("CONFLICT");
+    for (const r of results.filter((x) => x.__typename === "ConflictError")) expect(expectError(r).code).toBe("CONFLICT");
 
     const rows = await prisma.phoneNumber.findMany({ where: { number } });
     expect(rows).toHaveLength(1);
@@ -111,8 +113,11 @@ describe("provisionPhoneNumber", () => {
   it("refuses accounts that are not ACTIVE with AccountNotActiveError: suspended, closed, or under a suspended manager", async () => {
     const manager = await createManager();
     const [suspended, closed, underSuspendedManager] = await Promise.all([createSubAccount(manager), createSubAccount(manager), createSubAccount(manager)]);
-    await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: suspended.id } });
-    await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: closed.id } });
+    await gqlData(graphql(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`), {
+      token: manager.token,
+      variables: { id: suspended.id },
+    });
+    await gqlData(graphql(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`), { token: manager.token, variables: { id: closed.id } });
 
     const bySuspended = result(await provision(manager.token, { accountId: suspended.id, number: uniquePhoneNumber() }));
     expect(bySuspended).toMatchObject({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
@@ -122,7 +127,10 @@ describe("provisionPhoneNumber", () => {
     const byClosed = result(await provision(manager.token, { accountId: closed.id, number: uniquePhoneNumber() }));
     expect(byClosed).toMatchObject({ __typename: "AccountNotActiveError", status: "CLOSED" });
 
-    await gqlData(`mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename } }`, { token: OPERATOR_TOKEN, variables: { id: manager.id } });
+    await gqlData(graphql(`mutation($id: ID!) { suspendManager(input: { id: $id }) { __typename } }`), {
+      token: OPERATOR_TOKEN,
+      variables: { id: manager.id },
+    });
     const underSuspended = result(await provision(underSuspendedManager.token, { accountId: underSuspendedManager.id, number: uniquePhoneNumber() }));
     expect(underSuspended).toMatchObject({ __typename: "AccountNotActiveError", status: "SUSPENDED" });
     const managerItself = result(await provision(OPERATOR_TOKEN, { accountId: manager.id, number: uniquePhoneNumber() }));
@@ -147,8 +155,10 @@ describe("releasePhoneNumber", () => {
     const first = await provisionNumber(sub.token, sub.id);
     const released = result(await release(sub.token, first.id));
     expect(released.__typename).toBe("ReleasePhoneNumberSuccess");
-    expect(released.phoneNumber).toMatchObject({ id: first.id, number: first.number, status: "RELEASED", account: { id: sub.id } });
-    expect(Date.parse(released.phoneNumber.releasedAt)).toBeGreaterThanOrEqual(Date.parse(released.phoneNumber.createdAt));
+    const { phoneNumber } = expectTypename(released, "ReleasePhoneNumberSuccess");
+    expect(phoneNumber).toMatchObject({ id: first.id, number: first.number, status: "RELEASED", account: { id: sub.id } });
+    expect(phoneNumber.releasedAt).not.toBeNull();
+    expect(Date.parse(phoneNumber.releasedAt!)).toBeGreaterThanOrEqual(Date.parse(phoneNumber.createdAt));
 
     expect(await numbersOf(sub.token, sub.id)).toEqual({ totalCount: 0, nodes: [] });
     expect((await numbersOf(sub.token, sub.id, true))!.nodes.map((n) => [n.id, n.status])).toEqual([[first.id, "RELEASED"]]);
@@ -171,11 +181,11 @@ describe("releasePhoneNumber", () => {
   it("releasing a released number is a ConflictError that changes nothing and writes no audit event", async () => {
     const manager = await createManager();
     const n = await provisionNumber(manager.token, manager.id);
-    const releasedAt = result(await release(manager.token, n.id)).phoneNumber.releasedAt;
+    const releasedAt = expectTypename(result(await release(manager.token, n.id)), "ReleasePhoneNumberSuccess").phoneNumber.releasedAt;
     const before = (await ownAuditEvents(manager.token)).length;
     const again = result(await release(manager.token, n.id));
     expect(again).toEqual({ __typename: "ConflictError", code: "CONFLICT", message: expect.any(String) });
-    expect((await numbersOf(manager.token, manager.id, true))!.nodes[0].releasedAt).toBe(releasedAt);
+    expect((await numbersOf(manager.token, manager.id, true))!.nodes[0]?.releasedAt).toBe(releasedAt);
     expect((await ownAuditEvents(manager.token)).length).toBe(before);
   });
 
@@ -194,8 +204,8 @@ describe("releasePhoneNumber", () => {
   it("a suspended account can still release its numbers", async () => {
     const { manager, sub } = await createWorld();
     const n = await provisionNumber(sub.token, sub.id);
-    await gqlData(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
-    expect(result(await release(sub.token, n.id)).phoneNumber.status).toBe("RELEASED");
+    await gqlData(graphql(`mutation($id: ID!) { suspendSubAccount(input: { id: $id }) { __typename } }`), { token: manager.token, variables: { id: sub.id } });
+    expect(expectTypename(result(await release(sub.token, n.id)), "ReleasePhoneNumberSuccess").phoneNumber.status).toBe("RELEASED");
   });
 });
 
@@ -206,18 +216,22 @@ describe("Account.phoneNumbers", () => {
     for (let i = 0; i < 5; i++) made.push((await provisionNumber(manager.token, manager.id)).id);
     const page = (after?: string) =>
       gqlData(
-        `query($id: ID!, $after: String) { node(id: $id) { ... on Account { phoneNumbers(first: 2, after: $after) {
-          totalCount pageInfo { hasNextPage endCursor } nodes { id } } } } }`,
+        graphql(`query($id: ID!, $after: String) { node(id: $id) { ... on Account { phoneNumbers(first: 2, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id } } } } }`),
         { token: manager.token, variables: { id: manager.id, after } },
-      ).then((d) => d.node.phoneNumbers);
+      ).then(({ node }) => {
+        if (!node || !("phoneNumbers" in node)) throw new Error(`the account is out of reach: ${JSON.stringify(node)}`);
+        return node.phoneNumbers;
+      });
     const seen: string[] = [];
     let after: string | undefined;
     for (;;) {
       const p = await page(after);
       expect(p.totalCount).toBe(5);
-      seen.push(...p.nodes.map((n: any) => n.id));
+      seen.push(...p.nodes.map((n) => n.id));
       if (!p.pageInfo.hasNextPage) break;
-      after = p.pageInfo.endCursor;
+      expect(p.pageInfo.endCursor).not.toBeNull();
+      after = p.pageInfo.endCursor!;
     }
     expect(seen).toEqual([...made].reverse());
   });
@@ -225,7 +239,7 @@ describe("Account.phoneNumbers", () => {
   it("refuses a page size out of 1..250 with BAD_USER_INPUT", async () => {
     const manager = await createManager();
     for (const first of [0, 251]) {
-      const res = await gql(`query($id: ID!, $first: Int) { node(id: $id) { ... on Account { phoneNumbers(first: $first) { totalCount } } } }`, {
+      const res = await gql(graphql(`query($id: ID!, $first: Int) { node(id: $id) { ... on Account { phoneNumbers(first: $first) { totalCount } } } }`), {
         token: manager.token,
         variables: { id: manager.id, first },
       });
@@ -237,13 +251,15 @@ describe("Account.phoneNumbers", () => {
     const { manager, sub, sibling } = await createWorld();
     for (const account of [manager, sub, sub, sibling, sibling, sibling]) await provisionNumber(manager.token, account.id);
     await release(manager.token, (await provisionNumber(manager.token, sub.id)).id);
-    const query = `{ viewer { account { ... on Manager { phoneNumbers { totalCount nodes { id } }
+    const query = graphql(`{ viewer { account { ... on Manager { phoneNumbers { totalCount nodes { id } }
       subAccounts(first: 10) { totalCount nodes { id phoneNumbers(first: 50, includeReleased: true) {
-        totalCount edges { cursor node { id number status friendlyName createdAt releasedAt account { id email } } } } } } } } } }`;
+        totalCount edges { cursor node { id number status friendlyName createdAt releasedAt account { id email } } } } } } } } } }`);
     await gqlData(query, { token: manager.token }); // the key's lastUsedAt write happens on first use
     await new Promise((r) => setTimeout(r, 200));
     const { result: data, statements } = await countStatements(() => gqlData(query, { token: manager.token }));
-    const counts = data.viewer.account.subAccounts.nodes.map((s: any) => s.phoneNumbers.totalCount).sort();
+    const account = data.viewer.account;
+    if (!account || !("subAccounts" in account)) throw new Error(`not a manager: ${JSON.stringify(account)}`);
+    const counts = account.subAccounts.nodes.map((s) => s.phoneNumbers.totalCount).sort();
     expect(counts).toEqual([3, 3]);
     // Authenticate (with the caller's own account row), the manager's
     // numbers, its sub-accounts with all their numbers and counts (one

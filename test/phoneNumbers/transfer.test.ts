@@ -4,7 +4,8 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { describe, expect, it } from "vitest";
 import { gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, provisionNumber, uniquePhoneNumber } from "../helpers/factories.js";
-import { numbersOf, ownAuditEvents, provision, release, result, transfer } from "./operations.js";
+import { graphql } from "../helpers/graphql.js";
+import { expectError, expectTypename, numbersOf, ownAuditEvents, provision, release, result, transfer } from "./operations.js";
 
 const statusChange = (mutation: string, token: string, id: string) =>
   gqlData(`mutation($id: ID!) { ${mutation}(input: { id: $id }) { __typename } }`, { token, variables: { id } });
@@ -12,15 +13,18 @@ const statusChange = (mutation: string, token: string, id: string) =>
 describe("transferPhoneNumber", () => {
   it("moves a number between two sub-accounts of a manager, keeping its id and properties", async () => {
     const { manager, sub, sibling } = await createWorld();
-    const original = result(await provision(sub.token, { accountId: sub.id, number: uniquePhoneNumber(), friendlyName: "Front desk" })).phoneNumber;
+    const original = expectTypename(
+      result(await provision(sub.token, { accountId: sub.id, number: uniquePhoneNumber(), friendlyName: "Front desk" })),
+      "ProvisionPhoneNumberSuccess",
+    ).phoneNumber;
     const r = result(await transfer(manager.token, original.id, sibling.id));
     expect(r.__typename).toBe("TransferPhoneNumberSuccess");
-    expect(r.phoneNumber).toEqual({ ...original, account: { id: sibling.id } });
+    expect(expectTypename(r, "TransferPhoneNumberSuccess").phoneNumber).toEqual({ ...original, account: { id: sibling.id } });
 
     expect(await numbersOf(sub.token, sub.id, true)).toEqual({ totalCount: 0, nodes: [] });
     expect((await numbersOf(sibling.token, sibling.id))!.nodes).toEqual([{ ...original, account: { id: sibling.id } }]);
     // The number now follows its new owner on every path.
-    const node = `query($id: ID!) { node(id: $id) { id } }`;
+    const node = graphql(`query($id: ID!) { node(id: $id) { id } }`);
     expect((await gqlData(node, { token: sub.token, variables: { id: original.id } })).node).toBeNull();
     expect((await gqlData(node, { token: sibling.token, variables: { id: original.id } })).node).toEqual({ id: original.id });
   });
@@ -28,9 +32,11 @@ describe("transferPhoneNumber", () => {
   it("moves numbers between a manager and its sub-accounts, both ways", async () => {
     const { manager, sub } = await createWorld();
     const n = await provisionNumber(manager.token, manager.id);
-    expect(result(await transfer(manager.token, n.id, sub.id)).phoneNumber.account).toEqual({ id: sub.id });
-    expect(result(await transfer(manager.token, n.id, manager.id)).phoneNumber.account).toEqual({ id: manager.id });
-    expect(result(await transfer(OPERATOR_TOKEN, n.id, sub.id)).phoneNumber.account).toEqual({ id: sub.id });
+    expect(expectTypename(result(await transfer(manager.token, n.id, sub.id)), "TransferPhoneNumberSuccess").phoneNumber.account).toEqual({ id: sub.id });
+    expect(expectTypename(result(await transfer(manager.token, n.id, manager.id)), "TransferPhoneNumberSuccess").phoneNumber.account).toEqual({
+      id: manager.id,
+    });
+    expect(expectTypename(result(await transfer(OPERATOR_TOKEN, n.id, sub.id)), "TransferPhoneNumberSuccess").phoneNumber.account).toEqual({ id: sub.id });
   });
 
   it("writes one phoneNumber.transfer audit event about the new owner", async () => {
@@ -50,7 +56,7 @@ describe("transferPhoneNumber", () => {
     const before = await ownAuditEvents(manager.token);
     const r = result(await transfer(manager.token, n.id, sub.id));
     expect(r.__typename).toBe("TransferPhoneNumberSuccess");
-    expect(r.phoneNumber).toMatchObject({ id: n.id, status: "ACTIVE", account: { id: sub.id } });
+    expect(expectTypename(r, "TransferPhoneNumberSuccess").phoneNumber).toMatchObject({ id: n.id, status: "ACTIVE", account: { id: sub.id } });
     expect(await ownAuditEvents(manager.token)).toEqual(before);
   });
 
@@ -65,10 +71,10 @@ describe("transferPhoneNumber", () => {
       [manager.token, encodeGlobalID("SubAccount", randomUUID())],
       [manager.token, n.id],
     ] as const) {
-      expect(result(await transfer(token, n.id, target)).code).toBe("NOT_FOUND");
+      expect(expectError(result(await transfer(token, n.id, target))).code).toBe("NOT_FOUND");
     }
     // A foreign manager cannot move the number into its own tree either.
-    expect(result(await transfer(otherManager.token, n.id, otherSub.id)).code).toBe("NOT_FOUND");
+    expect(expectError(result(await transfer(otherManager.token, n.id, otherSub.id))).code).toBe("NOT_FOUND");
     expect((await numbersOf(OPERATOR_TOKEN, sub.id))!.nodes.map((x) => x.id)).toEqual([n.id]);
   });
 
@@ -98,31 +104,37 @@ describe("transferPhoneNumber", () => {
     expect((await numbersOf(manager.token, owner.id))!.nodes.map((x) => x.id)).toEqual([n.id]);
     // Moving a number away from a suspended account is allowed: the target is what must be ACTIVE.
     await statusChange("suspendSubAccount", manager.token, owner.id);
-    expect(result(await transfer(manager.token, n.id, manager.id)).phoneNumber.account).toEqual({ id: manager.id });
+    expect(expectTypename(result(await transfer(manager.token, n.id, manager.id)), "TransferPhoneNumberSuccess").phoneNumber.account).toEqual({
+      id: manager.id,
+    });
   });
 
   it("a released number cannot be transferred (ConflictError), not even to its last owner", async () => {
     const { manager, sub, sibling } = await createWorld();
     const n = await provisionNumber(sub.token, sub.id);
     result(await release(sub.token, n.id));
-    expect(result(await transfer(manager.token, n.id, sibling.id)).code).toBe("CONFLICT");
-    expect(result(await transfer(manager.token, n.id, sub.id)).code).toBe("CONFLICT");
+    expect(expectError(result(await transfer(manager.token, n.id, sibling.id))).code).toBe("CONFLICT");
+    expect(expectError(result(await transfer(manager.token, n.id, sub.id))).code).toBe("CONFLICT");
     expect((await numbersOf(manager.token, sub.id, true))!.nodes).toMatchObject([{ id: n.id, status: "RELEASED", account: { id: sub.id } }]);
   });
 
   it("concurrent transfers and a release of one number leave it in one consistent state", async () => {
     const { manager, sub, sibling } = await createWorld();
     const n = await provisionNumber(sub.token, sub.id);
-    const results = (
-      await Promise.all([transfer(manager.token, n.id, sibling.id), release(manager.token, n.id), transfer(manager.token, n.id, manager.id)])
-    ).map(result);
+    const [first, releaseRes, second] = await Promise.all([
+      transfer(manager.token, n.id, sibling.id),
+      release(manager.token, n.id),
+      transfer(manager.token, n.id, manager.id),
+    ]);
+    const results = [result(first), result(releaseRes), result(second)];
     const [number] = (
-      await gqlData(`query($id: ID!) { nodes(ids: [$id]) { ... on PhoneNumber { status account { id } } } }`, {
+      await gqlData(graphql(`query($id: ID!) { nodes(ids: [$id]) { ... on PhoneNumber { status account { id } } } }`), {
         token: OPERATOR_TOKEN,
         variables: { id: n.id },
       })
     ).nodes;
-    const released = results[1].__typename === "ReleasePhoneNumberSuccess";
+    if (!number || !("status" in number)) throw new Error(`the number is not readable: ${JSON.stringify(number)}`);
+    const released = result(releaseRes).__typename === "ReleasePhoneNumberSuccess";
     if (released) expect(number.status).toBe("RELEASED");
     else expect(number.status).toBe("ACTIVE");
     // Every transfer that ran after the release saw it and refused.

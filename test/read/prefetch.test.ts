@@ -8,6 +8,25 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { settleKeyUsage } from "../../src/auth/authenticate.js";
 import { countStatements, gql, gqlData } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, fundCharges, provisionNumber, type TestAccount, uniquePhoneNumber } from "../helpers/factories.js";
+import { graphql, type ResultOf } from "../helpers/graphql.js";
+
+// Documents built at run time from NUMBERS and KEYS, typed by what the tests read.
+interface NumbersPage {
+  totalCount: number;
+  edges: { cursor: string; node: { id: string; number: string; status: string } }[];
+}
+interface Lists {
+  numbers: NumbersPage;
+  released: NumbersPage;
+  apiKeys: { totalCount: number; nodes: { id: string; name: string; prefix: string }[] };
+}
+interface SubAccountsOf<S> {
+  viewer: { account: { subAccounts: S } };
+}
+/** The result of one provisionPhoneNumber in the mutation document below. */
+interface Provisioned {
+  phoneNumber: { account: { manager: { subAccounts: { nodes: { id: string; phoneNumbers: { totalCount: number } }[] } } } };
+}
 
 let manager: TestAccount;
 const subs: TestAccount[] = [];
@@ -19,7 +38,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) await provisionNumber(manager.token, subs[1]!.id);
   const released = await provisionNumber(manager.token, subs[2]!.id);
   for (let i = 0; i < 3; i++) await provisionNumber(manager.token, subs[2]!.id);
-  const res = await gqlData(`mutation($input: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $input) { __typename } }`, {
+  const res = await gqlData(graphql(`mutation($input: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $input) { __typename } }`), {
     token: manager.token,
     variables: { input: { id: released.id } },
   });
@@ -32,7 +51,7 @@ const KEYS = `totalCount nodes { id name prefix }`;
 
 /** What one sub-account's lists answer on their own (through `node`, the batched path). */
 async function alone(subId: string, args: { numbers: string; released: string; keys: string }) {
-  const data = await gqlData(
+  const data = await gqlData<{ node: Lists }>(
     `query($id: ID!) { node(id: $id) { ... on SubAccount {
       numbers: phoneNumbers${args.numbers} { ${NUMBERS} }
       released: phoneNumbers${args.released} { ${NUMBERS} }
@@ -51,46 +70,50 @@ describe("lists read along with their parents' page", () => {
         released: phoneNumbers${args.released} { ${NUMBERS} }
         ... on Account { apiKeys${args.keys} { ${KEYS} } }
       }`;
-    const { result, statements } = await countStatements(() => gqlData(query, { token: manager.token }));
+    const { result, statements } = await countStatements(() => gqlData<SubAccountsOf<{ nodes: ({ id: string } & Lists)[] }>>(query, { token: manager.token }));
     const nodes = result.viewer.account.subAccounts.nodes;
-    expect(nodes.map((n: { id: string }) => n.id)).toEqual(subs.map((s) => s.id));
+    expect(nodes.map((n) => n.id)).toEqual(subs.map((s) => s.id));
     for (const node of nodes) {
       const { id, ...lists } = node;
       expect(lists).toEqual(await alone(id, args));
     }
-    expect(nodes[2].released.totalCount).toBe(4);
-    expect(nodes[2].released.edges.map((e: any) => e.node.status)).toContain("RELEASED");
+    expect(nodes).toHaveLength(3);
+    expect(nodes[2]!.released.totalCount).toBe(4);
+    expect(nodes[2]!.released.edges.map((e) => e.node.status)).toContain("RELEASED");
     // Authentication and one statement for the page with all its nested lists.
     expect(statements).toBeLessThanOrEqual(2);
   });
 
   it("a whole tree of pages, numbers and keys is two statements, however many sub-accounts", async () => {
-    const query = `{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount edges { node { id
-      phoneNumbers { totalCount nodes { number } } apiKeys { totalCount nodes { name } } } } } } } } }`;
+    const query = graphql(`{ viewer { account { ... on Manager { subAccounts(first: 250) { totalCount edges { node { id
+      phoneNumbers { totalCount nodes { number } } apiKeys { totalCount nodes { name } } } } } } } } }`);
     await gqlData(query, { token: manager.token });
     await settleKeyUsage();
     const { result, statements } = await countStatements(() => gqlData(query, { token: manager.token }));
-    expect(result.viewer.account.subAccounts.totalCount).toBe(3);
+    const account = result.viewer.account;
+    if (!account || !("subAccounts" in account)) throw new Error(`expected the manager's account, got ${JSON.stringify(account)}`);
+    expect(account.subAccounts.totalCount).toBe(3);
     expect(statements).toBe(2);
   });
 
   it("leave out a nested list that @skip or @include turns off, and still answer one that is on", async () => {
-    const query = `query($skip: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 10, sort: CREATED_AT_ASC) { nodes {
-      phoneNumbers @skip(if: $skip) { totalCount } apiKeys @include(if: $skip) { totalCount } } } } } } }`;
+    const query = graphql(`query($skip: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 10, sort: CREATED_AT_ASC) { nodes {
+      phoneNumbers @skip(if: $skip) { totalCount } apiKeys @include(if: $skip) { totalCount } } } } } } }`);
+    const nodesOf = (data: ResultOf<typeof query>) => {
+      const account = data.viewer.account;
+      if (!account || !("subAccounts" in account)) throw new Error(`expected the manager's account, got ${JSON.stringify(account)}`);
+      return account.subAccounts.nodes;
+    };
     const skipped = await gqlData(query, { token: manager.token, variables: { skip: true } });
-    expect(skipped.viewer.account.subAccounts.nodes).toEqual([{ apiKeys: { totalCount: 1 } }, { apiKeys: { totalCount: 2 } }, { apiKeys: { totalCount: 3 } }]);
+    expect(nodesOf(skipped)).toEqual([{ apiKeys: { totalCount: 1 } }, { apiKeys: { totalCount: 2 } }, { apiKeys: { totalCount: 3 } }]);
     const shown = await gqlData(query, { token: manager.token, variables: { skip: false } });
-    expect(shown.viewer.account.subAccounts.nodes).toEqual([
-      { phoneNumbers: { totalCount: 0 } },
-      { phoneNumbers: { totalCount: 2 } },
-      { phoneNumbers: { totalCount: 3 } },
-    ]);
+    expect(nodesOf(shown)).toEqual([{ phoneNumbers: { totalCount: 0 } }, { phoneNumbers: { totalCount: 2 } }, { phoneNumbers: { totalCount: 3 } }]);
   });
 
   it("are read afresh after each mutation of the same document", async () => {
     await fundCharges(subs[0]!.id);
     const tree = `phoneNumber { account { ... on SubAccount { manager { subAccounts(first: 10, sort: CREATED_AT_ASC) { nodes { id phoneNumbers { totalCount } } } } } } }`;
-    const res = await gql(
+    const res = await gql<{ a: Provisioned; b: Provisioned }>(
       `mutation($a: ProvisionPhoneNumberInput!, $b: ProvisionPhoneNumberInput!) {
         a: provisionPhoneNumber(input: $a) { __typename ... on ProvisionPhoneNumberSuccess { ${tree} } }
         b: provisionPhoneNumber(input: $b) { __typename ... on ProvisionPhoneNumberSuccess { ${tree} } } }`,
@@ -101,7 +124,7 @@ describe("lists read along with their parents' page", () => {
     );
     expect(res.body.errors).toBeUndefined();
     const countAfter = (field: "a" | "b") =>
-      res.body.data[field].phoneNumber.account.manager.subAccounts.nodes.find((n: { id: string }) => n.id === subs[0]!.id).phoneNumbers.totalCount;
+      res.body.data?.[field].phoneNumber.account.manager.subAccounts.nodes.find((n) => n.id === subs[0]!.id)?.phoneNumbers.totalCount;
     expect(countAfter("a")).toBe(1);
     expect(countAfter("b")).toBe(2);
   });

@@ -24,6 +24,7 @@ import { compositeFieldType, forEachSelectedField, type SelectionScope } from ".
 import { schema } from "../../src/schema/index.js";
 import { countStatements, gql, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, provisionNumber, type TestAccount } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
 const FRAGMENTS = `
   fragment Keys on Account { apiKeys(first: 2) { totalCount @include(if: $count) nodes { id } } }
@@ -106,10 +107,10 @@ describe("what the walker's agreement with the executor decides over HTTP", () =
     }
   });
 
-  const TREE = `query($skipCount: Boolean!, $withNumbers: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 10) {
+  const TREE = graphql(`query($skipCount: Boolean!, $withNumbers: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 10) {
     totalCount @skip(if: $skipCount)
     nodes { id phoneNumbers @include(if: $withNumbers) { totalCount nodes { number } } }
-  } } } } }`;
+  } } } } }`);
 
   it("a tree read is one statement whether @skip and @include turn its parts on or off", async () => {
     for (const variables of [
@@ -118,7 +119,9 @@ describe("what the walker's agreement with the executor decides over HTTP", () =
       { skipCount: true, withNumbers: false },
     ]) {
       const { result, statements } = await countStatements(() => gqlData(TREE, { token: manager.token, variables }));
-      const page = result.viewer.account.subAccounts;
+      const account = result.viewer.account;
+      if (!account || !("subAccounts" in account)) throw new Error(`expected the manager's account, got ${JSON.stringify(account)}`);
+      const page = account.subAccounts;
       expect(page.totalCount, JSON.stringify(variables)).toBe(variables.skipCount ? undefined : 3);
       expect(page.nodes).toHaveLength(3);
       for (const node of page.nodes) expect(node.phoneNumbers?.nodes.length, JSON.stringify(variables)).toBe(variables.withNumbers ? 1 : undefined);
@@ -128,10 +131,10 @@ describe("what the walker's agreement with the executor decides over HTTP", () =
   });
 
   it("an argument under @include(if: false) is not judged, and the same argument included is refused", async () => {
-    const query = `query($on: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 300) @include(if: $on) { totalCount } id } } } }`;
+    const query = graphql(`query($on: Boolean!) { viewer { account { ... on Manager { subAccounts(first: 300) @include(if: $on) { totalCount } id } } } }`);
     const off = await gql(query, { token: manager.token, variables: { on: false } });
     expect(off.body.errors).toBeUndefined();
-    expect(off.body.data.viewer.account).toEqual({ id: manager.id });
+    expect(off.body.data?.viewer.account).toEqual({ id: manager.id });
     const on = await gql(query, { token: manager.token, variables: { on: true } });
     expect(on.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(on.body.data).toBeUndefined();

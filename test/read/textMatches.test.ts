@@ -10,6 +10,7 @@ import { SUB_ACCOUNT_SORTS, SUB_ACCOUNTS, subAccountList } from "../../src/read/
 import { cursorOf, loadPages, MATCH_SET_LIMIT, type PageRequest } from "../../src/read/pages.js";
 import { countStatements, gqlData } from "../helpers/app.js";
 import { createManager, createSubAccount, type TestAccount, unique } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 import { dbId } from "../helpers/ids.js";
 
 const tag = unique("match").replace("-", "");
@@ -26,17 +27,27 @@ beforeAll(async () => {
         organizationName: `Org ${i}`,
       });
       if (i === 6)
-        await gqlData(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`, { token: manager.token, variables: { id: sub.id } });
+        await gqlData(graphql(`mutation($id: ID!) { closeSubAccount(input: { id: $id }) { __typename } }`), {
+          token: manager.token,
+          variables: { id: sub.id },
+        });
     }
   }
 });
+
+/** The columns of a sub-account row the tests read. */
+interface SubAccountRow {
+  id: string;
+  email: string;
+}
 
 const filter = (contains: string, includeClosed = false): SubAccountFilter => ({ email: { contains }, includeClosed });
 
 /** The same request through one pass over the matches (the default) and through the two scans (a limit of 1). */
 async function bothWays(request: PageRequest<SubAccountFilter>) {
-  const onePass = await loadPages(subAccountList, request);
-  const twoScans = await loadPages(subAccountList, request, undefined, { matchSetLimit: 1 });
+  // Every request here reads the email (named in its columns, or whole rows).
+  const onePass = await loadPages<SubAccountFilter, SubAccountRow>(subAccountList, request);
+  const twoScans = await loadPages<SubAccountFilter, SubAccountRow>(subAccountList, request, undefined, { matchSetLimit: 1 });
   expect(twoScans).toEqual(onePass);
   return onePass;
 }
@@ -58,14 +69,14 @@ describe("text-filtered pages", () => {
             });
             const page = pages.get(parentId)!;
             expect(page.totalCount).toBe(expected.length);
-            expect(page.rows.map((r: any) => r.email)).toEqual(expected.slice(0, 3).map((a) => a.email));
+            expect(page.rows.map((r) => r.email)).toEqual(expected.slice(0, 3).map((a) => a.email));
             expect(page.hasMore).toBe(true);
             // The next page after the third row, and the page before it walking backwards.
             const third = page.rows[2] as { id: string };
             const next = (await bothWays({ ...request, parentIds: [parentId], page: { first: 3, after: cursorOf(third) } })).get(parentId)!;
-            expect(next.rows.map((r: any) => r.email)).toEqual(expected.slice(3, 6).map((a) => a.email));
+            expect(next.rows.map((r) => r.email)).toEqual(expected.slice(3, 6).map((a) => a.email));
             const back = (await bothWays({ ...request, parentIds: [parentId], page: { last: 2, before: cursorOf(third) } })).get(parentId)!;
-            expect(back.rows.map((r: any) => r.email)).toEqual(expected.slice(0, 2).map((a) => a.email));
+            expect(back.rows.map((r) => r.email)).toEqual(expected.slice(0, 2).map((a) => a.email));
           }
         }
       }
@@ -82,11 +93,14 @@ describe("text-filtered pages", () => {
   });
 
   it("is still one statement through the API", async () => {
-    const query = `query($contains: String!) { viewer { account { ... on Manager { subAccounts(first: 2, sort: EMAIL_ASC, filter: { email: { contains: $contains } }) {
-      totalCount nodes { email phoneNumbers { totalCount } } } } } } }`;
+    const query =
+      graphql(`query($contains: String!) { viewer { account { ... on Manager { subAccounts(first: 2, sort: EMAIL_ASC, filter: { email: { contains: $contains } }) {
+      totalCount nodes { email phoneNumbers { totalCount } } } } } } }`);
     const { result, statements } = await countStatements(() => gqlData(query, { token: managers[1]!.token, variables: { contains: tag } }));
-    expect(result.viewer.account.subAccounts.totalCount).toBe(6);
-    expect(result.viewer.account.subAccounts.nodes.map((n: any) => n.email)).toEqual([`${tag}-1-0@example.com`, `${tag}-1-1@example.com`]);
+    const account = result.viewer.account;
+    if (!account || !("subAccounts" in account)) throw new Error(`expected the manager's account, got ${JSON.stringify(account)}`);
+    expect(account.subAccounts.totalCount).toBe(6);
+    expect(account.subAccounts.nodes.map((n) => n.email)).toEqual([`${tag}-1-0@example.com`, `${tag}-1-1@example.com`]);
     expect(statements).toBe(2);
   });
 });

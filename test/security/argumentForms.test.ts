@@ -18,6 +18,7 @@ import { prisma } from "../../src/db/client.js";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { countStatements, errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createManager, createSubAccount, createWorld, fundCharges, provisionNumber, type TestAccount, type World } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
 // ---------------------------------------------------------------- helpers
 
@@ -117,15 +118,33 @@ function connectionQuery(role: Role, c: { parent: string; field: string }, s: Su
   return operation(defs, wrap(s, `list: ${c.field}${args ? `(${args})` : ""} { ${selection} }`));
 }
 
-/** The page a connection query returned, wherever the wrapper put it. */
-function pageOf(data: any): any {
+/** What the tests read of a connection query's page; each query selects the parts it reads (connectionQuery's `selection`). */
+interface Page {
+  totalCount: number;
+  nodes: { id: string }[];
+  edges: { cursor: string; node: { id: string } }[];
+}
+
+/** What the tests read of a run-time built Manager.subAccounts query, as the manager. */
+interface SubAccountsData<Connection> {
+  viewer: { account: { subAccounts: Connection } };
+}
+
+/** The page a connection query returned, wherever the wrapper put it (under the alias `list`). */
+function findPage(data: unknown): unknown {
   if (!data || typeof data !== "object") return undefined;
   if ("list" in data) return data.list;
   for (const value of Object.values(data)) {
-    const found = pageOf(value);
+    const found = findPage(value);
     if (found !== undefined) return found;
   }
   return undefined;
+}
+function pageOf(data: unknown): Page {
+  const page = findPage(data);
+  if (!page || typeof page !== "object") throw new Error(`no page in ${JSON.stringify(data)}`);
+  // The query selected (some of) Page's fields under `list`; the tests read only what they selected.
+  return page as Page;
 }
 
 const brief = (res: GqlResponse) => `${res.status} ${JSON.stringify(res.body).slice(0, 400)}`;
@@ -207,7 +226,9 @@ beforeAll(async () => {
     await fundCharges(account.id);
     for (let i = 0; i < 3; i++) await provisionNumber(token, account.id);
     await gqlData(
-      `mutation($id: ID!) { a: createApiKey(input: { accountId: $id, name: "two" }) { __typename } b: createApiKey(input: { accountId: $id, name: "three" }) { __typename } }`,
+      graphql(
+        `mutation($id: ID!) { a: createApiKey(input: { accountId: $id, name: "two" }) { __typename } b: createApiKey(input: { accountId: $id, name: "three" }) { __typename } }`,
+      ),
       {
         token,
         variables: { id: account.id },
@@ -287,12 +308,12 @@ describe.each(CELLS)("$role $name", (cell) => {
     const s = subjects[cell.role].own;
     const first = pageOf(await gqlData(connectionQuery(cell.role, cell, s, `first: 2`, "edges { cursor node { id } }"), { token: s.token }));
     if (first.edges.length < 2) return; // an empty list has no cursor to page from (the operator's `managers` always has one)
-    const cursor = first.edges[0].cursor;
+    const cursor = first.edges[0]!.cursor;
     const f = inForm(form, "c", "String", cursor);
     const page = pageOf(
       await gqlData(connectionQuery(cell.role, cell, s, `first: 1, after: ${f.use}`, "nodes { id }", [f.def]), { token: s.token, variables: f.variables }),
     );
-    expect(page.nodes).toEqual([first.edges[1].node]);
+    expect(page.nodes).toEqual([first.edges[1]!.node]);
   });
 
   it("`last: 2` alone (first left to its default) gives the last two items of the list", async () => {
@@ -316,17 +337,18 @@ describe.each(CELLS)("$role $name", (cell) => {
       }
     });
 
-    const outsiders = cell.role === "MANAGER" ? ["foreign"] : cell.role === "SUB_ACCOUNT" ? ["sibling", "foreign"] : [];
+    const outsiders: ("sibling" | "foreign")[] = cell.role === "MANAGER" ? ["foreign"] : cell.role === "SUB_ACCOUNT" ? ["sibling", "foreign"] : [];
     const outsiderCells = outsiders.flatMap((who) => cursorCells.map((c) => ({ who, ...c })));
 
     it.each(outsiderCells)(
       "a real `$arg` cursor of the $who party's own list, as a $form, is refused exactly like a missing row's",
       async ({ who, arg, form }) => {
         const s = subjects[cell.role].own;
-        const outsider = (subjects[cell.role] as any)[who] as Subject;
+        const outsider = subjects[cell.role][who];
+        if (!outsider) throw new Error(`${cell.role} has no ${who} party`);
         const theirs = pageOf(await gqlData(connectionQuery(cell.role, cell, outsider, `first: 1`, "edges { cursor }"), { token: outsider.token })).edges;
         expect(theirs.length, `the ${who} party has a row in ${cell.name}`).toBe(1);
-        const real = theirs[0].cursor;
+        const real = theirs[0]!.cursor;
         const ask = (cursor: string) => {
           const f = inForm(form, "c", "String", cursor);
           return { query: connectionQuery(cell.role, cell, s, `${pageArg(arg)}, ${arg}: ${f.use}`, undefined, [f.def]), variables: f.variables };
@@ -353,8 +375,9 @@ describe.each(CELLS)("$role $name", (cell) => {
       const theirs = pageOf(await gqlData(connectionQuery(cell.role, other!, s, `first: 1`, "edges { cursor }"), { token: s.token })).edges;
       if (!theirs.length) return;
       const q = (c: string) => connectionQuery(cell.role, cell, s, `first: 5, after: ${literal(c)}`);
-      const a = await gql(q(theirs[0].cursor), { token: s.token });
-      const b = await gql(q(missingLike(theirs[0].cursor)), { token: s.token });
+      const cursor = theirs[0]!.cursor;
+      const a = await gql(q(cursor), { token: s.token });
+      const b = await gql(q(missingLike(cursor)), { token: s.token });
       expect(errorCodes(a), brief(a)).toEqual(["BAD_USER_INPUT"]);
       expect(a.body).toEqual(b.body);
     });
@@ -364,31 +387,32 @@ describe.each(CELLS)("$role $name", (cell) => {
 describe("backwards paging as Relay clients send it (Manager.subAccounts)", () => {
   const LIST = (args: string, defs: string[] = []) =>
     operation(defs, `viewer { account { ... on Manager { subAccounts(${args}) { edges { cursor node { id } } } } } }`);
+  type Edges = SubAccountsData<{ edges: { cursor: string; node: { id: string } }[] }>;
   let all: { cursor: string; node: { id: string } }[];
   const ids = (edges: { node: { id: string } }[]) => edges.map((e) => e.node.id);
   beforeAll(async () => {
-    all = (await gqlData(LIST("first: 250"), { token: tree.token })).viewer.account.subAccounts.edges;
+    all = (await gqlData<Edges>(LIST("first: 250"), { token: tree.token })).viewer.account.subAccounts.edges;
     expect(all).toHaveLength(9);
   });
 
   it.each(FORMS)("`last: 7` alone, as a %s, gives the last seven of the list", async (form) => {
     const f = inForm(form, "l", "Int", 7);
-    const res = await gql(LIST(`last: ${f.use}`, [f.def]), { token: tree.token, variables: f.variables });
+    const res = await gql<Edges>(LIST(`last: ${f.use}`, [f.def]), { token: tree.token, variables: f.variables });
     expect(res.body.errors, brief(res)).toBeUndefined();
-    expect(ids(res.body.data.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(-7)));
+    expect(ids(res.body.data!.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(-7)));
   });
 
   it("`last: 7` with a `first` variable that is declared but not passed gives the last seven", async () => {
-    const res = await gql(LIST(`first: $f, last: $l`, ["$f: Int", "$l: Int = 7"]), { token: tree.token });
+    const res = await gql<Edges>(LIST(`first: $f, last: $l`, ["$f: Int", "$l: Int = 7"]), { token: tree.token });
     expect(res.body.errors, brief(res)).toBeUndefined();
-    expect(ids(res.body.data.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(-7)));
+    expect(ids(res.body.data!.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(-7)));
   });
 
   it.each(FORMS)("`last: 3, before:` a cursor, as a %s, gives the three items before it", async (form) => {
     const f = inForm(form, "b", "String", all[6]!.cursor);
-    const res = await gql(LIST(`last: 3, before: ${f.use}`, [f.def]), { token: tree.token, variables: f.variables });
+    const res = await gql<Edges>(LIST(`last: 3, before: ${f.use}`, [f.def]), { token: tree.token, variables: f.variables });
     expect(res.body.errors, brief(res)).toBeUndefined();
-    expect(ids(res.body.data.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(3, 6)));
+    expect(ids(res.body.data!.viewer.account.subAccounts.edges)).toEqual(ids(all.slice(3, 6)));
   });
 
   it.each(FORMS)("an explicit `first: 5, last: 3` (first as a %s) stays BAD_USER_INPUT with no SQL", async (form) => {
@@ -416,9 +440,9 @@ describe("nodes(ids:) takes at most 100 ids, however they arrive", () => {
 
   it.each(NODES_FORMS)("100 ids as a %s answer 100 nodes, like the literal", async (form) => {
     const { query, variables } = nodesQuery(form, 100);
-    const res = await gql(query, { token: w.manager.token, variables });
+    const res = await gql<{ nodes: ({ id: string } | null)[] }>(query, { token: w.manager.token, variables });
     expect(res.body.errors, brief(res)).toBeUndefined();
-    expect(res.body.data.nodes).toEqual(ids(100).map((id) => ({ id })));
+    expect(res.body.data?.nodes).toEqual(ids(100).map((id) => ({ id })));
   });
 });
 
@@ -520,8 +544,10 @@ describe("`contains` filters: at least 3 characters, no NUL, however they arrive
 
 describe("a sub-account's cursors of its sibling (explicit)", () => {
   it("Account.apiKeys(after: the sibling's key cursor) answers exactly like a garbage cursor of the same shape, in every form", async () => {
-    const siblingCursor = (await gqlData(`{ viewer { account { apiKeys(first: 1) { edges { cursor } } } } }`, { token: w.sibling.token })).viewer.account
-      .apiKeys.edges[0].cursor;
+    const siblingAccount = (await gqlData(graphql(`{ viewer { account { apiKeys(first: 1) { edges { cursor } } } } }`), { token: w.sibling.token })).viewer
+      .account;
+    const siblingCursor = siblingAccount?.apiKeys.edges[0]?.cursor;
+    if (!siblingCursor) throw new Error("the sibling has no API key");
     for (const form of FORMS) {
       const ask = (cursor: string) => {
         const f = inForm(form, "c", "String", cursor);
@@ -540,14 +566,14 @@ describe("a sub-account's cursors of its sibling (explicit)", () => {
 
 describe("other places a variable's default can hide", () => {
   /** A request with an operation name (gql sends none). */
-  const post = async (body: object, token: string): Promise<GqlResponse> => {
+  const post = async <R = unknown>(body: object, token: string): Promise<GqlResponse<R>> => {
     const { app } = await import("../helpers/app.js");
     const response = await app.fetch("http://gateway.test/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as GqlResponse["body"], headers: response.headers };
+    return { status: response.status, body: (await response.json()) as GqlResponse<R>["body"], headers: response.headers };
   };
 
   it.each([
@@ -580,18 +606,21 @@ describe("other places a variable's default can hide", () => {
     expect(errorCodes(result), brief(result)).toEqual(["BAD_USER_INPUT"]);
     expect(result.body.data ?? null).toBeNull();
     expect(statements).toBe(baseline);
-    const fine = await post({ query, operationName: "Fine" }, w.manager.token);
+    const fine = await post<SubAccountsData<{ nodes: { id: string }[] }>>({ query, operationName: "Fine" }, w.manager.token);
     expect(fine.body.errors, brief(fine)).toBeUndefined();
-    expect(fine.body.data.viewer.account.subAccounts.nodes).toHaveLength(2);
+    expect(fine.body.data?.viewer.account.subAccounts.nodes).toHaveLength(2);
   });
 
   it("a nullable variable with a default, passed an explicit null, leaves `first` to the schema's 20 (not a refusal, not 300)", async () => {
-    const res = await gql(`query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: $v) { nodes { id } } } } } }`, {
+    const res = await gql(graphql(`query($v: Int = 300) { viewer { account { ... on Manager { subAccounts(first: $v) { nodes { id } } } } } }`), {
       token: w.manager.token,
       variables: { v: null },
     });
     // An explicit null is a value: `first: null` pages with the schema's rules, never with the default 300.
     expect(JSON.stringify(res.body)).not.toMatch(/Unexpected error|INTERNAL_SERVER_ERROR/);
-    if (!res.body.errors) expect(res.body.data.viewer.account.subAccounts.nodes.length).toBeLessThanOrEqual(20);
+    if (!res.body.errors) {
+      const account = res.body.data?.viewer.account;
+      expect(account && "subAccounts" in account ? account.subAccounts.nodes.length : undefined).toBeLessThanOrEqual(20);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseGlobalId } from "../../src/schema/globalIds.js";
 import { gql } from "../helpers/app.js";
 import { createApiKey, createManager, createSubAccount, type TestAccount } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
 const cursorOf = (globalId: string) => formatPrismaCursor({ id: parseGlobalId(globalId)!.id }, "id");
 const MISSING_CURSOR = formatPrismaCursor({ id: "00000000-0000-7000-8000-000000000000" }, "id");
@@ -21,8 +22,10 @@ beforeAll(async () => {
   foreignSub = await createSubAccount(otherManager);
 });
 
-const SUBS_AFTER = `query($after: String) { viewer { account { ... on Manager { subAccounts(first: 10, after: $after) { totalCount nodes { id } pageInfo { hasNextPage } } } } } }`;
-const KEYS_AFTER = `query($after: String) { viewer { account { apiKeys(first: 10, after: $after) { totalCount nodes { id } } } } }`;
+const SUBS_AFTER = graphql(
+  `query($after: String) { viewer { account { ... on Manager { subAccounts(first: 10, after: $after) { totalCount nodes { id } pageInfo { hasNextPage } } } } } }`,
+);
+const KEYS_AFTER = graphql(`query($after: String) { viewer { account { apiKeys(first: 10, after: $after) { totalCount nodes { id } } } } }`);
 
 describe("cursors naming rows out of reach", () => {
   it("Manager.subAccounts(after: cursor of a foreign sub-account) answers exactly like a cursor of a missing row", async () => {

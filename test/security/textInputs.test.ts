@@ -9,10 +9,21 @@
 // and every mutation that takes an id. (Emails per tree and idempotency keys
 // per caller are test/security/tenancy.test.ts.)
 import { readFileSync } from "node:fs";
-import { buildSchema, type GraphQLInputType, getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType } from "graphql";
+import {
+  buildSchema,
+  type GraphQLInputType,
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isUnionType,
+} from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, fundCharges, provisionNumber, unique, uniqueEmail, uniquePhoneNumber, type World } from "../helpers/factories.js";
+import { graphql } from "../helpers/graphql.js";
 
 // ---------------------------------------------------------------- helpers
 
@@ -64,20 +75,40 @@ function textFields(type: GraphQLInputType, path: string[] = []): TextField[] {
 }
 
 const inputTypeOf = (mutation: string) => getNamedType(mutationFields[mutation]!.args.find((a) => a.name === "input")!.type).name;
-const resultUnion = (mutation: string) => getNamedType(mutationFields[mutation]!.type) as any;
+function resultUnion(mutation: string) {
+  const type = getNamedType(mutationFields[mutation]!.type);
+  if (!isUnionType(type)) throw new Error(`${mutation} does not return a union`);
+  return type;
+}
 const unionHas = (mutation: string, member: string) =>
   resultUnion(mutation)
     .getTypes()
-    .some((t: { name: string }) => t.name === member);
+    .some((t) => t.name === member);
 
-function setPath(target: any, path: string[], value: unknown): any {
-  const copy = Array.isArray(target) ? [...target] : { ...target };
+/** An input object or list as these tests build it, indexed by path segment (list items as "0"). */
+type Container = Record<string, unknown>;
+const isContainer = (value: unknown): value is Container => typeof value === "object" && value !== null;
+
+function setPath(target: unknown, path: string[], value: unknown): Container | unknown[] {
+  const copy: Container | unknown[] = Array.isArray(target) ? [...target] : { ...(isContainer(target) ? target : {}) };
   const [head, ...rest] = path;
-  copy[head!] = rest.length ? setPath(target?.[head!] ?? (rest[0] === "0" ? [] : {}), rest, value) : value;
+  const at = isContainer(target) ? target[head!] : undefined;
+  // An array is indexed by its "0", "1"… keys like an object.
+  (copy as Container)[head!] = rest.length ? setPath(at ?? (rest[0] === "0" ? [] : {}), rest, value) : value;
   return copy;
 }
-function getPath(target: any, path: string[]): any {
-  return path.reduce((at, key) => at?.[key], target);
+function getPath(target: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((at, key) => (isContainer(at) ? at[key] : undefined), target);
+}
+
+/** What these tests read of a mutation document built at run time (mutationText, selectionFor): its result, aliased `r`. */
+interface MutationResult {
+  r: {
+    __typename: string;
+    code?: string;
+    message?: string;
+    fieldErrors?: { path: string[]; message: string }[];
+  } | null;
 }
 
 /** What to read of a mutation's result: its typename, any error's code, and a ValidationError's fields where the union has one. */
@@ -109,13 +140,13 @@ const isLoneSurrogate = (name: string) => name.includes("surrogate");
  * surrogate escape) fails parsing; a literal a custom scalar refuses
  * (EmailAddress, E164, DateTime) fails document validation.
  */
-function acceptedRefusal(res: GqlResponse, field: TextField, hostile: string, form: "literal" | "variable", mutation: string): boolean {
+function acceptedRefusal(res: GqlResponse<MutationResult>, field: TextField, hostile: string, form: "literal" | "variable", mutation: string): boolean {
   if (res.status !== 200) return false;
   const text = JSON.stringify(res.body);
   if (/Unexpected error|INTERNAL_SERVER_ERROR/.test(text)) return false;
   const codes = errorCodes(res);
   if (codes.length) {
-    const allowed = new Set(["BAD_USER_INPUT"]);
+    const allowed = new Set<string | undefined>(["BAD_USER_INPUT"]);
     if (form === "literal" && isLoneSurrogate(hostile)) allowed.add("GRAPHQL_PARSE_FAILED");
     if (form === "literal" && field.scalar !== "String" && field.scalar !== "ID") allowed.add("GRAPHQL_VALIDATION_FAILED");
     return codes.every((c) => allowed.has(c)) && (res.body.data?.r ?? null) === null;
@@ -135,7 +166,7 @@ let w: World;
 const ids: Record<string, string> = {};
 
 /** Everything a mutation could change, read by the operator. */
-const SNAPSHOT = `query($m: ID!, $o: ID!) {
+const SNAPSHOT = graphql(`query($m: ID!, $o: ID!) {
   managers(first: 1) { totalCount }
   m: node(id: $m) { ...Tree }
   o: node(id: $o) { ...Tree }
@@ -151,7 +182,7 @@ fragment Acct on Account {
 fragment Tree on Manager {
   ...Acct subAccountLimit autoDeleteClosedSubAccounts pricing { source rates { product unitPrice { amount } } }
   subAccounts(first: 50, includeClosed: true) { totalCount nodes { ...Acct allowCustomPricing pricing { source rates { product unitPrice { amount } } } } }
-}`;
+}`);
 const snapshot = () => gqlData(SNAPSHOT, { token: OPERATOR_TOKEN, variables: { m: w.manager.id, o: w.otherManager.id } });
 
 /**
@@ -263,10 +294,11 @@ describe("hostile text in every mutation input field", () => {
 
   it.each(CELLS)("$label is refused and changes nothing", async ({ mutation, field, hostile, form }) => {
     const base = BASE[mutation]!;
-    const valid = (getPath(base.input(), field.path) as string | undefined) ?? VALID_TEXT[field.path.at(-1)!]?.() ?? "valid";
+    const current = getPath(base.input(), field.path);
+    const valid = (typeof current === "string" ? current : undefined) ?? VALID_TEXT[field.path.at(-1)!]?.() ?? "valid";
     const input = setPath(base.input(), field.path, hostile.make(String(valid)));
     const { query, variables } = mutationText(mutation, input, form);
-    const res = await gql(query, { token: base.caller(), variables });
+    const res = await gql<MutationResult>(query, { token: base.caller(), variables });
     expect(acceptedRefusal(res, field, hostile.name, form, mutation), brief(res)).toBe(true);
     const after = await snapshot();
     expect(after, `state changed by ${brief(res)}`).toEqual(before);
@@ -274,12 +306,14 @@ describe("hostile text in every mutation input field", () => {
   });
 
   it("each base input is itself valid (so the refusals above are about the hostile value): createApiKey and updateSubAccount succeed with it", async () => {
-    const key = await gql(mutationText("createApiKey", BASE.createApiKey!.input(), "variable").query, {
+    const key = await gql<MutationResult>(mutationText("createApiKey", BASE.createApiKey!.input(), "variable").query, {
       token: w.manager.token,
       variables: { input: BASE.createApiKey!.input() },
     });
     expect(key.body.data?.r?.__typename, brief(key)).toBe("CreateApiKeySuccess");
-    const upd = await gql(mutationText("updateSubAccount", { id: w.sub.id, organizationName: "Customer" }, "literal").query, { token: w.manager.token });
+    const upd = await gql<MutationResult>(mutationText("updateSubAccount", { id: w.sub.id, organizationName: "Customer" }, "literal").query, {
+      token: w.manager.token,
+    });
     expect(upd.body.data?.r?.__typename, brief(upd)).toBe("UpdateSubAccountSuccess");
   });
 });
@@ -288,25 +322,31 @@ describe("recordUsage: a bad idempotency key never poisons a retry", () => {
   it.each(["\uD800", "\uDC00", "\u0000"])(
     "a key holding %j is a ValidationError; the same payload with a well-formed key then succeeds once, and the bad key stays refused",
     async (bad) => {
-      const RU = `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on RecordUsageSuccess { usageRecord { id } } ... on Error { code message } } }`;
-      const count = async () =>
-        (
-          await gqlData(`query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords { totalCount } } } }`, {
-            token: w.manager.token,
-            variables: { id: w.sub.id },
-          })
-        ).node.usageRecords.totalCount;
+      const RU = graphql(
+        `mutation($input: RecordUsageInput!) { r: recordUsage(input: $input) { __typename ... on RecordUsageSuccess { usageRecord { id } } ... on Error { code message } } }`,
+      );
+      const count = async () => {
+        const { node } = await gqlData(graphql(`query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords { totalCount } } } }`), {
+          token: w.manager.token,
+          variables: { id: w.sub.id },
+        });
+        if (!node || !("usageRecords" in node)) throw new Error("the sub-account is out of its manager's reach");
+        return node.usageRecords.totalCount;
+      };
       const key = unique("retry");
-      const payload = { accountId: w.sub.id, product: "SMS_OUTBOUND", quantity: 1 };
+      const payload = { accountId: w.sub.id, product: "SMS_OUTBOUND" as const, quantity: 1 };
       const n0 = await count();
       const first = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
       expect(first.status).toBe(200);
       expect(first.body.data?.r?.__typename, brief(first)).toBe("ValidationError");
       expect(await count()).toBe(n0);
       const retry = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
-      expect(retry.body.data?.r?.__typename, brief(retry)).toBe("RecordUsageSuccess");
+      const retried = retry.body.data?.r;
+      expect(retried?.__typename, brief(retry)).toBe("RecordUsageSuccess");
+      if (retried?.__typename !== "RecordUsageSuccess") throw new Error(brief(retry));
       const replay = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: key } } });
-      expect(replay.body.data?.r?.usageRecord?.id).toBe(retry.body.data.r.usageRecord.id);
+      const replayed = replay.body.data?.r;
+      expect(replayed && "usageRecord" in replayed ? replayed.usageRecord.id : undefined).toBe(retried.usageRecord.id);
       const again = await gql(RU, { token: w.sub.token, variables: { input: { ...payload, idempotencyKey: `${key}${bad}` } } });
       expect(again.body.data?.r?.__typename, brief(again)).toBe("ValidationError");
       expect(await count()).toBe(n0 + 1);
@@ -315,7 +355,7 @@ describe("recordUsage: a bad idempotency key never poisons a retry", () => {
 });
 
 describe("filters with ill-formed text", () => {
-  const LIST = `query($f: SubAccountFilter) { viewer { account { ... on Manager { subAccounts(filter: $f) { totalCount nodes { id } } } } } }`;
+  const LIST = graphql(`query($f: SubAccountFilter) { viewer { account { ... on Manager { subAccounts(filter: $f) { totalCount nodes { id } } } } } }`);
   it.each([
     ["email contains a lone high surrogate", { email: { contains: "\uD800ab" } }],
     ["email contains a lone low surrogate", { email: { contains: "ab\uDC00" } }],
@@ -331,7 +371,7 @@ describe("filters with ill-formed text", () => {
 
   it("organizationName contains a NUL written as a literal escape is BAD_USER_INPUT, not a 500", async () => {
     const res = await gql(
-      `{ viewer { account { ... on Manager { subAccounts(filter: { organizationName: { contains: "Cus\\u0000tomer" } }) { totalCount } } } } }`,
+      graphql(`{ viewer { account { ... on Manager { subAccounts(filter: { organizationName: { contains: "Cus\\u0000tomer" } }) { totalCount } } } } }`),
       { token: w.manager.token },
     );
     expect(res.status, brief(res)).toBe(200);
@@ -339,7 +379,7 @@ describe("filters with ill-formed text", () => {
   });
 
   it("Query.managers(filter: { email: { contains: lone surrogate } }) for the operator is BAD_USER_INPUT, not a 500", async () => {
-    const res = await gql(`query($f: ManagerFilter) { managers(filter: $f) { totalCount } }`, {
+    const res = await gql(graphql(`query($f: ManagerFilter) { managers(filter: $f) { totalCount } }`), {
       token: OPERATOR_TOKEN,
       variables: { f: { email: { contains: "\uD800abc" } } },
     });
@@ -361,32 +401,39 @@ describe("global ids relabelled as another type name nothing", () => {
     await fundCharges(rw.sub.id);
     const number = await provisionNumber(rw.manager.token, rw.sub.id);
     const data = await gqlData(
-      `query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords(first: 1) { nodes { id } } auditEvents(first: 1) { nodes { id } } balance { ledger(first: 1) { nodes { id } } } } } }`,
+      graphql(
+        `query($id: ID!) { node(id: $id) { ... on SubAccount { usageRecords(first: 1) { nodes { id } } auditEvents(first: 1) { nodes { id } } balance { ledger(first: 1) { nodes { id } } } } } }`,
+      ),
       { token: rw.manager.token, variables: { id: rw.sub.id } },
     );
+    if (!data.node || !("usageRecords" in data.node)) throw new Error("the sub-account is out of its manager's reach");
+    const [usage] = data.node.usageRecords.nodes;
+    const [event] = data.node.auditEvents.nodes;
+    const [entry] = data.node.balance.ledger.nodes;
+    if (!usage || !event || !entry) throw new Error("the sub-account has no usage record, audit event or ledger entry");
     Object.assign(real, {
       Manager: rw.manager.id,
       SubAccount: rw.sub.id,
       ApiKey: rw.sub.keyId,
       PhoneNumber: number.id,
-      UsageRecord: data.node.usageRecords.nodes[0].id,
-      AuditEvent: data.node.auditEvents.nodes[0].id,
-      LedgerEntry: data.node.balance.ledger.nodes[0].id,
+      UsageRecord: usage.id,
+      AuditEvent: event.id,
+      LedgerEntry: entry.id,
     });
   });
 
   const nodeCells = TYPES.flatMap((from) => TYPES.filter((to) => to !== from).map((to) => ({ from, to })));
   it.each(nodeCells)("node(a $from's id relabelled $to) is null for the manager and the operator", async ({ from, to }) => {
     for (const token of [rw.manager.token, OPERATOR_TOKEN]) {
-      const res = await gql(`query($id: ID!) { node(id: $id) { __typename id } }`, { token, variables: { id: relabel(real[from]!, to) } });
+      const res = await gql(graphql(`query($id: ID!) { node(id: $id) { __typename id } }`), { token, variables: { id: relabel(real[from]!, to) } });
       expect(res.body, `${from} as ${to}`).toEqual({ data: { node: null } });
-      const many = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, {
+      const many = await gql(graphql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`), {
         token,
-        variables: { ids: [real[from], relabel(real[from]!, to)] },
+        variables: { ids: [real[from]!, relabel(real[from]!, to)] },
       });
       expect(many.body.errors, brief(many)).toBeUndefined();
-      expect(many.body.data.nodes[1], `${from} as ${to} in nodes`).toBeNull();
-      expect(many.body.data.nodes[0]?.__typename).toBe(from);
+      expect(many.body.data?.nodes[1], `${from} as ${to} in nodes`).toBeNull();
+      expect(many.body.data?.nodes[0]?.__typename).toBe(from);
     }
   });
 
@@ -524,7 +571,7 @@ describe("global ids relabelled as another type name nothing", () => {
     const before = await state();
     const valid = input();
     const relabelled = { ...valid, [field]: relabel(valid[field] as string, to) };
-    const res = await gql(`mutation($input: ${inputTypeOf(mutation)}!) { r: ${mutation}(input: $input) { ${selectionFor(mutation)} } }`, {
+    const res = await gql<MutationResult>(`mutation($input: ${inputTypeOf(mutation)}!) { r: ${mutation}(input: $input) { ${selectionFor(mutation)} } }`, {
       token: caller(),
       variables: { input: relabelled },
     });
