@@ -28,6 +28,20 @@ export interface Config {
   metrics: MetricsConfig | undefined;
   /** CORS_ORIGINS: origins browsers may call the API from; empty: no cross-origin access; ["*"]: any. */
   corsOrigins: string[];
+  /** SHUTDOWN_GRACE_MS: how long requests in flight may finish after SIGTERM before their connections are cut. */
+  shutdownGraceMs: number;
+  /** How long the HTTP server waits for slow or idle clients (README "Timeouts"). */
+  http: HttpTimeouts;
+}
+
+/** The HTTP server's bounds on slow and idle clients (node:http's own timeouts). */
+export interface HttpTimeouts {
+  /** HTTP_HEADERS_TIMEOUT_MS: a request's headers must arrive within this (a slowloris client is cut here). */
+  headersTimeoutMs: number;
+  /** HTTP_REQUEST_TIMEOUT_MS: the whole request, body included, must arrive within this (a trickled body is cut here). */
+  requestTimeoutMs: number;
+  /** HTTP_KEEP_ALIVE_TIMEOUT_MS: an idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
 }
 
 export interface MetricsConfig {
@@ -63,7 +77,30 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     operatorToken: env.OPERATOR_TOKEN?.trim() || undefined,
     production: isProduction(env),
+    shutdownGraceMs: milliseconds(env, "SHUTDOWN_GRACE_MS", 10_000),
+    http: readHttpTimeouts(env),
   };
+}
+
+/** A duration setting in milliseconds: a whole number from 1 to `max`, or its default when unset. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 600_000): number {
+  const given = env[name]?.trim();
+  if (!given) return fallback;
+  const value = Number(given);
+  if (!/^\d+$/.test(given) || value < 1 || value > max)
+    throw new Error(`${name} must be a number of milliseconds from 1 to ${max}, got ${JSON.stringify(env[name])}`);
+  return value;
+}
+
+export function readHttpTimeouts(env: NodeJS.ProcessEnv = process.env): HttpTimeouts {
+  const timeouts = {
+    headersTimeoutMs: milliseconds(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000),
+    requestTimeoutMs: milliseconds(env, "HTTP_REQUEST_TIMEOUT_MS", 30_000),
+    keepAliveTimeoutMs: milliseconds(env, "HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
+  };
+  // node:http requires it: the headers are part of the request.
+  if (timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) throw new Error("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
+  return timeouts;
 }
 
 function readMetricsConfig(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig | undefined {
@@ -137,6 +174,10 @@ export interface DatabaseSettings {
   poolSize: number;
   /** Whether hot statements run as named prepared statements; off on the embedded database (DATABASE_NAMED_STATEMENTS=off, internal). */
   namedStatements: boolean;
+  /** DATABASE_ACQUIRE_TIMEOUT_MS: how long a request waits for a connection (a new one or a free one of the pool) before it is a 503. */
+  acquireTimeoutMs: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS: Postgres cancels a statement running longer (statement_timeout); the client gives up on the connection a little later. */
+  statementTimeoutMs: number;
 }
 
 /** Read when the database client loads, not at start: prepareDatabase (or the test setup) sets them first. */
@@ -145,6 +186,8 @@ export function databaseSettings(env: NodeJS.ProcessEnv = process.env): Database
     url: env.DATABASE_URL,
     poolSize: Number(env.DATABASE_POOL_SIZE ?? 10),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== "off",
+    acquireTimeoutMs: milliseconds(env, "DATABASE_ACQUIRE_TIMEOUT_MS", 5_000),
+    statementTimeoutMs: milliseconds(env, "DATABASE_STATEMENT_TIMEOUT_MS", 15_000),
   };
 }
 

@@ -7,9 +7,10 @@
 // they share lives in Postgres (and Redis for rate limits when REDIS_URL is
 // set; without it the primary keeps the one budget per key over IPC).
 import cluster from "node:cluster";
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import { resolveOperatorToken } from "./auth/operatorToken.js";
 import { clusterWorkerEnv, clusterWorkerIndex, rateLimitSettings, readConfig } from "./config.js";
+import { RETRY_AFTER_SECONDS } from "./db/availability.js";
 import { prepareDatabase } from "./db/prepare.js";
 import { type CollectMetrics, type MetricsListener, serveMetricsToPrimary, startMetricsServer, workerMetricsCollector } from "./observability/metricsServer.js";
 
@@ -106,10 +107,19 @@ async function runPrimary(): Promise<void> {
   log(`gateway starting ${config.workers} workers on http://${config.host}:${config.port}/graphql`, { workers: config.workers });
 
   async function shutdown(signal: NodeJS.Signals, exitCode = 0) {
-    if (stopping) return;
-    stopping = true;
-    log("shutting down", { signal });
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    if (stopping) {
+      // A second signal: stop the workers now, without their grace period.
+      logger.warn({ signal }, "second signal: stopping the workers at once");
+      for (const worker of workers) worker!.process.kill("SIGKILL");
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    stopping = true;
+    log("shutting down", { signal, graceMs: config.shutdownGraceMs });
+    // Each worker finishes its requests within the grace period; one that does not exit a little after it is killed.
+    setTimeout(() => {
+      for (const worker of workers) if (!worker!.isDead()) worker!.process.kill("SIGKILL");
+    }, config.shutdownGraceMs + 5_000).unref();
     await Promise.all(
       workers.map(
         (worker) =>
@@ -151,7 +161,31 @@ async function runGateway(): Promise<void> {
     clusterWorker: worker !== undefined,
     corsOrigins: config.corsOrigins,
   });
-  const server = createServer(yoga);
+  // Slow and idle clients are bounded by node:http itself (README "Timeouts"):
+  // headers must arrive within headersTimeout (a slowloris client that sends
+  // them a byte at a time is cut there), the whole request within
+  // requestTimeout (so is a body trickled at 1 byte/s), and an idle kept-alive
+  // connection is closed after keepAliveTimeout. The check runs every second
+  // instead of node's default 30 s, so a cut comes close to its bound.
+  let stopping = false;
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    (request, response) => {
+      // A request that arrives on a kept-alive connection after SIGTERM is
+      // not started: 503, so the client retries elsewhere, and the
+      // connection is closed after the answer.
+      if (stopping) return refuseWhileStopping(response);
+      inFlight.add(response);
+      response.once("close", () => inFlight.delete(response));
+      void yoga(request, response);
+    },
+  );
   let metrics: MetricsListener | undefined;
   if (worker === undefined) metrics = await startMetricsOrExit(() => yoga.metricsRegistry.metrics());
   else if (config.metrics) serveMetricsToPrimary(yoga.metricsRegistry);
@@ -171,23 +205,54 @@ async function runGateway(): Promise<void> {
     log(`gateway listening on http://${config.host}:${port}/graphql`, { port, host: config.host, ...(worker !== undefined && { worker }) });
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal: the operator wants out now.
+      logger.warn({ signal }, "second signal: exiting without waiting for requests in flight");
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
     stopping = true;
-    if (worker === undefined) log("shutting down", { signal });
+    const deadline = Date.now() + config.shutdownGraceMs;
+    if (worker === undefined) log("shutting down", { signal, graceMs: config.shutdownGraceMs, inFlight: inFlight.size });
+    yoga.beginShutdown();
     stopPurge();
-    // Stop accepting connections; requests in flight finish first.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // No new connections; idle kept-alive ones close now (node:http), and the
+    // ones with a request in flight close after its answer.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const response of inFlight) if (!response.headersSent) response.setHeader("connection", "close");
+    // Requests in flight get the grace period; what still runs after it loses its connection.
+    const graceOver = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.shutdownGraceMs).unref());
+    if ((await Promise.race([closed, graceOver])) === "timeout") {
+      logger.warn({ inFlight: inFlight.size }, "grace period over: closing the connections still open");
+      server.closeAllConnections();
+    }
     await metrics?.close();
     await yoga.close();
     await settleKeyUsage();
-    // A client that hung up does not stop its request: wait for the database work still running.
-    await drainDatabase();
+    // A client that hung up does not stop its request: wait (within what is
+    // left of the grace period, at least a second) for the database work
+    // still running, so a charge commits or rolls back instead of losing its
+    // connection mid-transaction.
+    await drainDatabase(Math.max(1_000, deadline - Date.now()));
     await database.embedded?.stop();
     if (worker === undefined) log("stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The answer to a request that arrives after SIGTERM: not served, retry elsewhere. */
+function refuseWhileStopping(response: ServerResponse): void {
+  const body = JSON.stringify({
+    errors: [{ message: `The server is shutting down; retry after ${RETRY_AFTER_SECONDS} seconds`, extensions: { code: "SERVICE_UNAVAILABLE" } }],
+  });
+  response.writeHead(503, {
+    "content-type": "application/json; charset=utf-8",
+    "retry-after": String(RETRY_AFTER_SECONDS),
+    connection: "close",
+    "content-length": Buffer.byteLength(body),
+  });
+  response.end(body);
 }

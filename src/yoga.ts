@@ -6,12 +6,14 @@ import { createYoga, type Plugin } from "graphql-yoga";
 import type { Counter } from "prom-client";
 import { type Authenticated, authenticate } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
+import { isDatabaseUnavailable, serviceUnavailable } from "./db/availability.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { useCors } from "./http/cors.js";
 import { armorRejection, useCsrfPrevention, useHttpEdge } from "./http/edge.js";
 import { graphiqlOptions } from "./http/graphiql.js";
 import { useGraphiQLDelivery } from "./http/graphiqlDelivery.js";
+import { useReadinessCheck } from "./http/health.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
 import { logger } from "./observability/logger.js";
 import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
@@ -43,6 +45,8 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
   // apply to every request.
   const callers = new WeakMap<Request, Authenticated>();
   const metrics = createGatewayMetrics((request) => callers.get(request)?.viewer.role ?? "anonymous");
+  // Set by beginShutdown (server.ts, on SIGTERM): readiness answers 503 from then on.
+  let stopping = false;
 
   const yoga = createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
@@ -50,6 +54,8 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       try {
         caller = await authenticate(request.headers.get("authorization"), operatorToken);
       } catch (error) {
+        // Not the caller's fault: the key could not be looked up.
+        if (isDatabaseUnavailable(error)) throw serviceUnavailable();
         await limiter.consume("address", req?.socket?.remoteAddress ?? "local");
         throw error;
       }
@@ -76,6 +82,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     maskedErrors: { isDev: !production },
     logging: false,
     plugins: [
+      useReadinessCheck({ redisReady: () => limiter.redisReady(), stopping: () => stopping }),
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
       useCors(corsOrigins),
       useCsrfPrevention(["x-graphql-yoga-csrf", "authorization"]),
@@ -99,6 +106,10 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     ],
   });
   return Object.assign(yoga, {
+    /** The process is stopping: readiness fails from now on, so load balancers stop sending traffic. */
+    beginShutdown: () => {
+      stopping = true;
+    },
     close: () => limiter.close(),
     /** Scraped by the metrics listener (src/observability/metricsServer.ts), not served by the app. */
     metricsRegistry: metrics.registry,
@@ -119,9 +130,11 @@ function requestIdOf(request: Request): string {
 }
 
 /**
- * Unexpected errors (bugs, database failures) are logged with the request id
+ * Unexpected errors (bugs, failing statements) are logged with the request id
  * and replaced by a bare INTERNAL_SERVER_ERROR carrying that id, so the client
- * can quote it and no ORM or SQL text ever leaves the server.
+ * can quote it and no ORM or SQL text ever leaves the server. A database that
+ * cannot be reached is not a bug: that is SERVICE_UNAVAILABLE, HTTP 503 with
+ * Retry-After (db/availability.ts).
  */
 export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Context> {
   const codeLabel = boundedCode();
@@ -142,6 +155,11 @@ export function useUnexpectedErrorReporting(errorsByCode: Counter): Plugin<Conte
               return error;
             }
             if (!error.originalError && !error.path) return error;
+            if (isDatabaseUnavailable(error.originalError)) {
+              count("SERVICE_UNAVAILABLE");
+              const unavailable = serviceUnavailable();
+              return new GraphQLError(unavailable.message, { nodes: error.nodes, path: error.path, extensions: unavailable.extensions });
+            }
             count("INTERNAL_SERVER_ERROR");
             logger.error({ requestId: context.requestId, path: error.path, err: error.originalError ?? error }, "unexpected error");
             return new GraphQLError("Unexpected error.", {

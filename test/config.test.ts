@@ -22,25 +22,58 @@ describe("readConfig", () => {
     expect(() => readConfig({ PORT: "65536" })).toThrow(/^PORT must be an integer/);
     expect(() => readConfig({ WEB_CONCURRENCY: "0" })).toThrow('WEB_CONCURRENCY must be an integer from 1 to 64, got "0"');
     expect(() => readConfig({ DATABASE_URL: "mysql://db/app" })).toThrow("DATABASE_URL must be a postgresql:// URL");
+    expect(() => readConfig({ SHUTDOWN_GRACE_MS: "10s" })).toThrow('SHUTDOWN_GRACE_MS must be a number of milliseconds from 1 to 600000, got "10s"');
+    expect(() => readConfig({ HTTP_HEADERS_TIMEOUT_MS: "0" })).toThrow(/^HTTP_HEADERS_TIMEOUT_MS must be a number of milliseconds/);
+    expect(() => readConfig({ HTTP_HEADERS_TIMEOUT_MS: "40000" })).toThrow("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
+    expect(() => databaseSettings({ DATABASE_STATEMENT_TIMEOUT_MS: "-1" })).toThrow(/^DATABASE_STATEMENT_TIMEOUT_MS must be a number of milliseconds/);
+  });
+
+  it("bounds time: shutdown grace, slow and idle clients, the wait for a connection, statements", () => {
+    expect(readConfig({})).toMatchObject({ shutdownGraceMs: 10_000, http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 } });
+    const given = readConfig({
+      SHUTDOWN_GRACE_MS: "2500",
+      HTTP_HEADERS_TIMEOUT_MS: "2000",
+      HTTP_REQUEST_TIMEOUT_MS: "4000",
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
+    });
+    expect(given).toMatchObject({ shutdownGraceMs: 2500, http: { headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 1000 } });
+    expect(databaseSettings({ DATABASE_ACQUIRE_TIMEOUT_MS: "1000", DATABASE_STATEMENT_TIMEOUT_MS: "3000" })).toMatchObject({
+      acquireTimeoutMs: 1000,
+      statementTimeoutMs: 3000,
+    });
   });
 });
 
 describe("settings read at first use", () => {
   it("database: pool of 10 and named statements unless told otherwise", () => {
-    expect(databaseSettings({})).toEqual({ url: undefined, poolSize: 10, namedStatements: true });
+    expect(databaseSettings({})).toEqual({ url: undefined, poolSize: 10, namedStatements: true, acquireTimeoutMs: 5000, statementTimeoutMs: 15000 });
     expect(databaseSettings({ DATABASE_URL: "postgresql://db/app", DATABASE_POOL_SIZE: "3", DATABASE_NAMED_STATEMENTS: "off" })).toEqual({
       url: "postgresql://db/app",
       poolSize: 3,
       namedStatements: false,
+      acquireTimeoutMs: 5000,
+      statementTimeoutMs: 15000,
     });
   });
 
   it("setDatabaseSettings hands a prepared database to databaseSettings, changing only what it is given", () => {
     const env: NodeJS.ProcessEnv = { DATABASE_POOL_SIZE: "7" };
     setDatabaseSettings({ url: "postgresql://prepared/app" }, env);
-    expect(databaseSettings(env)).toEqual({ url: "postgresql://prepared/app", poolSize: 7, namedStatements: true });
+    expect(databaseSettings(env)).toEqual({
+      url: "postgresql://prepared/app",
+      poolSize: 7,
+      namedStatements: true,
+      acquireTimeoutMs: 5000,
+      statementTimeoutMs: 15000,
+    });
     setDatabaseSettings({ poolSize: 1, namedStatements: false }, env);
-    expect(databaseSettings(env)).toEqual({ url: "postgresql://prepared/app", poolSize: 1, namedStatements: false });
+    expect(databaseSettings(env)).toEqual({
+      url: "postgresql://prepared/app",
+      poolSize: 1,
+      namedStatements: false,
+      acquireTimeoutMs: 5000,
+      statementTimeoutMs: 15000,
+    });
     // Stored as the variables themselves, so a process started from this one inherits them.
     expect(env).toEqual({ DATABASE_URL: "postgresql://prepared/app", DATABASE_POOL_SIZE: "1", DATABASE_NAMED_STATEMENTS: "off" });
   });

@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { databaseSettings } from "../config.js";
+import { type DatabaseSettings, databaseSettings } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 /**
@@ -12,10 +12,19 @@ export const statementCounter = { count: 0 };
 // On the embedded database the pool holds ONE connection (see prepare.ts).
 // So inside an interactive transaction, use its `tx` only: a query on the
 // global `prisma` would wait for the connection the transaction holds.
-function countingPool(connectionString: string, max: number): pg.Pool {
+function countingPool({ url: connectionString, poolSize: max, acquireTimeoutMs, statementTimeoutMs }: DatabaseSettings & { url: string }): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
+    // A bounded wait for a connection, new or from the pool: while the
+    // database is away a request fails after this (HTTP 503, see
+    // db/availability.ts) instead of queueing without end.
+    connectionTimeoutMillis: acquireTimeoutMs,
+    // The client's own bound, a little past the server's statement_timeout
+    // below: a connection whose server vanished without a FIN (a cut network)
+    // fails its query here instead of hanging until TCP gives up.
+    query_timeout: statementTimeoutMs + 2_000,
+    keepAlive: true,
     // Runs once per new connection, before the pool hands it out, so no
     // request's statement can overlap it on that connection.
     onConnect: async (client) => {
@@ -26,7 +35,9 @@ function countingPool(connectionString: string, max: number): pg.Pool {
       // from it. A SET on each new connection, not a startup option, which
       // poolers such as PgBouncer refuse. Not counted: it belongs to no
       // request.
-      await client.query("SET jit = off");
+      // statement_timeout the same way: no statement of a request holds a
+      // connection (or its locks) longer than DATABASE_STATEMENT_TIMEOUT_MS.
+      await client.query(`SET jit = off; SET statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
       const query = client.query;
       client.query = function countedQuery(this: pg.ClientBase, ...args: unknown[]) {
         statementCounter.count++;
@@ -41,12 +52,13 @@ function countingPool(connectionString: string, max: number): pg.Pool {
 }
 
 // Read now, at load, not at start: prepareDatabase has set them by the time this module is imported.
-const { url, poolSize } = databaseSettings();
+const settings = databaseSettings();
+const { url } = settings;
 if (!url) {
   throw new Error("DATABASE_URL is not set: start the server through src/server.ts, which prepares the database first");
 }
 
-export const pool = countingPool(url, poolSize);
+export const pool = countingPool({ ...settings, url });
 
 /** The one Prisma client of the process, over the counted pg pool. */
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

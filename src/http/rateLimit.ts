@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { Redis } from "ioredis";
 import { type RateLimiterAbstract, RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { rateLimitSettings } from "../config.js";
+import { logger } from "../observability/logger.js";
 
 export interface RateLimitOptions {
   /** Requests a credential may make per window. */
@@ -23,6 +24,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitOptions = { ...rateLimitSettings(), w
 export interface RequestLimiter {
   /** Throws a 429 RATE_LIMITED error (with Retry-After) once `key`'s budget is spent. */
   consume(kind: "key" | "address", key: string): Promise<void>;
+  /** With REDIS_URL: whether Redis is connected now (readiness); undefined without Redis. */
+  redisReady(): boolean | undefined;
   close(): Promise<void>;
 }
 
@@ -36,8 +39,10 @@ export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LI
   // The offline queue holds the first commands until the connection is up, so
   // requests arriving right after start spend the shared budget too; if Redis
   // stays unreachable they fail after one retry and the in-process budget applies.
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 }) : undefined;
-  redis?.on("error", () => {}); // reported per request via insuranceLimiter fallback
+  // commandTimeout bounds what an outage adds to a request: a command Redis
+  // does not answer in time fails, and the in-process budget decides.
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  if (redis) reportRedisOutages(redis);
   const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: options.windowSeconds, keyPrefix });
     if (!redis) {
@@ -60,8 +65,31 @@ export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LI
         });
       }
     },
+    redisReady: () => (redis ? redis.status === "ready" : undefined),
     async close() {
       redis?.disconnect();
     },
   };
+}
+
+/**
+ * One line when Redis goes away and one when it is back, not one per request
+ * or per reconnection attempt: while it is away each process keeps its own
+ * budgets (the insurance limiter), and the shared ones resume on reconnection.
+ */
+function reportRedisOutages(redis: Redis): void {
+  let down = false;
+  const markDown = (code?: string) => {
+    // "close" also follows our own disconnect at shutdown: not an outage.
+    if (down || redis.status === "end") return;
+    down = true;
+    logger.warn({ code }, "Redis is unreachable: request budgets are kept per process until it is back");
+  };
+  redis.on("error", (error: NodeJS.ErrnoException) => markDown(error.code));
+  redis.on("close", () => markDown());
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.info("Redis is reachable again: request budgets are shared again");
+  });
 }
