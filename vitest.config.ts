@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // `npm run test:fast` (vitest --mode fast) is the inner loop: it leaves out the
@@ -15,7 +16,26 @@ const SLOW_FILES = [
   "test/e2e/**", // Chromium
   "test/security/textInputs.test.ts", // every text field x hostile value
   "test/security/argumentForms.test.ts", // every argument rule x every form
+  "test/faults/**", // servers behind proxies, signals, slow sockets
+  "test/db/migrationsDrift.test.ts", // migrates a second, empty database
 ];
+
+/**
+ * Test workers. On a real Postgres (TEST_DATABASE_URL) files run in three
+ * workers against the one database. On PGlite each worker starts its own
+ * in-memory database (test/setupDatabase.ts), so workers do not queue behind
+ * one another: the inner loop takes a worker per core. The full run keeps one
+ * worker there, because its process-spawning files start servers on embedded
+ * databases of their own and would compete with a second worker for the cores.
+ */
+function forkCount(mode: string) {
+  if (process.env.TEST_DATABASE_URL) return { maxForks: 3, minForks: 3 };
+  if (mode === "fast") {
+    const cores = Math.max(1, Math.min(availableParallelism(), 4));
+    return { maxForks: cores, minForks: cores };
+  }
+  return { singleFork: true };
+}
 
 export default defineConfig(({ mode }) => ({
   // graphql ships ESM and CJS builds; pin one so every package shares the same
@@ -31,13 +51,11 @@ export default defineConfig(({ mode }) => ({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // The embedded database is one Postgres session, so on PGlite the suite
-    // runs in one worker (parallel workers would only queue behind it); on a
-    // real Postgres (TEST_DATABASE_URL) test files run in parallel.
-    // minForks = maxForks: with isolate off, tinypool retires a worker it sees
-    // idle above minForks even while that fork still runs test files, and the
-    // run ends with "Terminating worker thread" (seen with 3 files).
-    poolOptions: { forks: process.env.TEST_DATABASE_URL ? { maxForks: 3, minForks: 3 } : { singleFork: true } },
+    // Workers per database: see forkCount. minForks = maxForks: with isolate
+    // off, tinypool retires a worker it sees idle above minForks even while
+    // that fork still runs test files, and the run ends with "Terminating
+    // worker thread" (seen with 3 files).
+    poolOptions: { forks: forkCount(mode) },
     reporters: ["default"],
   },
 }));
