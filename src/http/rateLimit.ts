@@ -36,12 +36,12 @@ export interface RequestLimiter {
  * process of a deployment shares one budget per key.
  */
 export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMITS): RequestLimiter {
-  // The offline queue holds the first commands until the connection is up, so
-  // requests arriving right after start spend the shared budget too; if Redis
-  // stays unreachable they fail after one retry and the in-process budget applies.
-  // commandTimeout bounds what an outage adds to a request: a command Redis
-  // does not answer in time fails, and the in-process budget decides.
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  // While the connection is not "ready" (starting, or Redis is away) the
+  // Redis limiter hands each request straight to the in-process budget
+  // (rejectIfRedisNotReady), so an outage adds no wait to a request.
+  // commandTimeout bounds the other case, a connection that looks up but
+  // does not answer: the command fails after it and the in-process budget decides.
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
   if (redis) reportRedisOutages(redis);
   const make = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: options.windowSeconds, keyPrefix });
@@ -49,7 +49,14 @@ export function createRequestLimiter(options: RateLimitOptions = DEFAULT_RATE_LI
       return options.clusterWorker ? new RateLimiterCluster({ points, duration: options.windowSeconds, keyPrefix, timeoutMs: 3000 }) : memory;
     }
     // If Redis is unreachable, fall back to the in-process budget rather than failing requests.
-    return new RateLimiterRedis({ storeClient: redis, points, duration: options.windowSeconds, keyPrefix, insuranceLimiter: memory });
+    return new RateLimiterRedis({
+      storeClient: redis,
+      points,
+      duration: options.windowSeconds,
+      keyPrefix,
+      insuranceLimiter: memory,
+      rejectIfRedisNotReady: true,
+    });
   };
   const ns = options.namespace ?? "gateway";
   const limiters = { key: make(options.perKey, `${ns}:key`), address: make(options.perAddress, `${ns}:addr`) };

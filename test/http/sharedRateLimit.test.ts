@@ -1,6 +1,7 @@
 // Two gateway processes with REDIS_URL share one budget per key.
 import net from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
+import { readiness, waitFor } from "../helpers/remote.js";
 import { killServers, startServer } from "../helpers/server.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -28,7 +29,10 @@ describe("rate limits shared through Redis", async () => {
         RATE_LIMIT_PER_KEY: "6",
         RATE_LIMIT_NAMESPACE: `test-${Date.now()}-${Math.random()}`,
       };
-      const [a, b] = (await Promise.all([startServer(env), startServer(env)])).map((s) => s.port);
+      const servers = await Promise.all([startServer(env), startServer(env)]);
+      // Until its Redis connection is ready a process counts on its own budget (the outage fallback).
+      for (const server of servers) await waitFor(async () => (await readiness(server.baseUrl)) === 200, { timeoutMs: 10_000 });
+      const [a, b] = servers.map((s) => s.port);
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
         for (const port of [a, b]) {
