@@ -217,3 +217,28 @@ export function clusterWorkerEnv(index: number, operatorToken: string): Record<s
 export function clusterWorkerIndex(env: NodeJS.ProcessEnv = process.env): number {
   return Number(env.GATEWAY_WORKER_INDEX ?? 0);
 }
+
+/** The event log and webhooks (README "Events and webhooks"). */
+export interface EventSettings {
+  /** EVENT_RETENTION_DAYS: events older than this are deleted by the hourly cleanup; at least 30 (DOMAIN.md). */
+  retentionDays: number;
+  /** WEBHOOK_ALLOW_INSECURE=true: endpoints may be http:// and loopback addresses (development and tests only). */
+  webhookAllowInsecure: boolean;
+}
+
+export const MIN_EVENT_RETENTION_DAYS = 30;
+
+export function eventSettings(env: NodeJS.ProcessEnv = process.env): EventSettings {
+  const given = env.EVENT_RETENTION_DAYS?.trim();
+  const retentionDays = given ? Number(given) : MIN_EVENT_RETENTION_DAYS;
+  if (!/^\d*$/.test(given ?? "") || retentionDays < MIN_EVENT_RETENTION_DAYS || retentionDays > 3650) {
+    throw new Error(
+      `EVENT_RETENTION_DAYS must be a whole number of days from ${MIN_EVENT_RETENTION_DAYS} to 3650, got ${JSON.stringify(env.EVENT_RETENTION_DAYS)}`,
+    );
+  }
+  const insecure = env.WEBHOOK_ALLOW_INSECURE?.trim().toLowerCase();
+  if (insecure && insecure !== "true" && insecure !== "false") {
+    throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${JSON.stringify(env.WEBHOOK_ALLOW_INSECURE)}`);
+  }
+  return { retentionDays, webhookAllowInsecure: insecure === "true" };
+}

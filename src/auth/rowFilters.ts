@@ -77,6 +77,21 @@ export function reachableLedgerEntries(viewer: Viewer): Prisma.LedgerEntryWhereI
   }
 }
 
+/**
+ * Events, by the row rules of the account they are about (DOMAIN.md): a
+ * manager's tree (also after a purge), a sub-account's own.
+ */
+export function reachableEvents(viewer: Viewer): Prisma.EventWhereInput {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return {};
+    case "MANAGER":
+      return { OR: [{ treeManagerId: viewer.accountId }, { accountId: viewer.accountId }] };
+    case "SUB_ACCOUNT":
+      return { accountId: viewer.accountId };
+  }
+}
+
 /** Audit events about a reachable account, or (for a manager) anywhere in its tree, also after a purge. */
 export function reachableAuditEvents(viewer: Viewer): Prisma.AuditEventWhereInput {
   switch (viewer.role) {

@@ -34,6 +34,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     EmailAddress: { Input: string; Output: string };
     E164: { Input: string; Output: string };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    URL: { Input: URL; Output: URL | string };
   };
 }>({
   // "reads": what each field reads of its row and which SQL list it is (schema/readsPlugin.ts).

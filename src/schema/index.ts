@@ -16,6 +16,7 @@ import "./apiKeys/mutations.js";
 import "./phoneNumbers/PhoneNumber.js";
 import "./phoneNumbers/mutations.js";
 import "./audit/AuditEvent.js";
+import "./events/Event.js";
 import "./billing/Balance.js";
 import "./billing/LedgerEntry.js";
 import "./billing/UsageRecord.js";

@@ -1,9 +1,11 @@
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
-import { DateTimeResolver, EmailAddressResolver } from "graphql-scalars";
+import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, URLResolver } from "graphql-scalars";
 import { builder } from "./builder.js";
 
 builder.addScalarType("DateTime", DateTimeResolver, {});
 builder.addScalarType("EmailAddress", EmailAddressResolver, {});
+builder.addScalarType("JSONObject", JSONObjectResolver, {});
+builder.addScalarType("URL", URLResolver, {});
 
 /** Strict E.164: "+", a first digit 1-9, 2 to 15 digits in all. */
 export const E164_PATTERN = /^\+[1-9][0-9]{1,14}$/;

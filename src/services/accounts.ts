@@ -9,6 +9,7 @@ import { parseAmount } from "../domain/money.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import type { Account, Prisma } from "../generated/prisma/client.js";
 import { recordAudit } from "./audit.js";
+import { accountData, statusEventType } from "./events.js";
 import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import { inTransaction, lockReachableAccount, withEmailConflict } from "./transactions.js";
 
@@ -67,7 +68,11 @@ export async function createManager(viewer: Viewer, input: CreateManagerInput) {
       const apiKey = await tx.apiKey.create({
         data: { accountId: manager.id, name: apiKeyName!, prefix: key.prefix, secretHash: key.hash },
       });
-      await recordAudit(tx, viewer, "manager.create", manager);
+      await recordAudit(tx, viewer, {
+        action: "manager.create",
+        account: manager,
+        event: { type: "MANAGER_CREATED", data: { manager: accountData(manager) } },
+      });
       return { manager, apiKey, secret: key.secret };
     }),
   );
@@ -107,7 +112,12 @@ export async function updateManager(viewer: Viewer, input: UpdateManagerInput) {
         .map(([k]) => k);
       if (changed.length === 0) return manager;
       const updated = await tx.account.update({ where: { id: manager.id }, data });
-      await recordAudit(tx, viewer, "manager.update", updated, { fields: changed });
+      await recordAudit(tx, viewer, {
+        action: "manager.update",
+        account: updated,
+        details: { fields: changed },
+        event: { type: "MANAGER_UPDATED", data: { manager: accountData(updated), changedFields: changed } },
+      });
       return updated;
     }),
   );
@@ -125,7 +135,11 @@ export async function changeManagerStatus(viewer: Viewer, id: string, action: "s
       where: { id },
       data: { status: plan.to, suspendedAt: plan.to === "SUSPENDED" ? new Date() : null },
     });
-    await recordAudit(tx, viewer, `manager.${action}`, updated);
+    await recordAudit(tx, viewer, {
+      action: `manager.${action}`,
+      account: updated,
+      event: { type: statusEventType("MANAGER", plan.to), data: { manager: accountData(updated) } },
+    });
     return updated;
   });
 }
@@ -189,7 +203,11 @@ export async function createSubAccount(viewer: Viewer, input: CreateSubAccountIn
           creditLimitMicros,
         },
       });
-      await recordAudit(tx, viewer, "subAccount.create", sub);
+      await recordAudit(tx, viewer, {
+        action: "subAccount.create",
+        account: sub,
+        event: { type: "SUB_ACCOUNT_CREATED", data: { subAccount: accountData(sub) } },
+      });
       if (keyScope) await storeIdempotentResult(tx, keyScope, { subAccountId: sub.id });
       return sub;
     }),
@@ -245,7 +263,12 @@ export async function updateSubAccount(viewer: Viewer, input: UpdateSubAccountIn
         .map(([k]) => k);
       if (changed.length === 0) return sub;
       const updated = await tx.account.update({ where: { id: sub.id }, data });
-      await recordAudit(tx, viewer, "subAccount.update", updated, { fields: changed });
+      await recordAudit(tx, viewer, {
+        action: "subAccount.update",
+        account: updated,
+        details: { fields: changed },
+        event: { type: "SUB_ACCOUNT_UPDATED", data: { subAccount: accountData(updated), changedFields: changed } },
+      });
       return updated;
     }),
   );
@@ -274,7 +297,11 @@ export async function changeSubAccountStatus(viewer: Viewer, id: string, action:
         data: { status: "RELEASED", activeNumber: null, releasedAt: now },
       });
     }
-    await recordAudit(tx, viewer, `subAccount.${action}`, updated);
+    await recordAudit(tx, viewer, {
+      action: `subAccount.${action}`,
+      account: updated,
+      event: { type: statusEventType("SUB_ACCOUNT", plan.to), data: { subAccount: accountData(updated) } },
+    });
     return updated;
   });
 }

@@ -7,6 +7,7 @@ import { InputChecker, LIMITS } from "../domain/text.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import { apiKeyData } from "./events.js";
 import type { AccountRef } from "./ids.js";
 import { inTransaction, lockReachableAccount } from "./transactions.js";
 
@@ -34,7 +35,12 @@ export async function createApiKey(viewer: Viewer, { id: accountId, kind }: Acco
     const apiKey = await tx.apiKey.create({
       data: { accountId, name: keyName, prefix: key.prefix, secretHash: key.hash },
     });
-    await recordAudit(tx, viewer, "apiKey.create", account, { apiKeyPrefix: key.prefix });
+    await recordAudit(tx, viewer, {
+      action: "apiKey.create",
+      account,
+      details: { apiKeyPrefix: key.prefix },
+      event: { type: "API_KEY_CREATED", data: { apiKey: apiKeyData(apiKey) } },
+    });
     return { apiKey, secret: key.secret };
   });
 }
@@ -47,7 +53,12 @@ export async function revokeApiKey(viewer: Viewer, id: string) {
     if (!apiKey) throw new NotFoundError("The API key");
     if (apiKey.revokedAt) return apiKey;
     const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-    await recordAudit(tx, viewer, "apiKey.revoke", apiKey.account, { apiKeyPrefix: apiKey.prefix });
+    await recordAudit(tx, viewer, {
+      action: "apiKey.revoke",
+      account: apiKey.account,
+      details: { apiKeyPrefix: apiKey.prefix },
+      event: { type: "API_KEY_REVOKED", data: { apiKey: apiKeyData(revoked) } },
+    });
     return revoked;
   });
 }

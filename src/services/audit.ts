@@ -1,17 +1,27 @@
 import type { Viewer } from "../auth/viewer.js";
 import type { Tx } from "../db/client.js";
+import { type EventSubject, type NewEvent, recordEvent } from "./events.js";
+
+/** One change as the audit trail and the event log record it. */
+export interface AuditedChange {
+  /** What was done, e.g. "subAccount.suspend". */
+  action: string;
+  /** The account whose resource changed (DOMAIN.md "Audit"). */
+  account: EventSubject;
+  details?: Record<string, unknown>;
+  /**
+   * The event the change publishes (DOMAIN.md: every change that writes an
+   * audit event writes an event): required here, so that no audited change
+   * can leave it out.
+   */
+  event: NewEvent;
+}
 
 /**
- * Writes one audit event in the caller's transaction, so the event exists
- * exactly when the change it records does.
+ * Writes the audit event and the event of one change in the caller's
+ * transaction, so both exist exactly when the change they record does.
  */
-export async function recordAudit(
-  tx: Tx,
-  viewer: Viewer,
-  action: string,
-  account: { id: string; kind: "MANAGER" | "SUB_ACCOUNT"; managerId: string | null },
-  details?: Record<string, unknown>,
-): Promise<void> {
+export async function recordAudit(tx: Tx, viewer: Viewer, { action, account, details, event }: AuditedChange): Promise<void> {
   await tx.auditEvent.create({
     data: {
       action,
@@ -22,4 +32,5 @@ export async function recordAudit(
       details: (details ?? undefined) as never,
     },
   });
+  await recordEvent(tx, viewer, account, event);
 }

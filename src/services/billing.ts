@@ -30,6 +30,7 @@ import { InputChecker, LIMITS } from "../domain/text.js";
 import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import { accountData, globalIdOf, moneyData, recordEvent } from "./events.js";
 import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import type { AccountRef } from "./ids.js";
 import { NUMBER_CHARGE_KEY_PREFIX } from "./phoneNumberCharges.js";
@@ -63,7 +64,7 @@ async function moveBalance(tx: Tx, accountId: string, deltaMicros: bigint): Prom
  * CreditLimitExceededError or InsufficientFundsError, recording nothing.
  * (recordUsage charges in plain SQL instead: usageCharges.ts.)
  */
-export async function chargeUsage(tx: Tx, account: AccountWithManager, usage: UsageInput): Promise<UsageRecord> {
+export async function chargeUsage(tx: Tx, viewer: Viewer, account: AccountWithManager, usage: UsageInput): Promise<UsageRecord> {
   const priceList = await loadPriceList(tx, account);
   const unitPriceMicros = unitPriceOf(priceList, usage.product);
   const costMicros = costOf(unitPriceMicros, usage.quantity);
@@ -94,6 +95,13 @@ export async function chargeUsage(tx: Tx, account: AccountWithManager, usage: Us
       usageRecordId: record.id,
     },
   });
+  const totalSpentMicros = account.totalSpentMicros + costMicros;
+  if (costMicros > 0n && totalSpentMicros === account.creditLimitMicros) {
+    await recordEvent(tx, viewer, account, {
+      type: "CREDIT_LIMIT_REACHED",
+      data: { creditLimit: moneyData(account.creditLimitMicros), totalSpent: moneyData(totalSpentMicros), refused: false },
+    });
+  }
   return record;
 }
 
@@ -198,7 +206,12 @@ export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: Acco
     });
     await tx.topUp.create({ data: { accountId, createdAt: now } });
     await storeIdempotentResult(tx, keyScope, { ledgerEntryId: entry.id });
-    await recordAudit(tx, viewer, "balance.topUp", account, { amount: formatMicros(amountMicros), ledgerEntryId: entry.id });
+    await recordAudit(tx, viewer, {
+      action: "balance.topUp",
+      account,
+      details: { amount: formatMicros(amountMicros), ledgerEntryId: entry.id },
+      event: { type: "BALANCE_TOPPED_UP", data: { amount: moneyData(amountMicros) }, privileged: { ledgerEntryId: globalIdOf("LedgerEntry", entry.id) } },
+    });
     return { account: await reloadAccount(tx, accountId), entry };
   });
 }
@@ -266,8 +279,24 @@ export async function transferBalance(viewer: Viewer, input: { from: AccountRef;
     });
     await storeIdempotentResult(tx, keyScope, { fromEntryId: out.id });
     const details = { amount: formatMicros(amountMicros), fromAccountId: from.id, toAccountId: to.id };
-    await recordAudit(tx, viewer, "balance.transferOut", from, { ...details, ledgerEntryId: out.id });
-    await recordAudit(tx, viewer, "balance.transferIn", to, { ...details, ledgerEntryId: into.id });
+    // One event on each side. The other side may be the manager or a sibling: a counterparty is for managers and operators.
+    const transferEvent = (direction: "OUT" | "IN", counterparty: Account, entryId: string) => ({
+      type: "BALANCE_TRANSFERRED" as const,
+      data: { direction, amount: moneyData(amountMicros) },
+      privileged: { counterparty: accountData(counterparty).id, ledgerEntryId: globalIdOf("LedgerEntry", entryId) },
+    });
+    await recordAudit(tx, viewer, {
+      action: "balance.transferOut",
+      account: from,
+      details: { ...details, ledgerEntryId: out.id },
+      event: transferEvent("OUT", to, out.id),
+    });
+    await recordAudit(tx, viewer, {
+      action: "balance.transferIn",
+      account: to,
+      details: { ...details, ledgerEntryId: into.id },
+      event: transferEvent("IN", from, into.id),
+    });
     return result();
   });
 }

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { Viewer } from "../auth/viewer.js";
 import type { Tx } from "../db/client.js";
+import type { UsageRecord } from "../generated/prisma/client.js";
 import { chargeUsage, loadForCharge } from "./billing.js";
 
 /**
@@ -17,11 +18,11 @@ export const NUMBER_CHARGE_KEY_PREFIX = "phoneNumber:";
 
 export async function chargeNumberProvisioning(
   tx: Tx,
-  _viewer: Viewer,
+  viewer: Viewer,
   account: { id: string; managerId: string | null; kind: "MANAGER" | "SUB_ACCOUNT" },
   phoneNumberId: string,
-): Promise<void> {
-  await chargeUsage(tx, await loadForCharge(tx, account.id), {
+): Promise<UsageRecord> {
+  return chargeUsage(tx, viewer, await loadForCharge(tx, account.id), {
     product: "PHONE_NUMBER_MONTHLY",
     quantity: 1,
     idempotencyKey: NUMBER_CHARGE_KEY_PREFIX + encodeGlobalID("PhoneNumber", phoneNumberId),

@@ -1,12 +1,13 @@
 import { assertMayPerform } from "../auth/actions.js";
 import { reachablePhoneNumbers, within } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
-import type { Tx } from "../db/client.js";
-import { ConflictError, NotFoundError } from "../domain/errors.js";
+import { prisma, type Tx } from "../db/client.js";
+import { ConflictError, CreditLimitExceededError, NotFoundError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
+import { accountData, globalIdOf, moneyData, phoneNumberData, recordCreditLimitRefusal } from "./events.js";
 import type { AccountRef } from "./ids.js";
 import { chargeNumberProvisioning } from "./phoneNumberCharges.js";
 import { inTransaction, isUniqueViolation, lockReachableAccount } from "./transactions.js";
@@ -77,12 +78,26 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
       });
       // May throw InsufficientFundsError or CreditLimitExceededError, which
       // rolls the number back with everything else.
-      await chargeNumberProvisioning(tx, viewer, account, phoneNumber.id);
-      await recordAudit(tx, viewer, "phoneNumber.provision", account, { phoneNumberId: phoneNumber.id, number: phoneNumber.number });
+      const charge = await chargeNumberProvisioning(tx, viewer, account, phoneNumber.id);
+      await recordAudit(tx, viewer, {
+        action: "phoneNumber.provision",
+        account,
+        details: { phoneNumberId: phoneNumber.id, number: phoneNumber.number },
+        event: {
+          type: "PHONE_NUMBER_PROVISIONED",
+          data: { phoneNumber: phoneNumberData(phoneNumber) },
+          privileged: { charge: { usageRecordId: globalIdOf("UsageRecord", charge.id), cost: moneyData(charge.costMicros) } },
+        },
+      });
       return phoneNumber;
     });
   } catch (error) {
     if (isUniqueViolation(error, "activeNumber")) throw new ConflictError("This phone number is already active on an account");
+    if (error instanceof CreditLimitExceededError) {
+      // The transaction rolled back; the refusal is an event of its own (DOMAIN.md).
+      const account = await prisma.account.findUnique({ where: { id: input.account.id } });
+      if (account) await recordCreditLimitRefusal(prisma, viewer, account, { product: "PHONE_NUMBER_MONTHLY", quantity: 1 });
+    }
     throw error;
   }
 }
@@ -121,10 +136,16 @@ export async function transferPhoneNumber(viewer: Viewer, id: string, to: Accoun
     if (target.id === phoneNumber.accountId) return row;
     assertAccountActive(target);
     const moved = await tx.phoneNumber.update({ where: { id }, data: { accountId: target.id } });
-    await recordAudit(tx, viewer, "phoneNumber.transfer", target, {
-      phoneNumberId: id,
-      number: phoneNumber.number,
-      fromAccountId: phoneNumber.accountId,
+    await recordAudit(tx, viewer, {
+      action: "phoneNumber.transfer",
+      account: target,
+      details: { phoneNumberId: id, number: phoneNumber.number, fromAccountId: phoneNumber.accountId },
+      // Where it came from may be a sibling of the new owner: for managers and operators.
+      event: {
+        type: "PHONE_NUMBER_TRANSFERRED",
+        data: { phoneNumber: phoneNumberData(moved) },
+        privileged: { from: accountData(phoneNumber.account).id },
+      },
     });
     return moved;
   });
@@ -148,7 +169,12 @@ export async function releasePhoneNumber(viewer: Viewer, id: string) {
       where: { id },
       data: { status: "RELEASED", activeNumber: null, releasedAt: new Date() },
     });
-    await recordAudit(tx, viewer, "phoneNumber.release", phoneNumber.account, { phoneNumberId: id, number: phoneNumber.number });
+    await recordAudit(tx, viewer, {
+      action: "phoneNumber.release",
+      account: phoneNumber.account,
+      details: { phoneNumberId: id, number: phoneNumber.number },
+      event: { type: "PHONE_NUMBER_RELEASED", data: { phoneNumber: phoneNumberData(released) } },
+    });
     return released;
   });
 }

@@ -118,7 +118,13 @@ export async function setAccountPricing(viewer: Viewer, { id: accountId, kind }:
     if (card.size) {
       await tx.accountRate.createMany({ data: [...card].map(([product, unitPriceMicros]) => ({ accountId, product, unitPriceMicros })) });
     }
-    await recordAudit(tx, viewer, "pricing.setAccount", account, { rates: describeCard(card) });
+    await recordAudit(tx, viewer, {
+      action: "pricing.setAccount",
+      account,
+      details: { rates: describeCard(card) },
+      // The rates are pricing: managers and operators only.
+      event: { type: "PRICING_UPDATED", data: {}, privileged: { rates: describeCard(card) } },
+    });
     return { account, pricing: await loadPriceList(tx, account) };
   });
 }

@@ -27,11 +27,12 @@ import { prisma } from "../db/client.js";
 import { runSql, violatedConstraint } from "../db/sql.js";
 import { payingAccountId } from "../domain/billing.js";
 import { CreditLimitExceededError, InsufficientFundsError } from "../domain/errors.js";
-import { costOf, withinCreditLimit } from "../domain/money.js";
+import { CURRENCY, costOf, MICROS_PER_UNIT, withinCreditLimit } from "../domain/money.js";
 import { unitPriceOf } from "../domain/pricing.js";
 import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
+import { globalIdOf, recordCreditLimitRefusal } from "./events.js";
 import { callerOf, findTakenKey, hashInput, replayedResult } from "./idempotency.js";
 import { type AccountRef, newId } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
@@ -96,6 +97,12 @@ const CHARGE_PARAMETERS = namedParameters([
   // The idempotency key's caller (callerOf).
   "caller",
   "accountKind",
+  // The USAGE_RECORDED event: its id and data (its privileged part, the
+  // price and cost, is built in the statement), and the id of the
+  // CREDIT_LIMIT_REACHED event written when the charge makes totalSpent reach the limit.
+  "eventId",
+  "eventData",
+  "limitEventId",
 ]);
 const { param } = CHARGE_PARAMETERS;
 /**
@@ -173,10 +180,25 @@ const chargeStatement = (role: Viewer["role"]) => `
   ), audit AS (
     INSERT INTO "audit_events" ("id", "action", "actorRole", "actorApiKeyPrefix", "accountId", "treeManagerId", "details")
     SELECT ${param.auditEventId}::uuid, 'usage.record', ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, charged."id", COALESCE(charged."managerId", charged."id"), ${param.auditDetails}::jsonb FROM charged
+  ), event AS (
+    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "data", "privilegedData")
+    SELECT ${param.eventId}::uuid, 'USAGE_RECORDED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix},
+      ${param.eventData}::jsonb, jsonb_build_object('unitPrice', ${moneySql('charged."unitPriceMicros"')}, 'cost', ${moneySql('charged."costMicros"')})
+    FROM charged
+  ), limit_reached AS (
+    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "data", "privilegedData")
+    SELECT ${param.limitEventId}::uuid, 'CREDIT_LIMIT_REACHED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix},
+      jsonb_build_object('creditLimit', ${moneySql('charged."creditLimitMicros"')}, 'totalSpent', ${moneySql('charged."totalSpentMicros"')}, 'refused', false), '{}'::jsonb
+    FROM charged WHERE charged."costMicros" > 0 AND charged."totalSpentMicros" = charged."creditLimitMicros"
   )
   SELECT charged.*, entry."balanceAfterMicros", recorded."createdAt" AS "usageCreatedAt",
     (SELECT m."balanceMicros" FROM "accounts" m WHERE m."id" = charged."managerId") AS "managerBalanceMicros"
   FROM charged, entry, recorded`;
+
+/** Money in SQL as the API writes it (the Money type; formatMicros): six decimals, and the currency. */
+function moneySql(micros: string): string {
+  return `jsonb_build_object('amount', (${micros}::numeric / ${MICROS_PER_UNIT})::numeric(26, 6)::text, 'currency', '${CURRENCY}')`;
+}
 
 const CHARGE: Record<Viewer["role"], string> = {
   OPERATOR: chargeStatement("OPERATOR"),
@@ -240,6 +262,11 @@ export async function chargeRecordedUsage(
           auditDetails: JSON.stringify({ usageRecordId, product, quantity }),
           caller: keyScope.caller,
           accountKind: kind,
+          eventId: newId(),
+          eventData: JSON.stringify({
+            usageRecord: { id: globalIdOf("UsageRecord", usageRecordId), product, quantity, idempotencyKey, occurredAt: occurredAt.toISOString() },
+          }),
+          limitEventId: newId(),
         }),
         ...reachableAccountsSqlValues(viewer),
       ]);
@@ -268,7 +295,14 @@ export async function chargeRecordedUsage(
     }
     if (failure === "insufficientFunds") throw insufficientFunds(accountId, payingAccountId(account));
     if (failure === "refused") {
-      assertChargeable(account, costOf(unitPriceOf(await loadPriceList(prisma, account), product), quantity));
+      const costMicros = costOf(unitPriceOf(await loadPriceList(prisma, account), product), quantity);
+      try {
+        assertChargeable(account, costMicros);
+      } catch (error) {
+        // DOMAIN.md: a charge the credit limit refuses is an event, though it changes nothing else.
+        if (error instanceof CreditLimitExceededError) await recordCreditLimitRefusal(prisma, viewer, account, { product, quantity });
+        throw error;
+      }
     }
     // Chargeable by now (a concurrent change landed in between): charge again.
     if (attempt === MAX_ATTEMPTS) throw new Error("recordUsage: the charge failed for no reason the rules name");

@@ -1,17 +1,25 @@
 import type { PrismaInterfaceRef, PrismaModelTypes } from "@pothos/plugin-prisma";
 import { prisma } from "../../db/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
-import type { Account, ApiKey, Prisma } from "../../generated/prisma/client.js";
+import type { Account, ApiKey, EventType, Prisma } from "../../generated/prisma/client.js";
 import { API_KEYS } from "../../read/lists.js";
 import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
 import { type BuilderTypes, builder } from "../builder.js";
 import { sqlListConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
+import { EventConnection, EventRef, NEWEST_EVENTS_FIRST as NEWEST_LOGGED_FIRST } from "../events/Event.js";
+import { EventTypeEnum } from "../events/enums.js";
 
 /** Events about a sub-account; for a manager, about it and its whole tree (also after a purge). */
 function auditEventsOf(account: { id: string; kind: string }): Prisma.AuditEventWhereInput {
   return account.kind === "MANAGER" ? { treeManagerId: account.id } : { accountId: account.id };
+}
+
+/** Events about an account (for a manager: about it and its whole tree), of the given types (none or empty: every type). */
+function eventsOf(account: { id: string; kind: string }, types: readonly EventType[] | null | undefined): Prisma.EventWhereInput {
+  const about: Prisma.EventWhereInput = account.kind === "MANAGER" ? { treeManagerId: account.id } : { accountId: account.id };
+  return types?.length ? { ...about, type: { in: [...types] } } : about;
 }
 
 /** Fields every account has, managers and sub-accounts alike. */
@@ -54,6 +62,19 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         resolve: (query, account) => prisma.auditEvent.findMany({ ...query, where: auditEventsOf(account), orderBy: NEWEST_EVENTS_FIRST }),
       },
       AuditEventConnection,
+    ),
+    events: t.prismaConnection(
+      {
+        type: EventRef,
+        description:
+          "What happened to this account (for a manager: to it and its whole tree, also to purged sub-accounts), newest first. Each event's `data` follows the reader's field rules.",
+        cursor: "id",
+        args: { types: t.arg({ type: [EventTypeEnum], required: false, description: "Only events of these types (null or empty: every type)." }) },
+        reads: [],
+        totalCount: (account, args) => prisma.event.count({ where: eventsOf(account, args.types) }),
+        resolve: (query, account, args) => prisma.event.findMany({ ...query, where: eventsOf(account, args.types), orderBy: NEWEST_LOGGED_FIRST }),
+      },
+      EventConnection,
     ),
   }),
 });
