@@ -154,6 +154,8 @@ async function runGateway(): Promise<void> {
   const { drainDatabase } = await import("./db/client.js");
   const { settleKeyUsage } = await import("./auth/authenticate.js");
   const { startPurgeSchedule } = await import("./services/purge.js");
+  const { eventStream } = await import("./events/stream.js");
+  const { startWakeups, stopWakeups } = await import("./events/wakeups.js");
 
   const yoga = createApp({
     operatorToken: operator.token,
@@ -167,6 +169,8 @@ async function runGateway(): Promise<void> {
   // requestTimeout (so is a body trickled at 1 byte/s), and an idle kept-alive
   // connection is closed after keepAliveTimeout. The check runs every second
   // instead of node's default 30 s, so a cut comes close to its bound.
+  // Other processes' events wake this one's subscriptions (events/wakeups.ts).
+  await startWakeups({ redisUrl: rateLimitSettings().redisUrl, databaseUrl: database.embedded ? undefined : config.databaseUrl });
   let stopping = false;
   const inFlight = new Set<ServerResponse>();
   const server = createServer(
@@ -215,6 +219,8 @@ async function runGateway(): Promise<void> {
     const deadline = Date.now() + config.shutdownGraceMs;
     if (worker === undefined) log("shutting down", { signal, graceMs: config.shutdownGraceMs, inFlight: inFlight.size });
     yoga.beginShutdown();
+    // Subscriptions end now (a client resumes elsewhere with `after`): an open stream would hold its connection for the whole grace period.
+    eventStream.close();
     stopPurge();
     // No new connections; idle kept-alive ones close now (node:http), and the
     // ones with a request in flight close after its answer.
@@ -228,6 +234,7 @@ async function runGateway(): Promise<void> {
       server.closeAllConnections();
     }
     await metrics?.close();
+    await stopWakeups();
     await yoga.close();
     await settleKeyUsage();
     // A client that hung up does not stop its request: wait (within what is

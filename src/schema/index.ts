@@ -17,6 +17,7 @@ import "./phoneNumbers/PhoneNumber.js";
 import "./phoneNumbers/mutations.js";
 import "./audit/AuditEvent.js";
 import "./events/Event.js";
+import "./events/subscription.js";
 import "./billing/Balance.js";
 import "./billing/LedgerEntry.js";
 import "./billing/UsageRecord.js";

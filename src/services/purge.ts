@@ -1,6 +1,7 @@
 import { eventSettings } from "../config.js";
 import { prisma } from "../db/client.js";
 import { PURGE_AFTER_MS } from "../domain/lifecycle.js";
+import { eventsCommitted } from "../events/wakeups.js";
 import type { Account } from "../generated/prisma/client.js";
 import { logger } from "../observability/logger.js";
 import { accountData } from "./events.js";
@@ -53,7 +54,10 @@ export function startPurgeSchedule(intervalMs = PURGE_INTERVAL_MS): () => void {
   const run = async () => {
     try {
       const { purged } = await purgeClosedSubAccounts();
-      if (purged) logger.info({ purged }, "purged closed sub-accounts");
+      if (purged) {
+        logger.info({ purged }, "purged closed sub-accounts");
+        eventsCommitted();
+      }
       const { deleted } = await deleteExpiredEvents();
       if (deleted) logger.info({ deleted }, "deleted events past their retention");
     } catch (error) {

@@ -99,6 +99,7 @@ export type introspection_types = {
     'SubAccountStatusInput': { kind: 'INPUT_OBJECT'; name: 'SubAccountStatusInput'; isOneOf: false; inputFields: [{ name: 'id'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'SCALAR'; name: 'ID'; ofType: null; }; }; defaultValue: null }]; };
     'SubAccountStatusResult': { kind: 'UNION'; name: 'SubAccountStatusResult'; fields: {}; possibleTypes: 'ForbiddenError' | 'InvalidStateTransitionError' | 'NotFoundError' | 'SubAccountStatusSuccess'; };
     'SubAccountStatusSuccess': { kind: 'OBJECT'; name: 'SubAccountStatusSuccess'; fields: { 'subAccount': { name: 'subAccount'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'OBJECT'; name: 'SubAccount'; ofType: null; }; } }; }; };
+    'Subscription': { kind: 'OBJECT'; name: 'Subscription'; fields: { 'events': { name: 'events'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'OBJECT'; name: 'Event'; ofType: null; }; } }; }; };
     'TopUpBalanceInput': { kind: 'INPUT_OBJECT'; name: 'TopUpBalanceInput'; isOneOf: false; inputFields: [{ name: 'accountId'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'SCALAR'; name: 'ID'; ofType: null; }; }; defaultValue: null }, { name: 'amount'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'SCALAR'; name: 'String'; ofType: null; }; }; defaultValue: null }, { name: 'idempotencyKey'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'SCALAR'; name: 'String'; ofType: null; }; }; defaultValue: null }]; };
     'TopUpBalanceResult': { kind: 'UNION'; name: 'TopUpBalanceResult'; fields: {}; possibleTypes: 'AccountNotActiveError' | 'ForbiddenError' | 'IdempotencyConflictError' | 'NotFoundError' | 'RateLimitedError' | 'TopUpBalanceSuccess' | 'ValidationError'; };
     'TopUpBalanceSuccess': { kind: 'OBJECT'; name: 'TopUpBalanceSuccess'; fields: { 'balance': { name: 'balance'; type: { kind: 'NON_NULL'; name: never; ofType: { kind: 'OBJECT'; name: 'Balance'; ofType: null; }; } }; 'entry': { name: 'entry'; type: { kind: 'OBJECT'; name: 'LedgerEntry'; ofType: null; } }; }; };
@@ -136,7 +137,7 @@ export type introspection = {
   name: never;
   query: 'Query';
   mutation: 'Mutation';
-  subscription: never;
+  subscription: 'Subscription';
   types: introspection_types;
 };
 
