@@ -224,7 +224,16 @@ export interface EventSettings {
   retentionDays: number;
   /** WEBHOOK_ALLOW_INSECURE=true: endpoints may be http:// and loopback addresses (development and tests only). */
   webhookAllowInsecure: boolean;
+  /** WEBHOOK_RETRY_DELAYS_MS: the wait before each retry of a failed delivery; after the last, the delivery is FAILED. */
+  webhookRetryDelaysMs: number[];
 }
+
+/**
+ * Retries after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h: about 27.6
+ * hours of trying (DOMAIN.md: at least 24), the schedule Standard Webhooks'
+ * reference implementation uses.
+ */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 export const MIN_EVENT_RETENTION_DAYS = 30;
 
@@ -240,5 +249,10 @@ export function eventSettings(env: NodeJS.ProcessEnv = process.env): EventSettin
   if (insecure && insecure !== "true" && insecure !== "false") {
     throw new Error(`WEBHOOK_ALLOW_INSECURE must be true or false, got ${JSON.stringify(env.WEBHOOK_ALLOW_INSECURE)}`);
   }
-  return { retentionDays, webhookAllowInsecure: insecure === "true" };
+  const delays = env.WEBHOOK_RETRY_DELAYS_MS?.trim();
+  const webhookRetryDelaysMs = delays ? delays.split(",").map((d) => Number(d.trim())) : DEFAULT_WEBHOOK_RETRY_DELAYS_MS;
+  if (!webhookRetryDelaysMs.length || webhookRetryDelaysMs.some((d) => !Number.isInteger(d) || d < 1 || d > 7 * 24 * 3600 * 1000)) {
+    throw new Error(`WEBHOOK_RETRY_DELAYS_MS must be comma-separated milliseconds (each up to 7 days), got ${JSON.stringify(env.WEBHOOK_RETRY_DELAYS_MS)}`);
+  }
+  return { retentionDays, webhookAllowInsecure: insecure === "true", webhookRetryDelaysMs };
 }

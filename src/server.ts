@@ -156,6 +156,7 @@ async function runGateway(): Promise<void> {
   const { startPurgeSchedule } = await import("./services/purge.js");
   const { eventStream } = await import("./events/stream.js");
   const { startWakeups, stopWakeups } = await import("./events/wakeups.js");
+  const { webhookDeliverer } = await import("./webhooks/delivery.js");
 
   const yoga = createApp({
     operatorToken: operator.token,
@@ -171,6 +172,8 @@ async function runGateway(): Promise<void> {
   // instead of node's default 30 s, so a cut comes close to its bound.
   // Other processes' events wake this one's subscriptions (events/wakeups.ts).
   await startWakeups({ redisUrl: rateLimitSettings().redisUrl, databaseUrl: database.embedded ? undefined : config.databaseUrl });
+  // Every process delivers webhooks; the queue in Postgres keeps them from doubling (webhooks/delivery.ts).
+  webhookDeliverer.start();
   let stopping = false;
   const inFlight = new Set<ServerResponse>();
   const server = createServer(
@@ -221,6 +224,8 @@ async function runGateway(): Promise<void> {
     yoga.beginShutdown();
     // Subscriptions end now (a client resumes elsewhere with `after`): an open stream would hold its connection for the whole grace period.
     eventStream.close();
+    // No new deliveries; the ones under way (10 s at most) finish while requests do.
+    const deliveriesDone = webhookDeliverer.stop();
     stopPurge();
     // No new connections; idle kept-alive ones close now (node:http), and the
     // ones with a request in flight close after its answer.
@@ -234,6 +239,7 @@ async function runGateway(): Promise<void> {
       server.closeAllConnections();
     }
     await metrics?.close();
+    await Promise.race([deliveriesDone, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
     await stopWakeups();
     await yoga.close();
     await settleKeyUsage();

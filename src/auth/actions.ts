@@ -66,6 +66,14 @@ export const ACTIONS = {
   "balance:topUp": { does: "top up balances", roles: EVERYONE, permission: "BILLING_WRITE" },
   "balance:transfer": { does: "transfer funds between balances", roles: PRIVILEGED, permission: "BILLING_WRITE" },
   "usage:record": { does: "record usage", roles: EVERYONE, permission: "USAGE_WRITE" },
+  "webhookEndpoint:create": { does: "create webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "webhookEndpoint:update": { does: "change webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "webhookEndpoint:delete": { does: "delete webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "webhookEvent:redeliver": { does: "redeliver webhook events", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "usageTrigger:create": { does: "create usage triggers", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  /** SUSPEND triggers: managers (and operators) on sub-accounts only (DOMAIN.md "Usage triggers"). */
+  "usageTrigger:suspend": { does: "create usage triggers that suspend", roles: PRIVILEGED, permission: "WEBHOOKS_WRITE" },
+  "usageTrigger:delete": { does: "delete usage triggers", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -92,6 +92,21 @@ export function reachableEvents(viewer: Viewer): Prisma.EventWhereInput {
   }
 }
 
+/** Webhook endpoints of reachable accounts. */
+export function reachableWebhookEndpoints(viewer: Viewer): Prisma.WebhookEndpointWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
+}
+
+/** Deliveries to reachable endpoints. */
+export function reachableWebhookDeliveries(viewer: Viewer): Prisma.WebhookDeliveryWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { endpoint: { account: reachableAccounts(viewer) } };
+}
+
+/** Usage triggers of reachable accounts. */
+export function reachableUsageTriggers(viewer: Viewer): Prisma.UsageTriggerWhereInput {
+  return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };
+}
+
 /** Audit events about a reachable account, or (for a manager) anywhere in its tree, also after a purge. */
 export function reachableAuditEvents(viewer: Viewer): Prisma.AuditEventWhereInput {
   switch (viewer.role) {

@@ -2,7 +2,8 @@
 // carry no event (the log is the only source: events/stream.ts), so a lost
 // or doubled wake-up costs latency at worst, never an event.
 //
-// - This process's own writes wake its stream at once (yoga.ts calls
+// - This process's own writes wake its readers (the subscriptions' stream,
+//   the webhook queue) at once (yoga.ts calls
 //   `eventsCommitted` after each mutation and after the purge job).
 // - Other processes hear of them through Redis when REDIS_URL is set (Yoga's
 //   own Redis event target, one channel), else through Postgres
@@ -19,7 +20,14 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { pool } from "../db/client.js";
 import { logger } from "../observability/logger.js";
+import { webhookDeliverer } from "../webhooks/delivery.js";
 import { eventStream } from "./stream.js";
+
+/** Everything that reads the log: the subscriptions' stream and the webhook queue. */
+function wakeReaders(): void {
+  eventStream.wake();
+  webhookDeliverer.poke();
+}
 
 const CHANNEL = "gateway_events";
 const NOTIFY_EVERY_MS = 25;
@@ -35,7 +43,7 @@ let pending: NodeJS.Timeout | undefined;
 
 /** Events were committed by this process: wake its stream now and the other processes' soon. */
 export function eventsCommitted(): void {
-  eventStream.wake();
+  wakeReaders();
   if (!channel || pending) return;
   pending = setTimeout(() => {
     pending = undefined;
@@ -67,7 +75,7 @@ function redisWakeups(redisUrl: string): WakeupChannel {
   // Outages are logged by the rate limiter's connection (http/rateLimit.ts); the stream's poll covers them.
   for (const client of [publishClient, subscribeClient]) client.on("error", () => {});
   const target = createRedisEventTarget({ publishClient, subscribeClient });
-  const listener = () => eventStream.wake();
+  const listener = () => wakeReaders();
   target.addEventListener(CHANNEL, listener);
   return {
     publish: () => target.dispatchEvent(new CustomEvent(CHANNEL, { detail: null })),
@@ -85,7 +93,7 @@ async function postgresWakeups(databaseUrl: string): Promise<WakeupChannel> {
   const listen = async () => {
     if (closed) return;
     const next = new pg.Client({ connectionString: databaseUrl });
-    next.on("notification", () => eventStream.wake());
+    next.on("notification", () => wakeReaders());
     next.on("error", () => {
       // The connection is gone: listen again shortly; the stream's poll covers the gap.
       if (client === next) client = undefined;

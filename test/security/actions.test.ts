@@ -18,6 +18,7 @@ import * as apiKeys from "../../src/services/apiKeys.js";
 import * as billing from "../../src/services/billing.js";
 import * as phoneNumbers from "../../src/services/phoneNumbers.js";
 import * as pricing from "../../src/services/pricing.js";
+import * as webhooks from "../../src/services/webhooks.js";
 import { countStatements, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createWorld, type World } from "../helpers/factories.js";
 
@@ -119,6 +120,10 @@ describe("behind the schema, each service refuses a role the table leaves out, b
     "balance:topUp": (v) => billing.topUpBalance(v, subRef(), { amount: "1", idempotencyKey: "refused" }),
     "balance:transfer": (v) => billing.transferBalance(v, { from: managerRef(), to: subRef(), amount: "1", idempotencyKey: "refused" }),
     "usage:record": (v) => billing.recordUsage(v, subRef(), { product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: "refused" }),
+    "webhookEndpoint:create": (v) => webhooks.createWebhookEndpoint(v, subRef(), { url: "https://hooks.example.com/refused" }),
+    "webhookEndpoint:update": (v) => webhooks.updateWebhookEndpoint(v, subRef().id, { enabled: false }),
+    "webhookEndpoint:delete": (v) => webhooks.deleteWebhookEndpoint(v, subRef().id),
+    "webhookEvent:redeliver": (v) => webhooks.redeliverWebhookEvent(v, subRef().id, subRef().id),
   };
 
   const refusals = (Object.keys(ACTIONS) as Action[]).flatMap((action) =>

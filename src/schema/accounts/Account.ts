@@ -6,10 +6,11 @@ import { API_KEYS } from "../../read/lists.js";
 import { ApiKeyConnection, ApiKeyRef } from "../apiKeys/ApiKey.js";
 import { AuditEventConnection, AuditEventRef, NEWEST_EVENTS_FIRST } from "../audit/AuditEvent.js";
 import { type BuilderTypes, builder } from "../builder.js";
-import { sqlListConnection } from "../connections.js";
+import { NEWEST_FIRST, sqlListConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
 import { EventConnection, EventRef, NEWEST_EVENTS_FIRST as NEWEST_LOGGED_FIRST } from "../events/Event.js";
 import { EventTypeEnum } from "../events/enums.js";
+import { WebhookEndpointConnection, WebhookEndpointRef } from "../webhooks/WebhookEndpoint.js";
 
 /** Events about a sub-account; for a manager, about it and its whole tree (also after a purge). */
 function auditEventsOf(account: { id: string; kind: string }): Prisma.AuditEventWhereInput {
@@ -75,6 +76,17 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         resolve: (query, account, args) => prisma.event.findMany({ ...query, where: eventsOf(account, args.types), orderBy: NEWEST_LOGGED_FIRST }),
       },
       EventConnection,
+    ),
+    webhookEndpoints: t.prismaConnection(
+      {
+        type: WebhookEndpointRef,
+        description: "The account's webhook endpoints, newest first.",
+        cursor: "id",
+        reads: [],
+        totalCount: (account) => prisma.webhookEndpoint.count({ where: { accountId: account.id } }),
+        resolve: (query, account) => prisma.webhookEndpoint.findMany({ ...query, where: { accountId: account.id }, orderBy: NEWEST_FIRST }),
+      },
+      WebhookEndpointConnection,
     ),
   }),
 });
