@@ -17,6 +17,7 @@ const SLOW_FILES = [
   "test/security/textInputs.test.ts", // every text field x hostile value
   "test/security/argumentForms.test.ts", // every argument rule x every form
   "test/faults/**", // servers behind proxies, signals, slow sockets
+  "test/events/processes.test.ts", // gateway processes, kill -9, Redis
   "test/db/migrationsDrift.test.ts", // migrates a second, empty database
 ];
 

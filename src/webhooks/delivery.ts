@@ -197,7 +197,12 @@ export class WebhookDeliverer {
     while (!this.#stopped) {
       const [head] = await runSql<QueuedDelivery>(HEAD, [endpoint.id]);
       if (!head || (head.nextAttemptAt && head.nextAttemptAt.getTime() > Date.now())) return;
-      await prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { leaseUntil: new Date(Date.now() + LEASE_MS) } });
+      // Renew the lease; an endpoint deleted or disabled meanwhile is left alone.
+      const renewed = await prisma.webhookEndpoint.updateMany({
+        where: { id: endpoint.id, enabled: true },
+        data: { leaseUntil: new Date(Date.now() + LEASE_MS) },
+      });
+      if (!renewed.count) return;
       const body = deliveryBody(head);
       const headers = signedHeaders(endpoint.secret, encodeGlobalID("Event", head.eventId), new Date(), body);
       const outcome = await deliver({ url: endpoint.url, body, headers }, { allowInsecure: webhookAllowInsecure });
@@ -205,11 +210,11 @@ export class WebhookDeliverer {
       const now = new Date();
       if (outcome.ok) {
         await prisma.$transaction([
-          prisma.webhookDelivery.update({
+          prisma.webhookDelivery.updateMany({
             where: { id: head.id },
             data: { status: "SUCCEEDED", attempts, lastAttemptAt: now, responseStatus: outcome.status, deliveredAt: now, nextAttemptAt: null },
           }),
-          prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince: null } }),
+          prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id }, data: { failingSince: null } }),
         ]);
         failingSince = null;
         continue;
@@ -217,7 +222,7 @@ export class WebhookDeliverer {
       const delay = webhookRetryDelaysMs[attempts - 1];
       failingSince ??= now;
       await prisma.$transaction([
-        prisma.webhookDelivery.update({
+        prisma.webhookDelivery.updateMany({
           where: { id: head.id },
           data: {
             status: delay === undefined ? "FAILED" : "PENDING",
@@ -227,7 +232,7 @@ export class WebhookDeliverer {
             nextAttemptAt: delay === undefined ? null : new Date(now.getTime() + delay),
           },
         }),
-        prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince } }),
+        prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id }, data: { failingSince } }),
       ]);
       if (now.getTime() - failingSince.getTime() >= DISABLE_AFTER_MS) {
         await this.#disable(endpoint.id, failingSince);
