@@ -8,7 +8,7 @@
 // Options:
 //   --reset            empty a database that holds other data first (TRUNCATE!)
 //   --duration N       seconds per scenario (default 10)
-//   --only a,b,...     run only these scenario ids (peer250, peer1000, tree, filter, sort, usage, sizes)
+//   --only a,b,...     run only these scenario ids (peer250, peer1000, tree, filter, sort, usage, webhooks, sse, sizes)
 //   --cpu-prof DIR     run the server under `node --cpu-prof` and write its profile into DIR
 //   --json FILE        also write the results as JSON
 //   --server-node-args=FLAGS  extra node flags for the server (e.g. --server-node-args=--max-semi-space-size=64)
@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { applyMigrations } from "../../src/db/migrate.js";
+import { openSubscribers, startTimingReceiver, summarize } from "./events.js";
 import type { LoadResult, LoadSpec } from "./load.js";
 import { type BenchWorld, resetTables, SIZES, seedBench, TREE_SIZES } from "./seed.js";
 
@@ -98,6 +99,8 @@ function startServer(): Promise<ChildProcess> {
       LOG_LEVEL: "warn",
       // A free port for the metrics listener, so a running gateway's 9464 does not stop the bench.
       METRICS_PORT: "0",
+      // The webhook scenario's receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOW_INSECURE: "true",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -385,6 +388,74 @@ if (wanted("usage")) {
   ].join("\n");
 }
 
+// Events: the same recordUsage load with a webhook endpoint on the shared
+// balance's manager (it receives every charge's event), beside the figure
+// without one above; then 500 SSE subscribers of that tree.
+const eventReports: string[] = [];
+const managerGlobalId = Buffer.from(`Manager:${world.rollupManagerId}`).toString("base64");
+const usageRow = () => rows.find((r) => r.label.startsWith("(d) recordUsage"));
+const chargesSince = async (before: number) =>
+  Number((await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "usage_records" WHERE "idempotencyKey" LIKE 'bench-%'`)).rows[0]!.n) - before;
+const benchCharges = async () => chargesSince(0);
+if (wanted("webhooks")) {
+  const receiver = await startTimingReceiver();
+  const created = await gql<{ createWebhookEndpoint: { __typename: string; endpoint?: { id: string } } }>(
+    world.rollupManagerKey,
+    `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { __typename ... on CreateWebhookEndpointSuccess { endpoint { id } } } }`,
+    { input: { accountId: managerGlobalId, url: receiver.url, eventTypes: ["USAGE_RECORDED"] } },
+  );
+  if (created.createWebhookEndpoint.__typename !== "CreateWebhookEndpointSuccess") throw new Error(JSON.stringify(created));
+  note("load: recordUsage, 32 clients on one shared balance, with a webhook endpoint receiving every charge");
+  const before = await benchCharges();
+  const result = await load({ url: URL_, connections: 32, durationSeconds: DURATION, recordUsage: { subs: world.rollupSubs, query: Q_USAGE } });
+  const charges = await chargesSince(before);
+  const loadEnded = Date.now();
+  // Let the queue drain, then count what arrived.
+  for (let waited = 0; receiver.arrivals.length < charges && waited < 60_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+  const drainedMs = Date.now() - loadEnded;
+  const latency = summarize(receiver.latencies);
+  const firstArrival = Math.min(...receiver.arrivals);
+  const lastArrival = Math.max(...receiver.arrivals);
+  const without = usageRow();
+  const withoutRate = without ? Number(/= (\d+) charges\/s/.exec(without.label)?.[1]) : Number.NaN;
+  const withRate = charges / DURATION;
+  rows.push({
+    label: `(e) recordUsage as (d), with a webhook endpoint receiving every charge: ${charges} charges = ${withRate.toFixed(0)} charges/s`,
+    result,
+    connections: 32,
+    statements: statementCounts.recordUsage?.statements,
+    system: "gateway",
+  });
+  eventReports.push(
+    `webhooks: ${withRate.toFixed(0)} charges/s with the endpoint vs ${Number.isNaN(withoutRate) ? "?" : withoutRate} without (${Number.isNaN(withoutRate) ? "?" : ((100 * withRate) / withoutRate).toFixed(0)}%); ` +
+      `${receiver.arrivals.length} of ${charges} events delivered (${drainedMs} ms after the load to drain); ` +
+      `commit-to-receiver p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms; ` +
+      `${(receiver.arrivals.length / Math.max(0.001, (lastArrival - firstArrival) / 1000)).toFixed(0)} deliveries/s`,
+  );
+  await gql(world.rollupManagerKey, `mutation($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { __typename } }`, {
+    id: created.createWebhookEndpoint.endpoint!.id,
+  });
+  await receiver.close();
+}
+if (wanted("sse")) {
+  const SUBSCRIBERS = 500;
+  note(`load: ${SUBSCRIBERS} SSE subscribers of the rollup tree, charges at about 20/s`);
+  const subscribers = await openSubscribers(URL_, world.rollupManagerKey, SUBSCRIBERS);
+  await new Promise((r) => setTimeout(r, 1000));
+  const sent = Math.max(20, DURATION * 20);
+  for (let i = 0; i < sent; i++) {
+    const sub = world.rollupSubs[i % world.rollupSubs.length]!;
+    await gql(sub.key, Q_USAGE, { input: { accountId: sub.id, product: "SMS_OUTBOUND", quantity: 1, idempotencyKey: `bench-sse-${Date.now()}-${i}` } });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (let waited = 0; subscribers.received() < sent * SUBSCRIBERS && waited < 30_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+  const latency = summarize(subscribers.latencies);
+  subscribers.close();
+  eventReports.push(
+    `SSE fan-out: ${SUBSCRIBERS} subscribers x ${sent} events = ${subscribers.received()} of ${sent * SUBSCRIBERS} deliveries; event-to-client p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`,
+  );
+}
+
 // Whole-tree latency by tree size: one client pages through the nested tree (250 per page), median of 5.
 const sizeRows: { size: number; pages: number; medianMs: number; p90Ms: number }[] = [];
 if (wanted("sizes")) {
@@ -423,10 +494,11 @@ const lines = [
   ),
 ];
 if (usageReport) lines.push("", usageReport);
+if (eventReports.length) lines.push("", ...eventReports);
 if (sizeRows.length) {
   lines.push("", "| whole nested tree, 1 client | pages | median ms | max of 7 ms |", "|---:|---:|---:|---:|");
   for (const r of sizeRows) lines.push(`| ${r.size} sub-accounts | ${r.pages} | ${r.medianMs} | ${r.p90Ms} |`);
 }
 console.log(lines.join("\n"));
-if (opts.json) writeFileSync(opts.json, JSON.stringify({ seedSeconds, rows, statementCounts, sizeRows, usageReport }, null, 2));
+if (opts.json) writeFileSync(opts.json, JSON.stringify({ seedSeconds, rows, statementCounts, sizeRows, usageReport, eventReports }, null, 2));
 void pad;
