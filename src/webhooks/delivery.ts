@@ -73,8 +73,8 @@ const CLAIM = `
   )
   RETURNING w."id", w."url", w."secret", w."accountId", w."failingSince"`;
 
-/** The head of an endpoint's queue, with its event and the reading role of the endpoint's account. */
-const HEAD = `
+/** The next deliveries of an endpoint's queue, in order, with their events and the reading role of the endpoint's account. */
+const QUEUE = `
   SELECT d."id", d."attempts", d."nextAttemptAt", e."id" AS "eventId", e."type", e."occurredAt", e."accountId" AS "eventAccountId",
     ea."kind" AS "eventAccountKind", e."data", e."privilegedData", e."actorRole", e."actorApiKeyPrefix", a."kind" AS "readerKind"
   FROM "webhook_deliveries" d
@@ -83,7 +83,21 @@ const HEAD = `
   JOIN "accounts" a ON a."id" = w."accountId"
   LEFT JOIN "accounts" ea ON ea."id" = e."accountId"
   WHERE d."endpointId" = $1::uuid AND d."status" = 'PENDING'
-  ORDER BY d."seq" LIMIT 1`;
+  ORDER BY d."seq" LIMIT $2`;
+
+/** Deliveries a receiver accepted, written back together; the endpoint's run of failures is over. */
+const MARK_SUCCEEDED = `
+  WITH done AS (
+    UPDATE "webhook_deliveries" d SET "status" = 'SUCCEEDED', "attempts" = d."attempts" + 1, "lastAttemptAt" = v."at",
+      "responseStatus" = v."status", "deliveredAt" = v."at", "nextAttemptAt" = NULL
+    FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS v("id", "status", "at")
+    WHERE d."id" = v."id"
+    RETURNING 1
+  )
+  UPDATE "webhook_endpoints" SET "failingSince" = NULL WHERE "id" = $4::uuid AND "failingSince" IS NOT NULL`;
+
+/** Deliveries read from an endpoint's queue at a time. */
+const QUEUE_READ = 50;
 
 interface ClaimedEndpoint {
   id: string;
@@ -190,56 +204,78 @@ export class WebhookDeliverer {
     }
   }
 
-  /** Sends an endpoint's due deliveries in order until its queue is empty, a retry is not due yet, or the process stops. */
+  /**
+   * Sends an endpoint's due deliveries in order until its queue is empty, a
+   * retry is not due yet, or the process stops. The queue is read QUEUE_READ
+   * at a time and successes are written back together (SUCCEEDED), so a busy
+   * endpoint costs a few statements per batch rather than per event; a crash
+   * before that write sends those again (at least once). The lease is renewed
+   * whenever half of it has passed.
+   */
   async #drain(endpoint: ClaimedEndpoint): Promise<void> {
     const { webhookAllowInsecure, webhookRetryDelaysMs } = eventSettings();
     let failingSince = endpoint.failingSince;
-    while (!this.#stopped) {
-      const [head] = await runSql<QueuedDelivery>(HEAD, [endpoint.id]);
-      if (!head || (head.nextAttemptAt && head.nextAttemptAt.getTime() > Date.now())) return;
-      // Renew the lease; an endpoint deleted or disabled meanwhile is left alone.
-      const renewed = await prisma.webhookEndpoint.updateMany({
-        where: { id: endpoint.id, enabled: true },
-        data: { leaseUntil: new Date(Date.now() + LEASE_MS) },
-      });
-      if (!renewed.count) return;
-      const body = deliveryBody(head);
-      const headers = signedHeaders(endpoint.secret, encodeGlobalID("Event", head.eventId), new Date(), body);
-      const outcome = await deliver({ url: endpoint.url, body, headers }, { allowInsecure: webhookAllowInsecure });
-      const attempts = head.attempts + 1;
-      const now = new Date();
-      if (outcome.ok) {
-        await prisma.$transaction([
-          prisma.webhookDelivery.updateMany({
-            where: { id: head.id },
-            data: { status: "SUCCEEDED", attempts, lastAttemptAt: now, responseStatus: outcome.status, deliveredAt: now, nextAttemptAt: null },
-          }),
-          prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id }, data: { failingSince: null } }),
-        ]);
-        failingSince = null;
-        continue;
+    let leasedAt = Date.now();
+    const succeeded: { id: string; status: number; at: Date }[] = [];
+    const flush = async () => {
+      if (!succeeded.length) return;
+      await runSql(MARK_SUCCEEDED, [succeeded.map((d) => d.id), succeeded.map((d) => d.status), succeeded.map((d) => d.at), endpoint.id]);
+      succeeded.length = 0;
+      failingSince = null;
+    };
+    try {
+      while (!this.#stopped) {
+        const queue = await runSql<QueuedDelivery>(QUEUE, [endpoint.id, QUEUE_READ]);
+        if (!queue.length) return;
+        for (const delivery of queue) {
+          // Only the head can be waiting for a retry; what follows it waits behind it.
+          if (this.#stopped || (delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() > Date.now())) return;
+          if (Date.now() - leasedAt > LEASE_MS / 2) {
+            // An endpoint deleted or disabled meanwhile is left alone.
+            const renewed = await prisma.webhookEndpoint.updateMany({
+              where: { id: endpoint.id, enabled: true },
+              data: { leaseUntil: new Date(Date.now() + LEASE_MS) },
+            });
+            if (!renewed.count) return;
+            leasedAt = Date.now();
+          }
+          const body = deliveryBody(delivery);
+          const headers = signedHeaders(endpoint.secret, encodeGlobalID("Event", delivery.eventId), new Date(), body);
+          const outcome = await deliver({ url: endpoint.url, body, headers }, { allowInsecure: webhookAllowInsecure });
+          const now = new Date();
+          if (outcome.ok) {
+            succeeded.push({ id: delivery.id, status: outcome.status ?? 200, at: now });
+            continue;
+          }
+          await flush();
+          const attempts = delivery.attempts + 1;
+          const delay = webhookRetryDelaysMs[attempts - 1];
+          failingSince ??= now;
+          await prisma.$transaction([
+            prisma.webhookDelivery.updateMany({
+              where: { id: delivery.id },
+              data: {
+                status: delay === undefined ? "FAILED" : "PENDING",
+                attempts,
+                lastAttemptAt: now,
+                responseStatus: outcome.status,
+                nextAttemptAt: delay === undefined ? null : new Date(now.getTime() + delay),
+              },
+            }),
+            prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id }, data: { failingSince } }),
+          ]);
+          if (now.getTime() - failingSince.getTime() >= DISABLE_AFTER_MS) {
+            await this.#disable(endpoint.id, failingSince);
+            return;
+          }
+          // FAILED for good: the next delivery may go. Otherwise the queue waits for this one's retry.
+          if (delay !== undefined) return;
+        }
+        await flush();
+        if (queue.length < QUEUE_READ) return;
       }
-      const delay = webhookRetryDelaysMs[attempts - 1];
-      failingSince ??= now;
-      await prisma.$transaction([
-        prisma.webhookDelivery.updateMany({
-          where: { id: head.id },
-          data: {
-            status: delay === undefined ? "FAILED" : "PENDING",
-            attempts,
-            lastAttemptAt: now,
-            responseStatus: outcome.status,
-            nextAttemptAt: delay === undefined ? null : new Date(now.getTime() + delay),
-          },
-        }),
-        prisma.webhookEndpoint.updateMany({ where: { id: endpoint.id }, data: { failingSince } }),
-      ]);
-      if (now.getTime() - failingSince.getTime() >= DISABLE_AFTER_MS) {
-        await this.#disable(endpoint.id, failingSince);
-        return;
-      }
-      // FAILED for good: the next delivery may go. Otherwise the queue waits for this one's retry.
-      if (delay !== undefined) return;
+    } finally {
+      await flush();
     }
   }
 
