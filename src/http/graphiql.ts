@@ -69,6 +69,20 @@ mutation RecordUsage($input: RecordUsageInput!) {
 }
 `;
 
+const EVENTS = `# What happens to the caller's accounts, live (Server-Sent Events): run it, then
+# change something in another tab. To resume after a disconnect, pass the id
+# of the last event received as \`after\`.
+subscription Events($after: String) {
+  events(after: $after) {
+    id
+    type
+    occurredAt
+    account { id }
+    data
+  }
+}
+`;
+
 export const graphiqlOptions: GraphiQLOptions = {
   title: "Account gateway",
   // The example tabs carry no headers: the page shares one key (see
@@ -89,6 +103,7 @@ export const graphiqlOptions: GraphiQLOptions = {
       query: RECORD_USAGE,
       variables: JSON.stringify({ input: { accountId: "<a sub-account id>", product: "SMS_OUTBOUND", quantity: 10, idempotencyKey: "try-1" } }, null, 2),
     },
+    { query: EVENTS },
   ],
 };
 
