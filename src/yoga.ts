@@ -53,7 +53,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
       let caller: Authenticated;
       try {
-        caller = await authenticate(request.headers.get("authorization"), operatorToken);
+        caller = await authenticate(request.headers.get("authorization"), operatorToken, request.headers.get("act-as-account"));
       } catch (error) {
         // Not the caller's fault: the key could not be looked up.
         if (isDatabaseUnavailable(error)) throw serviceUnavailable();
@@ -61,6 +61,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
         throw error;
       }
       const { viewer } = caller;
+      // Acting as a sub-account spends the calling key's budget (its id; "operator" for the operator token).
       await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
       callers.set(request, caller);
       return roleSchemas[viewer.role];

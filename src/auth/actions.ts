@@ -58,6 +58,7 @@ export const ACTIONS = {
   "subAccount:changeStatus": { does: "suspend, reactivate or close sub-accounts", roles: PRIVILEGED, permission: "ACCOUNTS_WRITE" },
   "apiKey:create": { does: "create API keys", roles: EVERYONE, permission: "KEYS_WRITE" },
   "apiKey:revoke": { does: "revoke API keys", roles: EVERYONE, permission: "KEYS_WRITE" },
+  "apiKey:roll": { does: "roll API keys", roles: EVERYONE, permission: "KEYS_WRITE" },
   "phoneNumber:provision": { does: "provision phone numbers", roles: EVERYONE, permission: "NUMBERS_WRITE" },
   "phoneNumber:transfer": { does: "transfer phone numbers", roles: PRIVILEGED, permission: "NUMBERS_WRITE" },
   "phoneNumber:release": { does: "release phone numbers", roles: EVERYONE, permission: "NUMBERS_WRITE" },

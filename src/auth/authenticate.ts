@@ -4,6 +4,7 @@ import { prisma } from "../db/client.js";
 import { runSql } from "../db/sql.js";
 import type { Account, AccountStatus } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
+import { parseGlobalId } from "../schema/globalIds.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";
 
@@ -35,6 +36,7 @@ export async function settleKeyUsage(): Promise<void> {
 let keyLookup: string | undefined;
 const keyLookupSql = () =>
   (keyLookup ??= `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
+       k."expiresAt" AS "keyExpiresAt",
        m."status" AS "managerStatus", ${tableOf("Account").columns}
      FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
      WHERE k."secretHash" = $1`);
@@ -50,7 +52,49 @@ export interface Authenticated {
  * UNAUTHENTICATED error (missing, malformed, unknown or revoked key, or a key
  * of a CLOSED account).
  */
-export async function authenticate(authorization: string | null, operatorToken: string): Promise<Authenticated> {
+export async function authenticate(authorization: string | null, operatorToken: string, actAsAccount: string | null = null): Promise<Authenticated> {
+  const caller = await authenticateBearer(authorization, operatorToken);
+  return actAsAccount === null ? caller : actAs(caller, actAsAccount);
+}
+
+/** The sub-account an Act-As-Account header names, with its manager's status: one statement. */
+let actAsLookup: string | undefined;
+const actAsLookupSql = () =>
+  (actAsLookup ??= `SELECT m."status" AS "managerStatus", ${tableOf("Account").columns}
+     FROM "accounts" t JOIN "accounts" m ON m."id" = t."managerId"
+     WHERE t."id" = $1::uuid AND t."kind" = 'SUB_ACCOUNT' AND ($2::uuid IS NULL OR t."managerId" = $2::uuid)`);
+
+/**
+ * A manager key (or the operator token) acting as one of its sub-accounts
+ * (DOMAIN.md "Acting as a sub-account"): the request runs as that
+ * sub-account, with its rights and schema, and keeps the caller's key for
+ * what is recorded (actorOf) and for rate limits. A sub-account key, an id
+ * that is not a SubAccount of the caller's tree, or a closed one is the same
+ * 401 as a bad key, so the header cannot probe for accounts.
+ */
+async function actAs(caller: Authenticated, header: string): Promise<Authenticated> {
+  const { viewer } = caller;
+  if (viewer.role === "SUB_ACCOUNT") throw unauthenticated();
+  const target = parseGlobalId(header.trim());
+  if (target?.typename !== "SubAccount") throw unauthenticated();
+  const [row] = await runSql<Account & { managerStatus: AccountStatus }>(actAsLookupSql(), [target.id, viewer.role === "MANAGER" ? viewer.accountId : null]);
+  if (!row || row.status === "CLOSED") throw unauthenticated();
+  const { managerStatus, ...account } = row;
+  return {
+    viewer: {
+      role: "SUB_ACCOUNT",
+      accountId: account.id,
+      managerId: account.managerId,
+      accountStatus: account.status,
+      managerStatus,
+      apiKey: viewer.role === "MANAGER" ? viewer.apiKey : { id: "operator", prefix: null },
+      actingAs: { role: viewer.role, accountId: viewer.role === "MANAGER" ? viewer.accountId : null },
+    },
+    account,
+  };
+}
+
+async function authenticateBearer(authorization: string | null, operatorToken: string): Promise<Authenticated> {
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization?.trim() ?? "");
   if (!match) throw unauthenticated();
   const secret = match[1]!;
@@ -59,9 +103,17 @@ export async function authenticate(authorization: string | null, operatorToken: 
 
   // One statement on every request: the key, its account's whole row and the manager's status.
   const [row] = await runSql<
-    Account & { keyId: string; keyPrefix: string; keyRevokedAt: Date | null; keyLastUsedAt: Date | null; managerStatus: AccountStatus | null }
+    Account & {
+      keyId: string;
+      keyPrefix: string;
+      keyRevokedAt: Date | null;
+      keyLastUsedAt: Date | null;
+      keyExpiresAt: Date | null;
+      managerStatus: AccountStatus | null;
+    }
   >(keyLookupSql(), [hashSecret(secret)]);
-  if (!row || row.keyRevokedAt || row.status === "CLOSED") throw unauthenticated();
+  // An expired key (createApiKey's expiresAt, or the old secret of a rolled key) is the same 401 as an unknown one.
+  if (!row || row.keyRevokedAt || row.status === "CLOSED" || (row.keyExpiresAt && row.keyExpiresAt.getTime() <= Date.now())) throw unauthenticated();
 
   const now = Date.now();
   const stale = !row.keyLastUsedAt || now - row.keyLastUsedAt.getTime() > LAST_USED_RESOLUTION_MS;
@@ -81,7 +133,7 @@ export async function authenticate(authorization: string | null, operatorToken: 
       .finally(() => pendingKeyUsage.delete(write));
     pendingKeyUsage.add(write);
   }
-  const { keyId, keyPrefix, keyRevokedAt: _revoked, keyLastUsedAt: _lastUsed, managerStatus, ...account } = row;
+  const { keyId, keyPrefix, keyRevokedAt: _revoked, keyLastUsedAt: _lastUsed, keyExpiresAt, managerStatus, ...account } = row;
   return {
     viewer: {
       role: account.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
@@ -89,7 +141,7 @@ export async function authenticate(authorization: string | null, operatorToken: 
       managerId: account.managerId,
       accountStatus: account.status,
       managerStatus: managerStatus ?? account.status,
-      apiKey: { id: keyId, prefix: keyPrefix },
+      apiKey: { id: keyId, prefix: keyPrefix, expiresAt: keyExpiresAt },
     },
     account,
   };

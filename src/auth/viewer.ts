@@ -15,9 +15,27 @@ export interface AccountViewer {
   accountStatus: AccountStatus;
   /** Status of the caller's manager (for a sub-account), else of itself. */
   managerStatus: AccountStatus;
-  apiKey: { id: string; prefix: string };
+  /**
+   * The key that authenticated the request (its prefix null, and its id
+   * "operator", when the operator token acts as this sub-account).
+   */
+  apiKey: { id: string; prefix: string | null; expiresAt?: Date | null };
+  /**
+   * Set when the caller acts as this sub-account (header Act-As-Account): a
+   * manager key of its tree, or the operator token. The request then runs
+   * with the sub-account's rights and schema; changes are recorded as the
+   * caller's, with viaActAs.
+   */
+  actingAs?: { role: "MANAGER" | "OPERATOR"; accountId: string | null };
 }
 
 export const isOperator = (v: Viewer): v is OperatorViewer => v.role === "OPERATOR";
 export const isManager = (v: Viewer): v is AccountViewer => v.role === "MANAGER";
 export const isSubAccount = (v: Viewer): v is AccountViewer => v.role === "SUB_ACCOUNT";
+
+/** Who a change is recorded as (audit events, events): the real caller, also when it acts as a sub-account. */
+export function actorOf(viewer: Viewer): { actorRole: Viewer["role"]; actorApiKeyPrefix: string | null; viaActAs: boolean } {
+  if (viewer.role === "OPERATOR") return { actorRole: "OPERATOR", actorApiKeyPrefix: null, viaActAs: false };
+  if (viewer.actingAs) return { actorRole: viewer.actingAs.role, actorApiKeyPrefix: viewer.apiKey.prefix, viaActAs: true };
+  return { actorRole: viewer.role, actorApiKeyPrefix: viewer.apiKey.prefix, viaActAs: false };
+}

@@ -34,6 +34,7 @@ export interface StreamedEvent extends LogPosition {
   treeManagerId: string | null;
   actorRole: Role | null;
   actorApiKeyPrefix: string | null;
+  viaActAs: boolean;
   data: unknown;
   privilegedData: unknown;
   occurredAt: Date;
@@ -45,7 +46,7 @@ export type EventFilter = (event: StreamedEvent) => boolean;
 const POLL_INTERVAL_MS = 1_000;
 const BATCH = 500;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
-const COLUMNS = `"id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "data", "privilegedData", "occurredAt", "txid"::text AS "txid"`;
+const COLUMNS = `"id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "viaActAs", "data", "privilegedData", "occurredAt", "txid"::text AS "txid"`;
 
 /** Events after `from`, up to `through` when given, that have committed: the order and bound explained above. */
 const READ_AFTER = `SELECT ${COLUMNS} FROM "events"

@@ -20,8 +20,14 @@ const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
     apiKey: t.prismaField({
       type: ApiKeyRef,
       nullable: true,
-      description: "The API key that authenticated this request; null for the operator.",
-      resolve: async (query, v) => (v.role === "OPERATOR" ? null : await prisma.apiKey.findUnique({ ...query, where: { id: v.apiKey.id } })),
+      description: "The API key that authenticated this request (the manager's, when acting as a sub-account); null for the operator.",
+      resolve: async (query, v) =>
+        v.role === "OPERATOR" || v.actingAs?.role === "OPERATOR" ? null : await prisma.apiKey.findUnique({ ...query, where: { id: v.apiKey.id } }),
+    }),
+    actingAs: t.boolean({
+      description:
+        "True when a manager key (or the operator token) acts as this sub-account (header `Act-As-Account: <SubAccount id>`): the request has the sub-account's rights and schema, and its changes are recorded as the caller's.",
+      resolve: (v) => v.role !== "OPERATOR" && v.actingAs !== undefined,
     }),
   }),
 });

@@ -1,4 +1,4 @@
-import type { Viewer } from "../auth/viewer.js";
+import { actorOf, type Viewer } from "../auth/viewer.js";
 import type { Tx } from "../db/client.js";
 import { type EventSubject, type NewEvent, recordEvent } from "./events.js";
 
@@ -25,8 +25,7 @@ export async function recordAudit(tx: Tx, viewer: Viewer, { action, account, det
   await tx.auditEvent.create({
     data: {
       action,
-      actorRole: viewer.role,
-      actorApiKeyPrefix: viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
+      ...actorOf(viewer),
       accountId: account.id,
       treeManagerId: account.kind === "MANAGER" ? account.id : account.managerId,
       details: (details ?? undefined) as never,

@@ -11,7 +11,7 @@
 // must not see is never in `data`.
 
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import type { Viewer } from "../auth/viewer.js";
+import { actorOf as actorOfViewer, type Viewer } from "../auth/viewer.js";
 import type { Prisma, Tx } from "../db/client.js";
 import { CURRENCY, formatMicros } from "../domain/money.js";
 import type { Account, AccountKind, AccountStatus, ApiKey, EventType, PhoneNumber, Product, Role } from "../generated/prisma/client.js";
@@ -47,13 +47,14 @@ export function accountData(account: Pick<Account, "id" | "kind" | "email" | "or
 export const globalIdOf = (typename: string, id: string) => encodeGlobalID(typename, id);
 
 /** An API key as events show it: never its secret or hash. */
-export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt">) {
+export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "expiresAt">) {
   return {
     id: globalIdOf("ApiKey", key.id),
     name: key.name,
     prefix: key.prefix,
     createdAt: key.createdAt.toISOString(),
     revokedAt: key.revokedAt?.toISOString() ?? null,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
   };
 }
 
@@ -71,8 +72,8 @@ export function statusEventType(kind: AccountKind, to: AccountStatus): EventType
 
 /** The caller that caused an event, as its columns keep it (null for what the system did: purges, the cleanup). */
 function actorOf(viewer: Viewer | null) {
-  if (!viewer) return { actorRole: null, actorApiKeyPrefix: null };
-  return { actorRole: viewer.role, actorApiKeyPrefix: viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix };
+  if (!viewer) return { actorRole: null, actorApiKeyPrefix: null, viaActAs: false };
+  return actorOfViewer(viewer);
 }
 
 /**
@@ -102,11 +103,11 @@ export async function recordEvent(tx: Tx | Prisma, viewer: Viewer | null, accoun
  */
 export function eventPayloadFor(
   readerRole: Role,
-  event: { data: unknown; privilegedData: unknown; actorRole: string | null; actorApiKeyPrefix: string | null },
+  event: { data: unknown; privilegedData: unknown; actorRole: string | null; actorApiKeyPrefix: string | null; viaActAs?: boolean },
 ): Record<string, unknown> {
   const data = (event.data ?? {}) as Record<string, unknown>;
   const prefix = readerRole === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix;
-  const actor = event.actorRole ? { role: event.actorRole, apiKeyPrefix: prefix } : null;
+  const actor = event.actorRole ? { role: event.actorRole, apiKeyPrefix: prefix, viaActAs: event.viaActAs ?? false } : null;
   if (readerRole === "SUB_ACCOUNT") return { ...data, actor };
   return { ...data, ...((event.privilegedData ?? {}) as Record<string, unknown>), actor };
 }

@@ -4,7 +4,7 @@
 
 import { assertMayPerform } from "../auth/actions.js";
 import { reachableWebhookEndpoints, within } from "../auth/rowFilters.js";
-import type { Viewer } from "../auth/viewer.js";
+import { actorOf, type Viewer } from "../auth/viewer.js";
 import { eventSettings } from "../config.js";
 import { AccountNotActiveError, LimitExceededError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
@@ -166,8 +166,7 @@ export async function redeliverWebhookEvent(viewer: Viewer, endpointId: string, 
     await tx.auditEvent.create({
       data: {
         action: "webhookEvent.redeliver",
-        actorRole: viewer.role,
-        actorApiKeyPrefix: viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
+        ...actorOf(viewer),
         accountId: endpoint.accountId,
         treeManagerId: endpoint.account.kind === "MANAGER" ? endpoint.accountId : endpoint.account.managerId,
         details: { webhookEndpointId: endpointId, eventId, webhookDeliveryId: delivery.id },

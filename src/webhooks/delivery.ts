@@ -76,7 +76,7 @@ const CLAIM = `
 /** The next deliveries of an endpoint's queue, in order, with their events and the reading role of the endpoint's account. */
 const QUEUE = `
   SELECT d."id", d."attempts", d."nextAttemptAt", e."id" AS "eventId", e."type", e."occurredAt", e."accountId" AS "eventAccountId",
-    ea."kind" AS "eventAccountKind", e."data", e."privilegedData", e."actorRole", e."actorApiKeyPrefix", a."kind" AS "readerKind"
+    ea."kind" AS "eventAccountKind", e."data", e."privilegedData", e."actorRole", e."actorApiKeyPrefix", e."viaActAs", a."kind" AS "readerKind"
   FROM "webhook_deliveries" d
   JOIN "events" e ON e."id" = d."eventId"
   JOIN "webhook_endpoints" w ON w."id" = d."endpointId"
@@ -120,6 +120,7 @@ interface QueuedDelivery {
   privilegedData: unknown;
   actorRole: Role | null;
   actorApiKeyPrefix: string | null;
+  viaActAs: boolean;
   readerKind: AccountKind;
 }
 

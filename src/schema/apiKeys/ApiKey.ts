@@ -27,6 +27,11 @@ export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaT
       description: "When the key last authenticated a request (kept to the minute).",
     }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When the key was revoked; null while it works." }),
+    expiresAt: t.expose("expiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the key stops working (the same 401 as an unknown key from then on); null: it does not expire. Rolling a key sets its old secret's.",
+    }),
   }),
 });
 

@@ -10,6 +10,11 @@ const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   fields: (t) => ({
     accountId: t.id({ required: true, description: "Global id of the account (Manager or SubAccount) the key will authenticate as." }),
     name: t.string({ required: true, description: "A name to recognise the key by, up to 100 characters." }),
+    expiresAt: t.field({
+      type: "DateTime",
+      required: false,
+      description: "When the key stops working (in the future, within 10 years); none: never. A key that expires creates only keys that expire no later.",
+    }),
   }),
 });
 
@@ -31,7 +36,7 @@ defineMutation("createApiKey", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError],
     "The result of createApiKey.",
   ),
-  resolve: (input, ctx) => apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name),
+  resolve: (input, ctx) => apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name, input.expiresAt ?? null),
 });
 
 const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
@@ -50,4 +55,40 @@ defineMutation("revokeApiKey", {
   input: RevokeApiKeyInput,
   result: sharedResult("RevokeApiKey", RevokeApiKeySuccess, [E.NotFoundError, E.ForbiddenError], "The result of revokeApiKey."),
   resolve: (input, ctx) => apiKeys.revokeApiKey(ctx.viewer, decodeIdOrThrow(String(input.id), ["ApiKey"], "The API key").id),
+});
+
+const RollApiKeyInput = builder.inputType("RollApiKeyInput", {
+  description: "The key to roll, and how long its current secret keeps working.",
+  fields: (t) => ({
+    id: t.id({ required: true, description: "The key's global id." }),
+    expireCurrentInSeconds: t.int({
+      required: false,
+      defaultValue: 86_400,
+      description: `How long the current secret keeps working, 0 to ${apiKeys.MAX_ROLL_OVERLAP_SECONDS} seconds (7 days; default one day); then it is the same 401 as an unknown key.`,
+    }),
+  }),
+});
+
+const RollApiKeySuccess = builder.objectRef<{ apiKey: object; secret: string; previous: object }>("RollApiKeySuccess").implement({
+  description: "The new key, its secret, and the key it replaces.",
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, description: "The new key: the same name, account and expiry.", resolve: (r) => r.apiKey as never }),
+    secret: t.exposeString("secret", { description: "The new secret. Shown this once; only a hash is kept." }),
+    previous: t.field({ type: ApiKeyRef, description: "The rolled key, its `expiresAt` now the end of the overlap.", resolve: (r) => r.previous as never }),
+  }),
+});
+
+defineMutation("rollApiKey", {
+  action: "apiKey:roll",
+  description:
+    "Roll an API key: a new secret with the same name and expiry, while the current one keeps working for `expireCurrentInSeconds` (so deployments can switch over without downtime).",
+  input: RollApiKeyInput,
+  result: sharedResult(
+    "RollApiKey",
+    RollApiKeySuccess,
+    [E.NotFoundError, E.ForbiddenError, E.ValidationError, E.AccountNotActiveError],
+    "The result of rollApiKey.",
+  ),
+  resolve: (input, ctx) =>
+    apiKeys.rollApiKey(ctx.viewer, decodeIdOrThrow(String(input.id), ["ApiKey"], "The API key").id, input.expireCurrentInSeconds ?? 86_400),
 });

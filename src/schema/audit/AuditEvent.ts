@@ -20,6 +20,9 @@ export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       resolve: (event, _args, ctx) => (ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix),
     }),
     account: t.relation("account", { type: AccountRef, nullable: true, description: "The account acted upon; null once it is purged." }),
+    viaActAs: t.exposeBoolean("viaActAs", {
+      description: "The change was made by a manager (or the operator) acting as this sub-account; actorRole and the key prefix are the caller's.",
+    }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
   }),
 });

@@ -24,7 +24,7 @@ export const EventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTy
       description:
         "The objects it is about as they were (global ids, Money as exact decimal strings), and `actor`: the role and key prefix that caused it (null when the platform did). Under the reader's field rules: a sub-account's events carry no price, cost, ledger entry, or key prefix of its manager.",
       // The payload columns are read whole: which parts a reader gets is decided here.
-      reads: ["data", "privilegedData", "actorRole", "actorApiKeyPrefix"],
+      reads: ["data", "privilegedData", "actorRole", "actorApiKeyPrefix", "viaActAs"],
       resolve: (event, _args, ctx) => eventPayloadFor(ctx.viewer.role, event),
     }),
   }),

@@ -46,7 +46,16 @@ async function afterPosition(after: string, viewer: Viewer) {
 /** Whether the viewer's key still authenticates: not revoked, its account not closed (what authenticate checks). */
 async function stillAuthenticates(viewer: Viewer): Promise<boolean> {
   if (viewer.role === "OPERATOR") return true;
-  const key = await prisma.apiKey.findFirst({ where: { id: viewer.apiKey.id, revokedAt: null, account: { status: { not: "CLOSED" } } }, select: { id: true } });
+  // Acting as a sub-account: that account must still be open too.
+  if (viewer.actingAs) {
+    const account = await prisma.account.findFirst({ where: { id: viewer.accountId, status: { not: "CLOSED" } }, select: { id: true } });
+    if (!account) return false;
+    if (viewer.actingAs.role === "OPERATOR") return true;
+  }
+  const key = await prisma.apiKey.findFirst({
+    where: { id: viewer.apiKey.id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }], account: { status: { not: "CLOSED" } } },
+    select: { id: true },
+  });
   return key !== null;
 }
 
@@ -74,7 +83,7 @@ builder.subscriptionField("events", (t) =>
   t.field({
     type: EventRef,
     description:
-      "What the caller may see, as it commits, under the same row and field rules as `Account.events` (a manager: its tree; a sub-account: itself; no price for a sub-account). With `after` (the `id` of the last event received, or an EventEdge cursor), first replays in commit order what committed since, then continues live: a client that reconnects with the last id it got misses nothing and gets nothing twice. Ends when the key is revoked or its account closed.",
+      "What the caller may see, as it commits, under the same row and field rules as `Account.events` (a manager: its tree; a sub-account: itself; no price for a sub-account). With `after` (the `id` of the last event received, or an EventEdge cursor), first replays in commit order what committed since, then continues live: a client that reconnects with the last id it got misses nothing and gets nothing twice. Ends when the key is revoked or expires, or its account is closed.",
     args: {
       types: t.arg({ type: [EventTypeEnum], required: false, description: "Only events of these types (null or empty: every type)." }),
       after: t.arg.string({ required: false, description: "Resume after this event: its `id`, or an EventEdge `cursor`." }),
