@@ -12,6 +12,7 @@
 
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { buildSchema, type GraphQLSchema, getNamedType, isInterfaceType, isObjectType } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "../../src/db/client.js";
@@ -49,6 +50,8 @@ interface Subject {
   token: string;
   managerId?: string;
   subId?: string;
+  /** A webhook endpoint of the subject's own account (the parent of WebhookEndpoint.deliveries). */
+  endpointId?: string;
 }
 
 /**
@@ -63,17 +66,20 @@ const PATHS: Record<Role, Record<string, (s: Subject, inner: string) => string>>
     Manager: (s, inner) => `node(id: "${s.managerId}") { ... on Manager { ${inner} } }`,
     SubAccount: (s, inner) => `node(id: "${s.subId}") { ... on SubAccount { ${inner} } }`,
     Balance: (s, inner) => `node(id: "${s.managerId}") { ... on Manager { balance { ${inner} } } }`,
+    WebhookEndpoint: (s, inner) => `node(id: "${s.endpointId}") { ... on WebhookEndpoint { ${inner} } }`,
   },
   MANAGER: {
     Account: (_s, inner) => `viewer { account { ${inner} } }`,
     Manager: (_s, inner) => `viewer { account { ... on Manager { ${inner} } } }`,
     SubAccount: (s, inner) => `node(id: "${s.subId}") { ... on SubAccount { ${inner} } }`,
     Balance: (_s, inner) => `viewer { account { balance { ${inner} } } }`,
+    WebhookEndpoint: (s, inner) => `node(id: "${s.endpointId}") { ... on WebhookEndpoint { ${inner} } }`,
   },
   SUB_ACCOUNT: {
     Account: (_s, inner) => `viewer { account { ${inner} } }`,
     SubAccount: (_s, inner) => `viewer { account { ... on SubAccount { ${inner} } } }`,
     Balance: (_s, inner) => `viewer { account { balance { ${inner} } } }`,
+    WebhookEndpoint: (s, inner) => `node(id: "${s.endpointId}") { ... on WebhookEndpoint { ${inner} } }`,
   },
 };
 
@@ -235,19 +241,35 @@ beforeAll(async () => {
       },
     );
   }
+  // Webhook endpoints with deliveries in every party's lists. Written directly,
+  // disabled and with settled deliveries: no delivery is ever attempted, so no
+  // request leaves for the (public, never contacted) address they name.
+  const endpoints: Record<string, string> = {};
+  for (const account of [w.manager, w.sub, w.sibling, w.otherManager, w.otherSub]) {
+    const accountId = parseGlobalId(account.id)!.id;
+    const events = await prisma.event.findMany({ where: { accountId }, select: { id: true }, take: 3 });
+    for (let i = 0; i < 3; i++) {
+      const endpoint = await prisma.webhookEndpoint.create({
+        data: { accountId, url: "https://93.184.216.34/hooks", enabled: false, disabledAt: new Date(), secret: "whsec_unused" },
+      });
+      for (const event of events)
+        await prisma.webhookDelivery.create({ data: { endpointId: endpoint.id, eventId: event.id, status: "SUCCEEDED", attempts: 1 } });
+      endpoints[account.id] ??= encodeGlobalID("WebhookEndpoint", endpoint.id);
+    }
+  }
   tree = await createManager();
   for (let i = 0; i < 9; i++) await createSubAccount(tree);
   await quietKeys(w.manager, w.otherManager, w.sub, w.sibling, w.otherSub, tree);
   subjects = {
-    OPERATOR: { own: { token: OPERATOR_TOKEN, managerId: w.manager.id, subId: w.sub.id } },
+    OPERATOR: { own: { token: OPERATOR_TOKEN, managerId: w.manager.id, subId: w.sub.id, endpointId: endpoints[w.manager.id] } },
     MANAGER: {
-      own: { token: w.manager.token, managerId: w.manager.id, subId: w.sub.id },
-      foreign: { token: w.otherManager.token, managerId: w.otherManager.id, subId: w.otherSub.id },
+      own: { token: w.manager.token, managerId: w.manager.id, subId: w.sub.id, endpointId: endpoints[w.manager.id] },
+      foreign: { token: w.otherManager.token, managerId: w.otherManager.id, subId: w.otherSub.id, endpointId: endpoints[w.otherManager.id] },
     },
     SUB_ACCOUNT: {
-      own: { token: w.sub.token, subId: w.sub.id },
-      sibling: { token: w.sibling.token, subId: w.sibling.id },
-      foreign: { token: w.otherSub.token, subId: w.otherSub.id },
+      own: { token: w.sub.token, subId: w.sub.id, endpointId: endpoints[w.sub.id] },
+      sibling: { token: w.sibling.token, subId: w.sibling.id, endpointId: endpoints[w.sibling.id] },
+      foreign: { token: w.otherSub.token, subId: w.otherSub.id, endpointId: endpoints[w.otherSub.id] },
     },
   };
 });

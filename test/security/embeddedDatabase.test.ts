@@ -218,7 +218,11 @@ function tcpListeners(pids: number[]): number[] {
   return [...ports].sort();
 }
 
-/** The Postgres Unix sockets these processes listen on (/proc/net/unix matched by inode). */
+/**
+ * The Postgres Unix sockets these processes listen on (/proc/net/unix matched
+ * by inode; only listening sockets, flag __SO_ACCEPTCON: the server's own
+ * accepted connection shows the same path while the pool holds it open).
+ */
 function postgresSockets(pids: number[]): string[] {
   const inodes = socketInodes(pids);
   const paths = readFileSync("/proc/net/unix", "utf8")
@@ -226,7 +230,7 @@ function postgresSockets(pids: number[]): string[] {
     .split("\n")
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => inodes.has(fields[6]!) && fields[7]?.endsWith("/.s.PGSQL.5432"))
+    .filter((fields) => inodes.has(fields[6]!) && fields[3] === "00010000" && fields[7]?.endsWith("/.s.PGSQL.5432"))
     .map((fields) => fields[7]!);
   expect(paths).toHaveLength(1);
   return paths;

@@ -9,6 +9,7 @@
 // and every mutation that takes an id. (Emails per tree and idempotency keys
 // per caller are test/security/tenancy.test.ts.)
 import { readFileSync } from "node:fs";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import {
   buildSchema,
   type GraphQLInputType,
@@ -21,9 +22,11 @@ import {
   isUnionType,
 } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
+import { prisma } from "../../src/db/client.js";
 import { errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createWorld, fundCharges, provisionNumber, unique, uniqueEmail, uniquePhoneNumber, type World } from "../helpers/factories.js";
 import { graphql } from "../helpers/graphql.js";
+import { dbId } from "../helpers/ids.js";
 
 // ---------------------------------------------------------------- helpers
 
@@ -225,6 +228,21 @@ const BASE: Record<string, { caller: () => string; input: () => Record<string, u
   transferPhoneNumber: { caller: () => w.manager.token, input: () => ({ id: ids.number!, toAccountId: w.sibling.id }) },
   updateManager: { caller: () => w.manager.token, input: () => ({ id: w.manager.id }) },
   updateSubAccount: { caller: () => w.manager.token, input: () => ({ id: w.sub.id }) },
+  rollApiKey: { caller: () => w.manager.token, input: () => ({ id: ids.spareKey!, expireCurrentInSeconds: 60 }) },
+  // A public address that is never contacted: the endpoint would only ever
+  // receive WEBHOOK_ENDPOINT_DISABLED, which no test makes it emit.
+  createWebhookEndpoint: {
+    caller: () => w.manager.token,
+    input: () => ({ accountId: w.sub.id, url: "https://93.184.216.34/hooks", eventTypes: [e("WEBHOOK_ENDPOINT_DISABLED")], description: "billing sync" }),
+  },
+  updateWebhookEndpoint: { caller: () => w.manager.token, input: () => ({ id: ids.endpoint!, description: "billing sync" }) },
+  deleteWebhookEndpoint: { caller: () => w.manager.token, input: () => ({ id: ids.endpoint! }) },
+  redeliverWebhookEvent: { caller: () => w.manager.token, input: () => ({ endpointId: ids.endpoint!, eventId: ids.event! }) },
+  createUsageTrigger: {
+    caller: () => w.manager.token,
+    input: () => ({ accountId: w.sub.id, condition: e("SPEND_REACHES"), threshold: "100.00", period: e("MONTHLY"), action: e("NOTIFY") }),
+  },
+  deleteUsageTrigger: { caller: () => w.manager.token, input: () => ({ id: ids.trigger! }) },
 };
 
 /** Valid values for optional text fields, by field name (the hostile value is built from them). */
@@ -240,6 +258,10 @@ const VALID_TEXT: Record<string, () => string> = {
   unitPrice: () => "0.0079",
   occurredAt: () => new Date(Date.now() - 60_000).toISOString(),
   number: () => uniquePhoneNumber(),
+  url: () => "https://93.184.216.34/hooks",
+  description: () => "billing sync",
+  threshold: () => "100.00",
+  expiresAt: () => new Date(Date.now() + 3600_000).toISOString(),
 };
 
 const MUTATIONS = Object.keys(mutationFields).sort();
@@ -263,6 +285,24 @@ beforeAll(async () => {
   await fundCharges(w.sub.id);
   ids.number = (await provisionNumber(w.manager.token, w.sub.id)).id;
   ids.spareKey = (await createApiKey(w.manager.token, w.sub.id, "spare")).id;
+  // A disabled endpoint (never delivered to) and an event of the sub-account, for the webhook mutations.
+  const subId = dbId(w.sub.id);
+  const endpoint = await prisma.webhookEndpoint.create({
+    data: {
+      accountId: subId,
+      url: "https://93.184.216.34/hooks",
+      enabled: false,
+      disabledAt: new Date(),
+      secret: "whsec_unused",
+      eventTypes: ["WEBHOOK_ENDPOINT_DISABLED"],
+    },
+  });
+  ids.endpoint = encodeGlobalID("WebhookEndpoint", endpoint.id);
+  ids.event = encodeGlobalID("Event", (await prisma.event.findFirstOrThrow({ where: { accountId: subId }, select: { id: true } })).id);
+  const trigger = await prisma.usageTrigger.create({
+    data: { accountId: subId, condition: "SPEND_REACHES", thresholdMicros: 100_000_000n, period: "MONTHLY", action: "NOTIFY" },
+  });
+  ids.trigger = encodeGlobalID("UsageTrigger", trigger.id);
 });
 
 // ---------------------------------------------------------------- tests
@@ -389,7 +429,7 @@ describe("filters with ill-formed text", () => {
 });
 
 describe("global ids relabelled as another type name nothing", () => {
-  const TYPES = ["Manager", "SubAccount", "ApiKey", "PhoneNumber", "UsageRecord", "LedgerEntry", "AuditEvent"];
+  const TYPES = ["Manager", "SubAccount", "ApiKey", "PhoneNumber", "UsageRecord", "LedgerEntry", "AuditEvent", "Event", "WebhookEndpoint", "UsageTrigger"];
   const uuidOf = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":").slice(1).join(":");
   const relabel = (globalId: string, typename: string) => Buffer.from(`${typename}:${uuidOf(globalId)}`).toString("base64");
   const real: Record<string, string> = {};
@@ -419,6 +459,27 @@ describe("global ids relabelled as another type name nothing", () => {
       UsageRecord: usage.id,
       AuditEvent: event.id,
       LedgerEntry: entry.id,
+    });
+    // A disabled endpoint (never delivered to), an event and a trigger of the sub-account.
+    const subId = dbId(rw.sub.id);
+    const endpoint = await prisma.webhookEndpoint.create({
+      data: {
+        accountId: subId,
+        url: "https://93.184.216.34/hooks",
+        enabled: false,
+        disabledAt: new Date(),
+        secret: "whsec_unused",
+        eventTypes: ["WEBHOOK_ENDPOINT_DISABLED"],
+      },
+    });
+    const trigger = await prisma.usageTrigger.create({
+      data: { accountId: subId, condition: "SPEND_REACHES", thresholdMicros: 100_000_000n, period: "MONTHLY", action: "NOTIFY" },
+    });
+    const subEvent = await prisma.event.findFirstOrThrow({ where: { accountId: subId }, select: { id: true } });
+    Object.assign(real, {
+      WebhookEndpoint: encodeGlobalID("WebhookEndpoint", endpoint.id),
+      UsageTrigger: encodeGlobalID("UsageTrigger", trigger.id),
+      Event: encodeGlobalID("Event", subEvent.id),
     });
   });
 
@@ -556,6 +617,44 @@ describe("global ids relabelled as another type name nothing", () => {
       caller: () => OPERATOR_TOKEN,
       input: () => ({ accountId: rw.manager.id, rates: [{ product: "SMS_OUTBOUND", unitPrice: "0.0079" }] }),
     },
+    { kind: "ApiKey", mutation: "rollApiKey", field: "id", caller: () => rw.manager.token, input: () => ({ id: rw.sub.keyId, expireCurrentInSeconds: 60 }) },
+    {
+      kind: "SubAccount",
+      mutation: "createWebhookEndpoint",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, url: "https://93.184.216.34/hooks", eventTypes: ["WEBHOOK_ENDPOINT_DISABLED"] }),
+    },
+    {
+      kind: "WebhookEndpoint",
+      mutation: "updateWebhookEndpoint",
+      field: "id",
+      caller: () => rw.manager.token,
+      input: () => ({ id: real.WebhookEndpoint, description: "relabelled" }),
+    },
+    { kind: "WebhookEndpoint", mutation: "deleteWebhookEndpoint", field: "id", caller: () => rw.manager.token, input: () => ({ id: real.WebhookEndpoint }) },
+    {
+      kind: "WebhookEndpoint",
+      mutation: "redeliverWebhookEvent",
+      field: "endpointId",
+      caller: () => rw.manager.token,
+      input: () => ({ endpointId: real.WebhookEndpoint, eventId: real.Event }),
+    },
+    {
+      kind: "Event",
+      mutation: "redeliverWebhookEvent",
+      field: "eventId",
+      caller: () => rw.manager.token,
+      input: () => ({ endpointId: real.WebhookEndpoint, eventId: real.Event }),
+    },
+    {
+      kind: "SubAccount",
+      mutation: "createUsageTrigger",
+      field: "accountId",
+      caller: () => rw.manager.token,
+      input: () => ({ accountId: rw.sub.id, condition: "SPEND_REACHES", threshold: "100.00" }),
+    },
+    { kind: "UsageTrigger", mutation: "deleteUsageTrigger", field: "id", caller: () => rw.manager.token, input: () => ({ id: real.UsageTrigger }) },
   ];
   const idCells = ID_CELLS.flatMap((c) => TYPES.map((to) => ({ ...c, to }))).filter((c) => c.kind !== c.to);
 

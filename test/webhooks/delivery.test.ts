@@ -24,7 +24,7 @@ const DELETE = graphql(
 const REDELIVER = graphql(`mutation($input: RedeliverWebhookEventInput!) { redeliverWebhookEvent(input: $input) {
   __typename ... on RedeliverWebhookEventSuccess { delivery { id status } } ... on Error { code message } } }`);
 const DELIVERIES = graphql(`query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { enabled disabledAt
-  deliveries(first: 50) { totalCount nodes { status attempts responseStatus deliveredAt nextAttemptAt event { id type } } } } } }`);
+  deliveries(first: 50) { totalCount nodes { id status attempts responseStatus deliveredAt nextAttemptAt event { id type } } } } } }`);
 const NODE = graphql(`query($id: ID!) { node(id: $id) { __typename id } }`);
 const ENDPOINTS = graphql(`query($id: ID!) { node(id: $id) { ... on Account { webhookEndpoints(first: 50) { totalCount nodes { id } } } } }`);
 const RECORD_USAGE = graphql(`mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename ... on Error { code } } }`);
@@ -190,6 +190,16 @@ describe("webhook endpoints under the row rules", () => {
       expect(node !== null, who).toBe(reach[who as keyof typeof reach]);
       const update = await gqlData(UPDATE, { token, variables: { input: { id: onSub.endpoint.id, enabled: true } } });
       expect(update.updateWebhookEndpoint.__typename === "NotFoundError", who).toBe(!reach[who as keyof typeof reach]);
+    }
+    // Its deliveries follow the same rules, through node too.
+    await topUp(w.sub.id, "1", w.manager.token);
+    await hooks.waitFor(1);
+    const { node: withDeliveries } = await gqlData(DELIVERIES, { token: w.manager.token, variables: { id: onSub.endpoint.id } });
+    const deliveryId = withDeliveries && "deliveries" in withDeliveries ? withDeliveries.deliveries.nodes[0]?.id : undefined;
+    expect(deliveryId).toBeTruthy();
+    for (const [who, token] of Object.entries(readers)) {
+      const { node } = await gqlData(NODE, { token, variables: { id: deliveryId! } });
+      expect(node !== null, `delivery, ${who}`).toBe(reach[who as keyof typeof reach]);
     }
     const listed = await gqlData(ENDPOINTS, { token: w.sub.token, variables: { id: w.sub.id } });
     const ids = listed.node && "webhookEndpoints" in listed.node ? listed.node.webhookEndpoints.nodes.map((n) => n.id) : [];
