@@ -86,7 +86,19 @@ describe("node ids", () => {
   it("every Node type's id (but LedgerEntry's) resolves synchronously to the relay plugin's global id of its row", () => {
     const rowId = "0195f3a0-8c1e-7b2a-9d4e-5f6a7b8c9d0e";
     const nodeTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && t.getInterfaces().some((i) => i.name === "Node"));
-    expect(nodeTypes.map((t) => t.name).sort()).toEqual(["ApiKey", "AuditEvent", "LedgerEntry", "Manager", "PhoneNumber", "SubAccount", "UsageRecord"]);
+    expect(nodeTypes.map((t) => t.name).sort()).toEqual([
+      "ApiKey",
+      "AuditEvent",
+      "Event",
+      "LedgerEntry",
+      "Manager",
+      "PhoneNumber",
+      "SubAccount",
+      "UsageRecord",
+      "UsageTrigger",
+      "WebhookDelivery",
+      "WebhookEndpoint",
+    ]);
     // LedgerEntry has its own auth scopes, which the plugin's resolver checks: it keeps that one.
     for (const type of nodeTypes.filter((t) => t.name !== "LedgerEntry")) {
       const id = (type as GraphQLObjectType).getFields().id!.resolve!({ id: rowId }, {}, {}, {} as never);

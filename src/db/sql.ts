@@ -37,17 +37,51 @@ const { namedStatements } = databaseSettings();
  * prepared statement's generic plan cannot tell them apart).
  */
 export async function runSql<T>(text: string, values: unknown[], options: { planPerValues?: boolean } = {}): Promise<T[]> {
-  if (!namedStatements || options.planPerValues) return (await pool.query({ text, values, types })).rows as T[];
+  return (await pool.query(queryConfig(text, values, options))).rows as T[];
+}
+
+/** A statement as pg sends it: named (prepared once per connection) where runSql's rules allow, with our type parsers. */
+function queryConfig(text: string, values: unknown[], options: { planPerValues?: boolean } = {}): pg.QueryConfig {
+  if (!namedStatements || options.planPerValues) return { text, values, types };
   let name = statementNames.get(text);
   // Texts vary with the query's shape (columns, nested lists, filters), which
   // clients choose: past a bound, new shapes run unnamed rather than leaving
   // a prepared statement on every connection for each.
-  if (!name && statementNames.size >= MAX_NAMED_STATEMENTS) return (await pool.query({ text, values, types })).rows as T[];
+  if (!name && statementNames.size >= MAX_NAMED_STATEMENTS) return { text, values, types };
   if (!name) {
     name = `stmt_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
     statementNames.set(text, name);
   }
-  return (await pool.query({ name, text, values, types })).rows as T[];
+  return { name, text, values, types };
+}
+
+/** Runs one statement and returns its rows: runSql's shape, on a connection or transaction chosen by whoever made it. */
+export type SqlRunner = <T>(text: string, values: unknown[]) => Promise<T[]>;
+
+/**
+ * Runs `work` in one transaction on one connection of the pool, its
+ * statements answering as runSql's do (same row shapes, pg's own errors, so a
+ * violated constraint is told the same way). Commits when `work` resolves,
+ * rolls back when it throws. For a charge that must run more than one
+ * statement under its locks (usageCharges.ts, with usage triggers).
+ */
+export async function inSqlTransaction<T>(work: (run: SqlRunner) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work(async <R>(text: string, values: unknown[]) => (await client.query(queryConfig(text, values))).rows as R[]);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is dropped, not handed to the next request.
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** The constraint a Postgres error names, for errors of `code` (e.g. "23505" unique, "23514" check). */

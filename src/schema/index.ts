@@ -18,6 +18,8 @@ import "./phoneNumbers/mutations.js";
 import "./audit/AuditEvent.js";
 import "./events/Event.js";
 import "./events/subscription.js";
+import "./usageTriggers/UsageTrigger.js";
+import "./usageTriggers/mutations.js";
 import "./webhooks/WebhookEndpoint.js";
 import "./webhooks/mutations.js";
 import "./billing/Balance.js";

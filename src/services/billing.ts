@@ -37,19 +37,24 @@ import { NUMBER_CHARGE_KEY_PREFIX } from "./phoneNumberCharges.js";
 import { loadPriceList } from "./pricing.js";
 import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
 import { assertChargeable, chargeRecordedUsage, insufficientFunds, type UsageInput } from "./usageCharges.js";
+import { checkUsageTriggersInTx } from "./usageTriggers.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 
-/** Adds `deltaMicros` to a balance, refusing (null) to take it below zero; returns the new balance. */
-async function moveBalance(tx: Tx, accountId: string, deltaMicros: bigint): Promise<bigint | null> {
+/**
+ * Adds `deltaMicros` to a balance, refusing (null) to take it below zero;
+ * returns the new balance, and whether charges on it check usage triggers
+ * (as the row stands under the lock the UPDATE took).
+ */
+async function moveBalance(tx: Tx, accountId: string, deltaMicros: bigint): Promise<{ balanceMicros: bigint; hasUsageTriggers: boolean } | null> {
   // One conditional UPDATE: the row lock it takes, and Postgres re-checking
   // the condition against the latest committed row, keep concurrent debits
   // of one balance from overdrawing it, on any number of gateway processes.
-  const rows = await tx.$queryRaw<{ balanceMicros: bigint }[]>`
+  const rows = await tx.$queryRaw<{ balanceMicros: bigint; hasUsageTriggers: boolean }[]>`
     UPDATE "accounts" SET "balanceMicros" = "balanceMicros" + ${deltaMicros}
     WHERE "id" = ${accountId}::uuid AND "balanceMicros" + ${deltaMicros} >= 0
-    RETURNING "balanceMicros"`;
-  return rows[0] ? BigInt(rows[0].balanceMicros) : null;
+    RETURNING "balanceMicros", "hasUsageTriggers"`;
+  return rows[0] ? { balanceMicros: BigInt(rows[0].balanceMicros), hasUsageTriggers: rows[0].hasUsageTriggers } : null;
 }
 
 // ------------------------------------------------------------------ usage
@@ -60,9 +65,10 @@ async function moveBalance(tx: Tx, accountId: string, deltaMicros: bigint): Prom
  * taking it: prices it at the account's effective rate, adds it to
  * `totalSpent` within the credit limit, debits the paying balance (the
  * manager's under rollup billing) without taking it below zero, and writes
- * one usage record and one ledger entry. Throws AccountNotActiveError,
- * CreditLimitExceededError or InsufficientFundsError, recording nothing.
- * (recordUsage charges in plain SQL instead: usageCharges.ts.)
+ * one usage record and one ledger entry; then checks the usage triggers
+ * the charge concerns, in the same transaction (usageTriggers.ts). Throws
+ * AccountNotActiveError, CreditLimitExceededError or InsufficientFundsError,
+ * recording nothing. (recordUsage charges in plain SQL instead: usageCharges.ts.)
  */
 export async function chargeUsage(tx: Tx, viewer: Viewer, account: AccountWithManager, usage: UsageInput): Promise<UsageRecord> {
   const priceList = await loadPriceList(tx, account);
@@ -71,8 +77,9 @@ export async function chargeUsage(tx: Tx, viewer: Viewer, account: AccountWithMa
   // The row lock makes totalSpent stable here; the CHECK constraint backs it up.
   assertChargeable(account, costMicros);
   const payerId = payingAccountId(account);
-  const balanceAfterMicros = await moveBalance(tx, payerId, debit(costMicros));
-  if (balanceAfterMicros === null) throw insufficientFunds(account.id, payerId);
+  const payer = await moveBalance(tx, payerId, debit(costMicros));
+  if (payer === null) throw insufficientFunds(account.id, payerId);
+  const balanceAfterMicros = payer.balanceMicros;
   await tx.account.update({ where: { id: account.id }, data: { totalSpentMicros: { increment: costMicros } } });
   const record = await tx.usageRecord.create({
     data: {
@@ -101,6 +108,10 @@ export async function chargeUsage(tx: Tx, viewer: Viewer, account: AccountWithMa
       type: "CREDIT_LIMIT_REACHED",
       data: { creditLimit: moneyData(account.creditLimitMicros), totalSpent: moneyData(totalSpentMicros), refused: false },
     });
+  }
+  // The account's flag was read under its lock, the paying balance's under the debit's.
+  if (account.hasUsageTriggers || payer.hasUsageTriggers) {
+    await checkUsageTriggersInTx(tx, viewer, { account, product: usage.product, costMicros, balanceAfterMicros });
   }
   return record;
 }
@@ -194,7 +205,7 @@ export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: Acco
     if (retryAfterSeconds > 0) {
       throw new RateLimitedError(`This account has had ${recent.length} top-ups in the last 24 hours`, retryAfterSeconds);
     }
-    const balanceAfterMicros = (await moveBalance(tx, accountId, amountMicros))!;
+    const balanceAfterMicros = (await moveBalance(tx, accountId, amountMicros))!.balanceMicros;
     const entry = await tx.ledgerEntry.create({
       data: {
         balanceAccountId: accountId,
@@ -255,9 +266,9 @@ export async function transferBalance(viewer: Viewer, input: { from: AccountRef;
     }
     check.done();
     assertAccountActive(to);
-    const fromAfter = await moveBalance(tx, from.id, debit(amountMicros));
-    if (fromAfter === null) throw new InsufficientFundsError("The sending balance does not cover this transfer");
-    const toAfter = (await moveBalance(tx, to.id, amountMicros))!;
+    const fromAfter = (await moveBalance(tx, from.id, debit(amountMicros)))?.balanceMicros;
+    if (fromAfter === undefined) throw new InsufficientFundsError("The sending balance does not cover this transfer");
+    const toAfter = (await moveBalance(tx, to.id, amountMicros))!.balanceMicros;
     // Each side's entry names the other side as its cause.
     const out = await tx.ledgerEntry.create({
       data: {

@@ -15,16 +15,26 @@
 // not apply to it, as if it had come just after or just before; prices change
 // rarely, and the record keeps the unit price it was charged at.
 //
+// An account with usage triggers (accounts.hasUsageTriggers, or a rollup
+// sub-account whose manager's balance is watched: services/usageTriggers.ts)
+// is charged by the same statement inside a transaction that then checks the
+// triggers, still holding the charge's row locks, so what a trigger does
+// commits with the charge that crossed it. The one-statement text refuses
+// such an account (Postgres re-checks the flag under the row lock), and the
+// charge goes on as a transaction; accounts without triggers pay nothing for
+// them (test/usageTriggers/concurrency.test.ts counts the statements).
+//
 // The statement repeats a few rules in SQL (the price levels of
 // domain/pricing.ts, hasOwnBalance, effectiveStatus, withinCreditLimit) so
 // that a charge is one round trip; when it refuses a charge, the error is
 // found with the rules themselves. test/billing/pricing.test.ts charges every
 // kind of rate card against the price list the API shows.
 
+import pg from "pg";
 import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
-import type { Viewer } from "../auth/viewer.js";
+import { actorOf, type Viewer } from "../auth/viewer.js";
 import { prisma } from "../db/client.js";
-import { runSql, violatedConstraint } from "../db/sql.js";
+import { inSqlTransaction, runSql, violatedConstraint } from "../db/sql.js";
 import { payingAccountId } from "../domain/billing.js";
 import { CreditLimitExceededError, InsufficientFundsError } from "../domain/errors.js";
 import { CURRENCY, costOf, MICROS_PER_UNIT, withinCreditLimit } from "../domain/money.js";
@@ -36,6 +46,7 @@ import { globalIdOf, recordCreditLimitRefusal } from "./events.js";
 import { callerOf, findTakenKey, hashInput, replayedResult } from "./idempotency.js";
 import { type AccountRef, newId } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
+import { checkUsageTriggers } from "./usageTriggers.js";
 
 type AccountWithManager = Account & { manager: Account | null };
 
@@ -91,8 +102,10 @@ const CHARGE_PARAMETERS = namedParameters([
   "requestHash",
   // What the idempotency key stores as the first result.
   "keyResult",
+  // Who the change is recorded as (actorOf: the real caller, also when acting as the sub-account).
   "actorRole",
   "actorApiKeyPrefix",
+  "viaActAs",
   "auditDetails",
   // The idempotency key's caller (callerOf).
   "caller",
@@ -130,15 +143,23 @@ const VIEWER_ACCOUNT_ID = `$${CHARGE_PARAMETERS.count + 1}`;
  *   result, the usage record, the CHARGE ledger entry with the balance after
  *   it, the audit event.
  *
+ * `path` "alone": the statement is the whole charge, and refuses an account
+ * with usage triggers, or a rollup sub-account whose manager has
+ * (hasUsageTriggers, checked by `charged` and, for the manager's row, by
+ * `payer` under its lock: a manager's flag set after this statement's
+ * snapshot leaves `payer` empty, which fails the entry's NOT NULL
+ * balanceAfter). "withTriggers": the same charge without those conditions,
+ * for a transaction that checks the triggers next.
+ *
  * No row back means nothing was written: the account is out of reach or not
- * chargeable. Debits are unconditional: the balance's CHECK constraint (never
- * below zero) fails the statement, and so the whole charge, when the balance
- * does not cover it. A key already taken (by this caller, on this account)
+ * chargeable (or, alone, has triggers). Debits are unconditional: the
+ * balance's CHECK constraint (never below zero) fails the statement, and so
+ * the whole charge, when the balance does not cover it. A key already taken (by this caller, on this account)
  * fails it on the key's primary key. A missing payer row (it cannot be: accounts with
  * sub-accounts are never deleted) fails the entry's NOT NULL balanceAfter
  * rather than commit a record without its entry.
  */
-const chargeStatement = (role: Viewer["role"]) => `
+const chargeStatement = (role: Viewer["role"], path: ChargePath) => `
   WITH subject AS (
     SELECT t."id", COALESCE(
       (SELECT r."unitPriceMicros" FROM "account_rates" r
@@ -153,14 +174,20 @@ const chargeStatement = (role: Viewer["role"]) => `
       "balanceMicros" = t."balanceMicros" - CASE WHEN t."kind" = 'MANAGER' OR NOT t."rollupBilling" THEN s."unitPriceMicros" * ${param.quantity}::int ELSE 0 END,
       "updatedAt" = now()
     FROM subject s
-    WHERE t."id" = s."id" AND t."status" = 'ACTIVE'
-      AND NOT EXISTS (SELECT 1 FROM "accounts" m WHERE m."id" = t."managerId" AND m."status" = 'SUSPENDED')
+    WHERE t."id" = s."id" AND t."status" = 'ACTIVE'${
+      path === "alone"
+        ? `
+      AND NOT t."hasUsageTriggers"
+      AND NOT EXISTS (SELECT 1 FROM "accounts" m WHERE m."id" = t."managerId" AND (m."status" = 'SUSPENDED' OR (t."rollupBilling" AND m."hasUsageTriggers")))`
+        : `
+      AND NOT EXISTS (SELECT 1 FROM "accounts" m WHERE m."id" = t."managerId" AND m."status" = 'SUSPENDED')`
+    }
       AND (t."creditLimitMicros" IS NULL OR t."totalSpentMicros" + s."unitPriceMicros" * ${param.quantity}::int <= t."creditLimitMicros")
     RETURNING ${tableOf("Account").columns}, s."unitPriceMicros", s."unitPriceMicros" * ${param.quantity}::int AS "costMicros",
       t."kind" = 'SUB_ACCOUNT' AND t."rollupBilling" AS "rollup"
   ), payer AS (
     UPDATE "accounts" m SET "balanceMicros" = m."balanceMicros" - charged."costMicros"
-    FROM charged WHERE charged."rollup" AND m."id" = charged."managerId"
+    FROM charged WHERE charged."rollup" AND m."id" = charged."managerId"${path === "alone" ? ` AND NOT m."hasUsageTriggers"` : ""}
     RETURNING m."id", m."balanceMicros"
   ), claim AS (
     INSERT INTO "idempotency_keys" ("caller", "accountId", "operation", "key", "requestHash", "result")
@@ -178,16 +205,16 @@ const chargeStatement = (role: Viewer["role"]) => `
     FROM charged LEFT JOIN payer ON true
     RETURNING "balanceAfterMicros"
   ), audit AS (
-    INSERT INTO "audit_events" ("id", "action", "actorRole", "actorApiKeyPrefix", "accountId", "treeManagerId", "details")
-    SELECT ${param.auditEventId}::uuid, 'usage.record', ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, charged."id", COALESCE(charged."managerId", charged."id"), ${param.auditDetails}::jsonb FROM charged
+    INSERT INTO "audit_events" ("id", "action", "actorRole", "actorApiKeyPrefix", "viaActAs", "accountId", "treeManagerId", "details")
+    SELECT ${param.auditEventId}::uuid, 'usage.record', ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, ${param.viaActAs}::boolean, charged."id", COALESCE(charged."managerId", charged."id"), ${param.auditDetails}::jsonb FROM charged
   ), event AS (
-    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "data", "privilegedData")
-    SELECT ${param.eventId}::uuid, 'USAGE_RECORDED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix},
+    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "viaActAs", "data", "privilegedData")
+    SELECT ${param.eventId}::uuid, 'USAGE_RECORDED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, ${param.viaActAs}::boolean,
       ${param.eventData}::jsonb, jsonb_build_object('unitPrice', ${moneySql('charged."unitPriceMicros"')}, 'cost', ${moneySql('charged."costMicros"')})
     FROM charged
   ), limit_reached AS (
-    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "data", "privilegedData")
-    SELECT ${param.limitEventId}::uuid, 'CREDIT_LIMIT_REACHED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix},
+    INSERT INTO "events" ("id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "viaActAs", "data", "privilegedData")
+    SELECT ${param.limitEventId}::uuid, 'CREDIT_LIMIT_REACHED', charged."id", COALESCE(charged."managerId", charged."id"), ${param.actorRole}::"Role", ${param.actorApiKeyPrefix}, ${param.viaActAs}::boolean,
       jsonb_build_object('creditLimit', ${moneySql('charged."creditLimitMicros"')}, 'totalSpent', ${moneySql('charged."totalSpentMicros"')}, 'refused', false), '{}'::jsonb
     FROM charged WHERE charged."costMicros" > 0 AND charged."totalSpentMicros" = charged."creditLimitMicros"
   )
@@ -200,11 +227,41 @@ function moneySql(micros: string): string {
   return `jsonb_build_object('amount', (${micros}::numeric / ${MICROS_PER_UNIT})::numeric(26, 6)::text, 'currency', '${CURRENCY}')`;
 }
 
-const CHARGE: Record<Viewer["role"], string> = {
-  OPERATOR: chargeStatement("OPERATOR"),
-  MANAGER: chargeStatement("MANAGER"),
-  SUB_ACCOUNT: chargeStatement("SUB_ACCOUNT"),
+/** How a charge runs: one statement alone, or in a transaction with the usage triggers' check. */
+type ChargePath = "alone" | "withTriggers";
+
+/** The statements' texts, built once: by path, then by the viewer's role. */
+const CHARGE: Record<ChargePath, Record<Viewer["role"], string>> = {
+  alone: { OPERATOR: chargeStatement("OPERATOR", "alone"), MANAGER: chargeStatement("MANAGER", "alone"), SUB_ACCOUNT: chargeStatement("SUB_ACCOUNT", "alone") },
+  withTriggers: {
+    OPERATOR: chargeStatement("OPERATOR", "withTriggers"),
+    MANAGER: chargeStatement("MANAGER", "withTriggers"),
+    SUB_ACCOUNT: chargeStatement("SUB_ACCOUNT", "withTriggers"),
+  },
 };
+
+/** True when the account's charges must check usage triggers: its own, or (rollup) those watching its manager's balance. */
+const chargesCheckTriggers = (account: AccountWithManager) => account.hasUsageTriggers || (account.rollupBilling && !!account.manager?.hasUsageTriggers);
+
+/**
+ * The charge and its usage triggers' check in one transaction: the charge's
+ * row locks (the account, the paying balance) are held until the triggers
+ * have done what they do, so the next charge of the account sees it (a
+ * suspension refuses it).
+ */
+function chargeWithTriggers(viewer: Viewer, values: unknown[], product: Product): Promise<ChargedRow | undefined> {
+  return inSqlTransaction(async (run) => {
+    const [row] = await run<ChargedRow>(CHARGE.withTriggers[viewer.role], values);
+    if (!row) return undefined;
+    const { suspended } = await checkUsageTriggers(run, viewer, {
+      account: row,
+      product,
+      costMicros: row.costMicros,
+      balanceAfterMicros: row.balanceAfterMicros,
+    });
+    return suspended ? { ...row, status: "SUSPENDED", ...suspended } : row;
+  });
+}
 
 /** A charged row: the account after the charge, the price, the paying balance after it, the record's createdAt. */
 type ChargedRow = Account & {
@@ -219,6 +276,10 @@ type ChargedRow = Account & {
 /** Constraints whose violation fails a charge on purpose (migration 0001_init). */
 const KEY_TAKEN = "idempotency_keys_pkey";
 const BALANCE_NOT_NEGATIVE = "accounts_balance_not_negative";
+
+/** The one-statement charge's refusal by a manager's usage-trigger flag found under the lock: an entry without its balance. */
+const entryWithoutBalance = (error: unknown) =>
+  error instanceof pg.DatabaseError && error.code === "23502" && error.table === "ledger_entries" && error.column === "balanceAfterMicros";
 
 // ---------------------------------------------------------------- charge
 
@@ -240,12 +301,14 @@ export async function chargeRecordedUsage(
   const requestHash = hashInput({ product, quantity, occurredAt: usage.occurredAt?.toISOString() ?? null });
   const keyScope = { caller: callerOf(viewer), accountId, operation: "recordUsage", key: idempotencyKey };
 
+  // Alone first: an account without triggers (most) is charged in one statement.
+  let path: ChargePath = "alone";
   for (let attempt = 1; ; attempt++) {
     const usageRecordId = newId();
     const occurredAt = usage.occurredAt ?? new Date();
     let failure: "refused" | "keyTaken" | "insufficientFunds" = "refused";
     try {
-      const [row] = await runSql<ChargedRow>(CHARGE[viewer.role], [
+      const values = [
         ...CHARGE_PARAMETERS.values({
           accountId,
           idempotencyKey,
@@ -257,8 +320,7 @@ export async function chargeRecordedUsage(
           auditEventId: newId(),
           requestHash,
           keyResult: JSON.stringify({ usageRecordId }),
-          actorRole: viewer.role,
-          actorApiKeyPrefix: viewer.role === "OPERATOR" ? null : viewer.apiKey.prefix,
+          ...actorOf(viewer),
           auditDetails: JSON.stringify({ usageRecordId, product, quantity }),
           caller: keyScope.caller,
           accountKind: kind,
@@ -269,7 +331,8 @@ export async function chargeRecordedUsage(
           limitEventId: newId(),
         }),
         ...reachableAccountsSqlValues(viewer),
-      ]);
+      ];
+      const row = path === "alone" ? (await runSql<ChargedRow>(CHARGE.alone[viewer.role], values))[0] : await chargeWithTriggers(viewer, values, product);
       if (row) {
         const { unitPriceMicros, costMicros, rollup, balanceAfterMicros, usageCreatedAt, managerBalanceMicros, ...account } = row;
         return {
@@ -281,12 +344,18 @@ export async function chargeRecordedUsage(
       const unique = violatedConstraint(error, "23505");
       if (unique === KEY_TAKEN) failure = "keyTaken";
       else if (violatedConstraint(error, "23514") === BALANCE_NOT_NEGATIVE) failure = "insufficientFunds";
-      else throw error;
+      else if (!(path === "alone" && entryWithoutBalance(error))) throw error;
     }
 
     // Nothing was written: find out why, in the order recordUsage answers.
     // Out of reach: NotFoundError.
     const account = await findReachableAccount(prisma, viewer, accountId, kind);
+    // Refused alone for its usage triggers: charge it with them (the charge finds any other reason to refuse it).
+    if (failure === "refused" && path === "alone" && chargesCheckTriggers(account) && attempt < MAX_ATTEMPTS) {
+      path = "withTriggers";
+      continue;
+    }
+    path = chargesCheckTriggers(account) ? "withTriggers" : "alone";
     // A committed change that took this key: its result, whatever the account's state now.
     const taken = await findTakenKey(prisma, keyScope);
     if (taken) {

@@ -103,6 +103,22 @@ describe("Act-As-Account", () => {
       { role: "OPERATOR", apiKeyPrefix: null, viaActAs: true },
       { role: "MANAGER", apiKeyPrefix: w.manager.token.slice(0, 12), viaActAs: true },
     ]);
+    // recordUsage's one statement records the caller too.
+    await request(
+      w.manager.token,
+      `mutation($id: ID!) { recordUsage(input: { accountId: $id, product: SMS_OUTBOUND, quantity: 1, idempotencyKey: "acting-usage" }) { __typename } }`,
+      { id: w.sub.id },
+      w.sub.id,
+    );
+    const usage = await request(
+      w.manager.token,
+      `query($id: ID!) { node(id: $id) { ... on Account { auditEvents(first: 1) { nodes { action actorRole viaActAs } }
+      events(first: 1, types: [USAGE_RECORDED]) { nodes { data } } } } }`,
+      { id: w.sub.id },
+    );
+    const usageNode = (usage.body.data as { node: { auditEvents: { nodes: unknown[] }; events: { nodes: { data: { actor: unknown } }[] } } }).node;
+    expect(usageNode.auditEvents.nodes[0]).toEqual({ action: "usage.record", actorRole: "MANAGER", viaActAs: true });
+    expect(usageNode.events.nodes[0]!.data.actor).toEqual({ role: "MANAGER", apiKeyPrefix: w.manager.token.slice(0, 12), viaActAs: true });
     // The sub-account sees that its manager acted, not the manager's key.
     const seenBySub = await request(
       w.sub.token,
@@ -111,7 +127,7 @@ describe("Act-As-Account", () => {
         id: w.sub.id,
       },
     );
-    expect(seenBySub.body.data).toEqual({ node: { auditEvents: { nodes: [{ actorRole: "OPERATOR", actorApiKeyPrefix: null, viaActAs: true }] } } });
+    expect(seenBySub.body.data).toEqual({ node: { auditEvents: { nodes: [{ actorRole: "MANAGER", actorApiKeyPrefix: null, viaActAs: true }] } } });
   });
 
   it("spends the calling key's rate-limit budget", async () => {

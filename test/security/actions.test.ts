@@ -18,6 +18,7 @@ import * as apiKeys from "../../src/services/apiKeys.js";
 import * as billing from "../../src/services/billing.js";
 import * as phoneNumbers from "../../src/services/phoneNumbers.js";
 import * as pricing from "../../src/services/pricing.js";
+import * as usageTriggers from "../../src/services/usageTriggers.js";
 import * as webhooks from "../../src/services/webhooks.js";
 import { countStatements, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createWorld, type World } from "../helpers/factories.js";
@@ -112,6 +113,7 @@ describe("behind the schema, each service refuses a role the table leaves out, b
     "subAccount:changeStatus": (v) => accounts.changeSubAccountStatus(v, subRef().id, "suspend"),
     "apiKey:create": (v) => apiKeys.createApiKey(v, subRef(), "refused"),
     "apiKey:revoke": (v) => apiKeys.revokeApiKey(v, rowId(world.sub.keyId)),
+    "apiKey:roll": (v) => apiKeys.rollApiKey(v, rowId(world.sub.keyId), 0),
     "phoneNumber:provision": (v) => phoneNumbers.provisionPhoneNumber(v, { account: subRef(), number: "+15005550006" }),
     "phoneNumber:transfer": (v) => phoneNumbers.transferPhoneNumber(v, subRef().id, { id: rowId(world.sibling.id), kind: "SUB_ACCOUNT" }),
     "phoneNumber:release": (v) => phoneNumbers.releasePhoneNumber(v, subRef().id),
@@ -124,6 +126,9 @@ describe("behind the schema, each service refuses a role the table leaves out, b
     "webhookEndpoint:update": (v) => webhooks.updateWebhookEndpoint(v, subRef().id, { enabled: false }),
     "webhookEndpoint:delete": (v) => webhooks.deleteWebhookEndpoint(v, subRef().id),
     "webhookEvent:redeliver": (v) => webhooks.redeliverWebhookEvent(v, subRef().id, subRef().id),
+    "usageTrigger:create": (v) => usageTriggers.createUsageTrigger(v, subRef(), { condition: "SPEND_REACHES", threshold: "1" }),
+    "usageTrigger:suspend": (v) => usageTriggers.createUsageTrigger(v, subRef(), { condition: "SPEND_REACHES", threshold: "1", action: "SUSPEND" }),
+    "usageTrigger:delete": (v) => usageTriggers.deleteUsageTrigger(v, subRef().id),
   };
 
   const refusals = (Object.keys(ACTIONS) as Action[]).flatMap((action) =>

@@ -10,6 +10,7 @@ import { NEWEST_FIRST, sqlListConnection } from "../connections.js";
 import { AccountStatusEnum } from "../enums.js";
 import { EventConnection, EventRef, NEWEST_EVENTS_FIRST as NEWEST_LOGGED_FIRST } from "../events/Event.js";
 import { EventTypeEnum } from "../events/enums.js";
+import { UsageTriggerConnection, UsageTriggerRef } from "../usageTriggers/UsageTrigger.js";
 import { WebhookEndpointConnection, WebhookEndpointRef } from "../webhooks/WebhookEndpoint.js";
 
 /** Events about a sub-account; for a manager, about it and its whole tree (also after a purge). */
@@ -76,6 +77,18 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
         resolve: (query, account, args) => prisma.event.findMany({ ...query, where: eventsOf(account, args.types), orderBy: NEWEST_LOGGED_FIRST }),
       },
       EventConnection,
+    ),
+    usageTriggers: t.prismaConnection(
+      {
+        type: UsageTriggerRef,
+        description: "The usage triggers watching this account, newest first.",
+        cursor: "id",
+        // Its triggers are found by the account's id, which every account row keeps.
+        reads: [],
+        totalCount: (account) => prisma.usageTrigger.count({ where: { accountId: account.id } }),
+        resolve: (query, account) => prisma.usageTrigger.findMany({ ...query, where: { accountId: account.id }, orderBy: NEWEST_FIRST }),
+      },
+      UsageTriggerConnection,
     ),
     webhookEndpoints: t.prismaConnection(
       {
