@@ -241,7 +241,7 @@ beforeAll(async () => {
       },
     );
   }
-  // Webhook endpoints with deliveries in every party's lists. Written directly,
+  // Webhook endpoints with deliveries, and usage triggers, in every party's lists. Written directly,
   // disabled and with settled deliveries: no delivery is ever attempted, so no
   // request leaves for the (public, never contacted) address they name.
   const endpoints: Record<string, string> = {};
@@ -255,6 +255,10 @@ beforeAll(async () => {
       for (const event of events)
         await prisma.webhookDelivery.create({ data: { endpointId: endpoint.id, eventId: event.id, status: "SUCCEEDED", attempts: 1 } });
       endpoints[account.id] ??= encodeGlobalID("WebhookEndpoint", endpoint.id);
+      // Usage triggers too (written directly: listing them is what is tested here).
+      await prisma.usageTrigger.create({
+        data: { accountId, condition: "SPEND_REACHES", thresholdMicros: BigInt(1_000_000 * (i + 1)), period: "MONTHLY", action: "NOTIFY" },
+      });
     }
   }
   tree = await createManager();
