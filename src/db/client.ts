@@ -37,7 +37,10 @@ function countingPool({ url: connectionString, poolSize: max, acquireTimeoutMs, 
       // request.
       // statement_timeout the same way: no statement of a request holds a
       // connection (or its locks) longer than DATABASE_STATEMENT_TIMEOUT_MS.
-      await client.query(`SET jit = off; SET statement_timeout = ${Math.trunc(statementTimeoutMs)}`);
+      // TimeZone UTC: Prisma writes and reads timestamptz values as if the
+      // session were UTC, so on a database whose default zone is another it
+      // would store instants shifted by the offset (seen with Pacific/Kiritimati).
+      await client.query(`SET jit = off; SET statement_timeout = ${Math.trunc(statementTimeoutMs)}; SET TimeZone = 'UTC'`);
       const query = client.query;
       client.query = function countedQuery(this: pg.ClientBase, ...args: unknown[]) {
         statementCounter.count++;

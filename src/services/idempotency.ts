@@ -19,8 +19,15 @@ export function hashInput(input: unknown): string {
  * Whose key it is: the authenticated account, or the operator. Part of every
  * key's scope (DOMAIN.md: keys are scoped to the caller, the account named
  * and the mutation), so a sub-account and its manager never share a key.
+ * Acting as a sub-account, the caller is still the manager (or the
+ * operator): otherwise the sub-account could take a key first and block,
+ * or answer for, its manager's charge.
  */
-export const callerOf = (viewer: Viewer): string => (viewer.role === "OPERATOR" ? "operator" : viewer.accountId);
+export const callerOf = (viewer: Viewer): string => {
+  if (viewer.role === "OPERATOR") return "operator";
+  if (viewer.actingAs) return viewer.actingAs.accountId ?? "operator";
+  return viewer.accountId;
+};
 
 /** One key's scope: the caller, the account named and the mutation. */
 export interface KeyScope {

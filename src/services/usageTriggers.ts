@@ -132,14 +132,16 @@ export async function createUsageTrigger(viewer: Viewer, { id: accountId, kind }
     const account = await findReachableAccount(tx, viewer, accountId, kind);
     if (account.status === "CLOSED") throw ValidationError.of("accountId", "A closed account takes no usage triggers");
     const watchesSharedBalance = condition === "BALANCE_FALLS_TO" && !hasOwnBalance(account);
-    if (watchesSharedBalance && action === "SUSPEND") {
+    // A rollup sub-account's balance is its manager's (it reads `available` as
+    // null): a trigger on it would tell the sub-account when the manager's
+    // balance crosses a figure of its choosing. The manager watches it with a
+    // trigger on its own account, which its rollup sub-accounts' charges cross too.
+    if (watchesSharedBalance) {
       throw ValidationError.of(
-        "action",
-        "A SUSPEND balance trigger needs a balance of the sub-account's own: this one shares its manager's, which other accounts' charges lower too",
+        "condition",
+        "This sub-account's charges draw on its manager's shared balance, which is the manager's to watch: put the BALANCE_FALLS_TO trigger on the manager's account",
       );
     }
-    // The manager's charges will check it too: the shared balance's row, after the account's (the charges' order).
-    if (watchesSharedBalance) await lockAccount(tx, account.managerId!);
     const held = await tx.usageTrigger.count({ where: { accountId } });
     if (held >= MAX_USAGE_TRIGGERS_PER_ACCOUNT) {
       throw new LimitExceededError(

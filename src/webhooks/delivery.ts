@@ -51,6 +51,8 @@ const DISPATCH = `
     JOIN "webhook_endpoints" w ON w."enabled" AND w."createdAt" <= b."occurredAt"
       AND (w."accountId" = b."accountId" OR w."accountId" = b."treeManagerId")
       AND (cardinality(w."eventTypes") = 0 OR b."type" = ANY(w."eventTypes"))
+    -- A closed account may see nothing any more (its keys are revoked): its endpoints get nothing either.
+    JOIN "accounts" a ON a."id" = w."accountId" AND a."status" <> 'CLOSED'
     ORDER BY b."txid", b."id", w."id"
     RETURNING 1
   ), moved AS (
@@ -67,6 +69,7 @@ const CLAIM = `
   WHERE w."id" IN (
     SELECT e."id" FROM "webhook_endpoints" e
     WHERE e."enabled" AND (e."leaseUntil" IS NULL OR e."leaseUntil" < now())
+      AND EXISTS (SELECT 1 FROM "accounts" a WHERE a."id" = e."accountId" AND a."status" <> 'CLOSED')
       AND (SELECT d."nextAttemptAt" FROM "webhook_deliveries" d
            WHERE d."endpointId" = e."id" AND d."status" = 'PENDING' ORDER BY d."seq" LIMIT 1) <= now()
     LIMIT $2 FOR UPDATE SKIP LOCKED

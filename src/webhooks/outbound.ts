@@ -80,6 +80,9 @@ export function isForbiddenAddress(address: string, allowInsecure: boolean): str
  * to, addresses `isForbiddenAddress` lets through. Delivery checks the address
  * again when it connects; this check is so a bad URL is refused when it is saved.
  */
+/** The reason for every refused host name (see checkWebhookUrl). */
+export const NAME_REFUSED = "The webhook URL's host name does not resolve to a public internet address.";
+
 export async function checkWebhookUrl(url: string, options: { allowInsecure: boolean }): Promise<UrlVerdict> {
   const parsed = parseWebhookUrl(url, options.allowInsecure);
   if (!parsed.ok) return parsed;
@@ -88,11 +91,12 @@ export async function checkWebhookUrl(url: string, options: { allowInsecure: boo
     const kind = forbiddenKind(host, options.allowInsecure);
     return kind ? { ok: false, reason: `The webhook URL points to ${kind}.` } : parsed;
   }
+  // One answer for a name that does not resolve and one that resolves to a
+  // forbidden address: otherwise any tenant could map the gateway's internal
+  // DNS (which names exist, and that they are private).
   const resolved = await resolve(host);
-  if (!resolved.ok) return { ok: false, reason: "The webhook URL's host name does not resolve." };
-  for (const { address } of resolved.addresses) {
-    const kind = forbiddenKind(address, options.allowInsecure);
-    if (kind) return { ok: false, reason: `The webhook URL's host name resolves to ${kind}.` };
+  if (!resolved.ok || resolved.addresses.some(({ address }) => forbiddenKind(address, options.allowInsecure))) {
+    return { ok: false, reason: NAME_REFUSED };
   }
   return parsed;
 }

@@ -236,11 +236,18 @@ describe("what createUsageTrigger refuses", () => {
     expect(await newTrigger(w.manager.token, { accountId: sub.id, ...BALANCE, threshold: "1", period: "DAILY" })).toMatchObject({ period: "ALL_TIME" });
   });
 
-  it("SUSPEND on a balance a rollup sub-account shares with its siblings: ValidationError", async () => {
+  it("a balance trigger on a rollup sub-account (its manager's shared balance): ValidationError for everyone, whatever the action", async () => {
     const sub = await customer({ rollupBilling: true });
     const before = await footprint([sub.id, w.manager.id]);
-    const r = ofType(await createTrigger(w.manager.token, { accountId: sub.id, ...BALANCE, threshold: "1", action: "SUSPEND" }), "ValidationError");
-    expect(r.fieldErrors.map((e) => e.path)).toEqual([["action"]]);
+    for (const [token, action] of [
+      [w.manager.token, "SUSPEND"],
+      [w.manager.token, "NOTIFY"],
+      [sub.token, "NOTIFY"],
+      [OPERATOR_TOKEN, "NOTIFY"],
+    ] as const) {
+      const r = ofType(await createTrigger(token, { accountId: sub.id, ...BALANCE, threshold: "1", action }), "ValidationError");
+      expect(r.fieldErrors.map((e) => e.path)).toEqual([["condition"]]);
+    }
     expect(await footprint([sub.id, w.manager.id])).toEqual(before);
   });
 
@@ -364,32 +371,6 @@ describe("BALANCE_FALLS_TO", () => {
       { amount: "0.020000", currency: "USD" },
       { amount: "0.030000", currency: "USD" },
     ]);
-  });
-
-  it("on a rollup sub-account it watches the manager's shared balance, whose figure only the manager reads", async () => {
-    const manager = await createManagerWithFunds("0.10");
-    const rollup = await createSubAccount(manager, { rollupBilling: true });
-    const sibling = await createSubAccount(manager, { rollupBilling: true });
-    await newTrigger(manager.token, { accountId: rollup.id, ...BALANCE, threshold: "0.07" });
-    expect(await flagOf(manager.id)).toBe(true);
-    await charge(rollup.token, rollup.id); // 0.09
-    await charge(rollup.token, rollup.id, { quantity: 3 }); // 0.06: crossed
-    const [bySub] = await eventsOf(rollup.token, rollup.id, "USAGE_TRIGGER_FIRED");
-    expect(bySub!.data).toMatchObject({ trigger: { condition: "BALANCE_FALLS_TO", threshold: { amount: "0.070000" } }, value: null });
-    expect(JSON.stringify(bySub!.data)).not.toContain("0.060000");
-    const [byManager] = await eventsOf(manager.token, rollup.id, "USAGE_TRIGGER_FIRED");
-    expect(byManager!.data).toMatchObject({ value: { amount: "0.060000", currency: "USD" } });
-
-    // The shared balance falls by any account's charge: a sibling's (or the manager's own) crosses it too.
-    await topUp(manager.id, "0.05"); // 0.11
-    await charge(sibling.token, sibling.id, { quantity: 5 }); // 0.06
-    expect(await countEvents(rollup.id, "USAGE_TRIGGER_FIRED")).toBe(2);
-    const [latest] = await eventsOf(rollup.token, rollup.id, "USAGE_TRIGGER_FIRED");
-    // Crossed by another account's charge: no actor, so no key prefix of the sibling's.
-    expect(latest!.data).toMatchObject({ value: null, actor: null });
-    await topUp(manager.id, "0.05"); // 0.11
-    await charge(manager.token, manager.id, { quantity: 6 }); // 0.05
-    expect(await countEvents(rollup.id, "USAGE_TRIGGER_FIRED")).toBe(3);
   });
 
   it("a manager's own balance trigger is crossed by its rollup sub-accounts' charges too", async () => {

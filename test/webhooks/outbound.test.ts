@@ -134,7 +134,7 @@ describe("checkWebhookUrl", () => {
     // WHATWG URL parsing turns these spellings into 127.0.0.1 before anything looks at them.
     ["https://0x7f.1/", "points to a loopback address"],
     ["https://2130706433/", "points to a loopback address"],
-    ["https://localhost/", "host name resolves to a loopback address"],
+    ["https://localhost/", "host name does not resolve to a public internet address"],
     ["https://0.0.0.0", "points to an unspecified address"],
     ["https://[::]/", "points to an unspecified address"],
     ["https://100.64.0.1", "points to a carrier-grade NAT address"],
@@ -168,7 +168,7 @@ describe("checkWebhookUrl", () => {
     resolverAnswers(["93.184.216.34", "10.0.0.1"]);
     expect(await checkWebhookUrl("https://hooks.example.com/in", { allowInsecure: false })).toEqual({
       ok: false,
-      reason: "The webhook URL's host name resolves to a private network address.",
+      reason: "The webhook URL's host name does not resolve to a public internet address.",
     });
   });
 
@@ -176,7 +176,7 @@ describe("checkWebhookUrl", () => {
     vi.spyOn(dns.promises, "lookup").mockRejectedValue(Object.assign(new Error("getaddrinfo ENOTFOUND hooks.example.invalid"), { code: "ENOTFOUND" }));
     expect(await checkWebhookUrl("https://hooks.example.invalid/in", { allowInsecure: false })).toEqual({
       ok: false,
-      reason: "The webhook URL's host name does not resolve.",
+      reason: "The webhook URL's host name does not resolve to a public internet address.",
     });
   });
 
