@@ -16,6 +16,7 @@ import { graphiqlOptions } from "./http/graphiql.js";
 import { useGraphiQLDelivery } from "./http/graphiqlDelivery.js";
 import { useReadinessCheck } from "./http/health.js";
 import { createRequestLimiter, DEFAULT_RATE_LIMITS, type RateLimitOptions } from "./http/rateLimit.js";
+import { useUsageCsvExport } from "./http/usageCsv.js";
 import { logger } from "./observability/logger.js";
 import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
@@ -87,6 +88,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       useReadinessCheck({ redisReady: () => limiter.redisReady(), stopping: () => stopping }),
       useRequestBodyLimit(MAX_REQUEST_BODY_BYTES),
       useCors(corsOrigins),
+      useUsageCsvExport({ operatorToken, limiter }),
       useCsrfPrevention(["x-graphql-yoga-csrf", "authorization"]),
       useHttpEdge({ production }),
       EnvelopArmorPlugin({

@@ -106,5 +106,11 @@ export async function openSubscribers(
       }),
   );
   await Promise.all(opened);
-  return { latencies, received: () => received, close: () => requests.forEach((r) => r.destroy()) };
+  return {
+    latencies,
+    received: () => received,
+    close: () => {
+      for (const r of requests) r.destroy();
+    },
+  };
 }

@@ -8,7 +8,7 @@
 // Options:
 //   --reset            empty a database that holds other data first (TRUNCATE!)
 //   --duration N       seconds per scenario (default 10)
-//   --only a,b,...     run only these scenario ids (peer250, peer1000, tree, filter, sort, usage, webhooks, sse, sizes)
+//   --only a,b,...     run only these scenario ids (peer250, peer1000, tree, filter, sort, usage, webhooks, sse, sizes, reports)
 //   --cpu-prof DIR     run the server under `node --cpu-prof` and write its profile into DIR
 //   --json FILE        also write the results as JSON
 //   --server-node-args=FLAGS  extra node flags for the server (e.g. --server-node-args=--max-semi-space-size=64)
@@ -24,6 +24,7 @@ import pg from "pg";
 import { applyMigrations } from "../../src/db/migrate.js";
 import { openSubscribers, startTimingReceiver, summarize } from "./events.js";
 import type { LoadResult, LoadSpec } from "./load.js";
+import { REPORT_SIZES, type ReportsWorld, seedReports } from "./reportsSeed.js";
 import { type BenchWorld, resetTables, SIZES, seedBench, TREE_SIZES } from "./seed.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -68,6 +69,8 @@ if (Number(existing.rows[0]!.n) > 0 && !existing.rows[0]!.bench && !opts.reset) 
 const started = performance.now();
 await resetTables(db);
 const world: BenchWorld = await seedBench(db);
+// Usage reports: 1,000 sub-accounts x 6 products x 31 days under one manager (scripts/bench/reportsSeed.ts).
+const reportsWorld: ReportsWorld | undefined = wanted("reports") ? await seedReports(db) : undefined;
 const seedSeconds = (performance.now() - started) / 1000;
 // The steady state of a live database: autovacuum has set the visibility map
 // (index-only counts) and the statistics the planner needs. Right after a
@@ -171,6 +174,11 @@ const Q_TREE = `query($after: String, $from: DateTime!, $to: DateTime!) { viewer
       usageSummary(from: $from, to: $to) { lines { product quantity records cost { amount } } totalCost { amount } } } } } } } }`;
 const Q_LIST = `query($filter: SubAccountFilter, $sort: SubAccountSort) { viewer { account { ... on Manager {
   subAccounts(first: 50, filter: $filter, sort: $sort) { totalCount nodes { id email organizationName status createdAt } } } } } }`;
+const Q_REPORT = `query($from: DateTime, $to: DateTime, $groupBy: UsageGrouping, $sort: UsageReportSort) { viewer { account { ... on Manager {
+  usageReport(from: $from, to: $to, groupBy: $groupBy, sort: $sort, first: 250) { totalCount
+    totals { lines { product quantity records cost { amount } } totalCost { amount } }
+    pageInfo { endCursor hasNextPage }
+    edges { cursor node { id account { id email } product start end quantity records cost { amount } } } } } } } }`;
 const Q_USAGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename
   ... on RecordUsageSuccess { usageRecord { id quantity } balance { totalSpent { amount } } } ... on Error { code } } }`;
 
@@ -268,6 +276,12 @@ const usageBody = (key: string, sub = world.rollupSubs[0]!) =>
 const counted = [
   ...scenarios.map((s) => ({ name: s.label, token: s.token, warm: s.bodies[s.bodies.length - 1]!, measure: s.bodies[s.bodies.length - 1]! })),
   { name: "recordUsage", token: world.rollupSubs[0]!.key, warm: usageBody("count-warm"), measure: usageBody("count-measure") },
+  ...(reportsWorld
+    ? (["COST_DESC", "TIME_ASC"] as const).map((sort) => {
+        const b = body(Q_REPORT, { from: reportsWorld.from, to: reportsWorld.to, groupBy: "DAY", sort });
+        return { name: `reports: Manager.usageReport DAY ${sort}`, token: reportsWorld.managerKey, warm: b, measure: b };
+      })
+    : []),
 ];
 const countFile = path.join(work, "count.json");
 writeFileSync(countFile, JSON.stringify({ operatorToken: OPERATOR_TOKEN, shapes: counted }));
@@ -456,6 +470,103 @@ if (wanted("sse")) {
   );
 }
 
+// Usage reports: the report query of the whole 1,000-sub-account tree for
+// the seeded month (p50 and p99 of 20 runs, one client), and its CSV
+// download, timed, with the server's peak memory (VmHWM) while it streams.
+const reportsLines: string[] = [];
+if (reportsWorld) {
+  const { from, to, managerKey } = reportsWorld;
+  const memory = () => {
+    const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+  };
+  const RUNS = 20;
+  const timed = async (label: string, variables: Record<string, unknown>, check: (r: { totalCount: number; edges: unknown[] }) => void) => {
+    type Report = { viewer: { account: { usageReport: { totalCount: number; edges: unknown[] } } } };
+    for (let i = 0; i < 3; i++) await gql<Report>(managerKey, Q_REPORT, variables);
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      const data = await gql<Report>(managerKey, Q_REPORT, variables);
+      times.push(performance.now() - t0);
+      check(data.viewer.account.usageReport);
+    }
+    const s = summarize(times);
+    const statements = statementCounts[`reports: Manager.usageReport DAY ${String(variables.sort)}`]?.statements;
+    reportsLines.push(`| ${label} | ${s.p50.toFixed(0)} | ${s.p99.toFixed(0)} | ${statements ?? "n/a"} |`);
+    note(`  ${label}: p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms`);
+  };
+  const records = reportsWorld.records;
+  note(
+    `reports: ${records} usage records under one manager (${REPORT_SIZES.subAccounts} subs x ${REPORT_SIZES.products} products x ${REPORT_SIZES.days} days)`,
+  );
+  reportsLines.push(
+    `Usage reports: one manager, ${REPORT_SIZES.subAccounts} sub-accounts x ${REPORT_SIZES.products} products x ${REPORT_SIZES.days} days = ${records} usage records (${from.slice(0, 10)} to ${to.slice(0, 10)}); one client, ${RUNS} runs each after 3 unmeasured, server in production mode.`,
+    "",
+    "| Manager.usageReport, whole tree, first: 250 with totals and totalCount | p50 ms | p99 ms | SQL stmts/req |",
+    "|---|---:|---:|---:|",
+  );
+  const fullPage = (r: { totalCount: number; edges: unknown[] }) => {
+    if (r.edges.length !== 250) throw new Error(`reports: expected a page of 250 lines, got ${r.edges.length}`);
+  };
+  await timed(`groupBy DAY, sort COST_DESC (${records} lines)`, { from, to, groupBy: "DAY", sort: "COST_DESC" }, (r) => {
+    fullPage(r);
+    if (r.totalCount !== records) throw new Error(`reports: totalCount ${r.totalCount}, expected ${records}`);
+  });
+  await timed(`groupBy DAY, sort TIME_ASC (${records} lines)`, { from, to, groupBy: "DAY", sort: "TIME_ASC" }, fullPage);
+  await timed(`groupBy MONTH, sort COST_DESC (${records / REPORT_SIZES.days} lines)`, { from, to, groupBy: "MONTH", sort: "COST_DESC" }, fullPage);
+  await timed("whole period (no groupBy), sort TIME_ASC", { from, to, sort: "TIME_ASC" }, fullPage);
+
+  // The CSV: the whole month by day, and about 100,000 lines (17 days).
+  reportsLines.push(
+    "",
+    "| GET /reports/usage.csv (manager, whole tree, groupBy=DAY) | lines | MB | first byte ms | total ms | server VmRSS before MB | server peak (VmHWM) during MB |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  );
+  const csvUrl = (days: number) =>
+    `http://127.0.0.1:${PORT}/reports/usage.csv?from=${from}&to=${new Date(Date.parse(from) + days * 86_400_000).toISOString()}&groupBy=DAY`;
+  const download = async (url: string) => {
+    const t0 = performance.now();
+    const response = await fetch(url, { headers: { authorization: `Bearer ${managerKey}` } });
+    if (response.status !== 200) throw new Error(`reports: CSV answered ${response.status}: ${await response.text()}`);
+    const reader = response.body!.getReader();
+    let bytes = 0;
+    let newlines = 0;
+    let firstByte = Number.NaN;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (Number.isNaN(firstByte)) firstByte = performance.now() - t0;
+      bytes += value.byteLength;
+      for (let i = 0; i < value.length; i++) if (value[i] === 10) newlines++;
+    }
+    return { lines: newlines - 1, bytes, firstByte, total: performance.now() - t0 };
+  };
+  for (const days of [17, REPORT_SIZES.days]) {
+    await download(csvUrl(days)); // warm
+    const before = memory();
+    // Reset the peak to the current RSS (Linux 4.0+), so VmHWM afterwards is the peak of this download alone.
+    let reset = true;
+    try {
+      writeFileSync(`/proc/${server.pid}/clear_refs`, "5");
+    } catch {
+      reset = false;
+    }
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await download(csvUrl(days)));
+    const after = memory();
+    runs.sort((a, b) => a.total - b.total);
+    const median = runs[1]!;
+    reportsLines.push(
+      `| ${days} days | ${median.lines} | ${(median.bytes / 1e6).toFixed(1)} | ${median.firstByte.toFixed(0)} | ${median.total.toFixed(0)} (median of 3) | ${before.rssMb.toFixed(0)} | ${after.hwmMb.toFixed(0)}${reset ? "" : " (peak since start: clear_refs refused)"} |`,
+    );
+    note(
+      `  CSV ${days} days: ${median.lines} lines in ${median.total.toFixed(0)} ms; RSS before ${before.rssMb.toFixed(0)} MB, peak during ${after.hwmMb.toFixed(0)} MB`,
+    );
+  }
+}
+
 // Whole-tree latency by tree size: one client pages through the nested tree (250 per page), median of 5.
 const sizeRows: { size: number; pages: number; medianMs: number; p90Ms: number }[] = [];
 if (wanted("sizes")) {
@@ -494,6 +605,7 @@ const lines = [
   ),
 ];
 if (usageReport) lines.push("", usageReport);
+if (reportsLines.length) lines.push("", ...reportsLines);
 if (eventReports.length) lines.push("", ...eventReports);
 if (sizeRows.length) {
   lines.push("", "| whole nested tree, 1 client | pages | median ms | max of 7 ms |", "|---:|---:|---:|---:|");

@@ -26,6 +26,7 @@ import "./billing/Balance.js";
 import "./billing/LedgerEntry.js";
 import "./billing/UsageRecord.js";
 import "./billing/UsageSummary.js";
+import "./billing/UsageReport.js";
 import "./billing/PriceList.js";
 import "./billing/mutations.js";
 import "./viewer.js";

@@ -18,7 +18,11 @@ const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 export const MAX_ROLL_OVERLAP_SECONDS = 7 * 24 * 60 * 60;
 
 /** Keys that still authenticate: not revoked, not expired. */
-const workingKeys = (accountId: string): Prisma.ApiKeyWhereInput => ({ accountId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] });
+const workingKeys = (accountId: string): Prisma.ApiKeyWhereInput => ({
+  accountId,
+  revokedAt: null,
+  OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }],
+});
 
 async function assertRoomForKey(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
   const active = await tx.apiKey.count({ where: workingKeys(accountId) });

@@ -2,8 +2,10 @@ import DataLoader from "dataloader";
 import { prisma } from "../../db/client.js";
 import type { PriceList } from "../../domain/pricing.js";
 import { afterResolvers, requestCache } from "../../read/requestCache.js";
+import { loadUsageSeries, type SeriesRow } from "../../read/usageReport.js";
 import { loadUsageTotals, type UsageTotals } from "../../services/billing.js";
 import { loadPriceLists, type PricingSubject } from "../../services/pricing.js";
+import type { ReportPeriod } from "../../services/usageReports.js";
 
 // Per-request loaders: the prices and usage of a whole tree cost a fixed
 // number of statements, however many accounts the request lists.
@@ -42,5 +44,40 @@ export const usageTotalsLoader = requestCache(
         return keys.map((k) => results.get(`${k.from.toISOString()}/${k.to.toISOString()}`)!.get(k.accountId)!);
       },
       { cacheKeyFn: (k) => `${k.accountId}/${k.from.toISOString()}/${k.to.toISOString()}`, batchScheduleFn: afterResolvers },
+    ),
+);
+
+export interface UsageSeriesKey {
+  accountId: string;
+  period: ReportPeriod;
+}
+
+const periodKey = (p: ReportPeriod) => `${p.from.toISOString()}/${p.to.toISOString()}/${p.groupBy ?? ""}`;
+
+/** Usage per account, product and bucket, batched: one GROUP BY statement per distinct period and grouping. */
+export const usageSeriesLoader = requestCache(
+  () =>
+    new DataLoader<UsageSeriesKey, SeriesRow[], string>(
+      async (keys) => {
+        const periods = new Map<string, { period: ReportPeriod; ids: string[] }>();
+        for (const k of keys) {
+          const key = periodKey(k.period);
+          if (!periods.has(key)) periods.set(key, { period: k.period, ids: [] });
+          periods.get(key)!.ids.push(k.accountId);
+        }
+        const rows = new Map<string, SeriesRow[]>();
+        await Promise.all(
+          [...periods].map(async ([key, p]) => {
+            for (const row of await loadUsageSeries(p.ids, p.period)) {
+              const at = `${row.accountId}/${key}`;
+              const list = rows.get(at);
+              if (list) list.push(row);
+              else rows.set(at, [row]);
+            }
+          }),
+        );
+        return keys.map((k) => rows.get(`${k.accountId}/${periodKey(k.period)}`) ?? []);
+      },
+      { cacheKeyFn: (k) => `${k.accountId}/${periodKey(k.period)}`, batchScheduleFn: afterResolvers },
     ),
 );
