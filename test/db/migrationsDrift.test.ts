@@ -33,6 +33,9 @@ const ALLOWED_DIFF = [
   `DROP INDEX "phone_numbers_accountId_createdAt_id_idx";`,
   `CREATE INDEX "accounts_managerId_createdAt_id_idx" ON "accounts"("managerId", "createdAt" DESC, "id" DESC);`,
   `CREATE INDEX "phone_numbers_accountId_createdAt_id_idx" ON "phone_numbers"("accountId", "createdAt" DESC, "id" DESC);`,
+  // Migration 0008: the usage reports' covering index, the same case.
+  `DROP INDEX "usage_records_accountId_occurredAt_id_idx";`,
+  `CREATE INDEX "usage_records_accountId_occurredAt_id_idx" ON "usage_records"("accountId", "occurredAt" DESC, "id" DESC);`,
 ];
 
 /**
@@ -48,6 +51,8 @@ const HAND_WRITTEN_INDEXES = {
   // 0003: covering indexes, INCLUDE (ALLOWED_DIFF).
   accounts_managerId_createdAt_id_idx: `CREATE INDEX "accounts_managerId_createdAt_id_idx" ON public.accounts USING btree ("managerId", "createdAt" DESC, id DESC) INCLUDE (status)`,
   phone_numbers_accountId_createdAt_id_idx: `CREATE INDEX "phone_numbers_accountId_createdAt_id_idx" ON public.phone_numbers USING btree ("accountId", "createdAt" DESC, id DESC) INCLUDE (status, number)`,
+  // 0008: the usage reports read product, quantity and cost from the index (ALLOWED_DIFF).
+  usage_records_accountId_occurredAt_id_idx: `CREATE INDEX "usage_records_accountId_occurredAt_id_idx" ON public.usage_records USING btree ("accountId", "occurredAt" DESC, id DESC) INCLUDE (product, quantity, "costMicros")`,
   // 0004: emails unique among managers (partial) and within a tree (on an
   // expression); schema.prisma's Account.email says why it has no @unique.
   accounts_manager_email_key: `CREATE UNIQUE INDEX accounts_manager_email_key ON public.accounts USING btree (email) WHERE (kind = 'MANAGER'::"AccountKind")`,
