@@ -19,6 +19,11 @@ const SLOW_FILES = [
   "test/faults/**", // servers behind proxies, signals, slow sockets
   "test/events/processes.test.ts", // gateway processes, kill -9, Redis
   "test/db/migrationsDrift.test.ts", // migrates a second, empty database
+  "test/billing/concurrency.test.ts", // hundreds of concurrent charges (the proof that counts runs on Postgres)
+  "test/usageTriggers/concurrency.test.ts", // 60 concurrent charges per case
+  "test/webhooks/delivery.test.ts", // real receivers, retries waited out
+  "test/accounts/keyExpiry.test.ts", // waits for keys to expire on the clock
+  "test/security/newPathsReview.test.ts", // a hostile review's probes, some waiting out re-checks
 ];
 
 /**
