@@ -4,11 +4,12 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Counter } from "prom-client";
-import { type Authenticated, authenticate } from "./auth/authenticate.js";
+import type { Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { isDatabaseUnavailable, serviceUnavailable } from "./db/availability.js";
 import { useEventWakeups } from "./events/wakeups.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
+import { authenticateCaller } from "./http/callers.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
 import { useCors } from "./http/cors.js";
 import { armorRejection, useCsrfPrevention, useHttpEdge } from "./http/edge.js";
@@ -52,20 +53,9 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
 
   const yoga = createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
-      let caller: Authenticated;
-      try {
-        caller = await authenticate(request.headers.get("authorization"), operatorToken, request.headers.get("act-as-account"));
-      } catch (error) {
-        // Not the caller's fault: the key could not be looked up.
-        if (isDatabaseUnavailable(error)) throw serviceUnavailable();
-        await limiter.consume("address", req?.socket?.remoteAddress ?? "local");
-        throw error;
-      }
-      const { viewer } = caller;
-      // Acting as a sub-account spends the calling key's budget (its id; "operator" for the operator token).
-      await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
+      const caller = await authenticateCaller(request, req?.socket?.remoteAddress, { operatorToken, limiter });
       callers.set(request, caller);
-      return roleSchemas[viewer.role];
+      return roleSchemas[caller.viewer.role];
     },
     context: ({ request }): Context => {
       const { viewer, account } = callers.get(request)!;

@@ -1,8 +1,6 @@
 import { GraphQLError } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import type { Plugin } from "graphql-yoga";
-import { authenticate } from "../auth/authenticate.js";
-import type { Viewer } from "../auth/viewer.js";
 import { isDatabaseUnavailable, serviceUnavailable } from "../db/availability.js";
 import { CURRENCY, formatMicros } from "../domain/money.js";
 import { logger } from "../observability/logger.js";
@@ -18,6 +16,7 @@ import {
   reportPeriod,
   type UsageGrouping,
 } from "../services/usageReports.js";
+import { authenticateCaller } from "./callers.js";
 import type { RequestLimiter } from "./rateLimit.js";
 
 // GET /reports/usage.csv: the lines of a usage report (services/usageReports.ts)
@@ -180,16 +179,7 @@ export function useUsageCsvExport({ operatorToken, limiter }: UsageCsvOptions): 
 
   async function answer(request: Request, url: URL, server: NodeServerContext, fetchAPI: FetchAPI): Promise<Response> {
     if (request.method !== "GET") throw refusal(405, "METHOD_NOT_ALLOWED", "Only GET is allowed here", { allow: "GET" });
-    let viewer: Viewer;
-    try {
-      viewer = (await authenticate(request.headers.get("authorization"), operatorToken, request.headers.get("act-as-account"))).viewer;
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) throw serviceUnavailable();
-      await limiter.consume("address", server.req?.socket?.remoteAddress ?? "local");
-      throw error;
-    }
-    // Acting as a sub-account spends the calling key's budget, as on /graphql.
-    await limiter.consume("key", viewer.role === "OPERATOR" ? "operator" : viewer.apiKey.id);
+    const { viewer } = await authenticateCaller(request, server.req?.socket?.remoteAddress, { operatorToken, limiter });
 
     const parsed = parseParameters(url);
     if (parsed instanceof GraphQLError) throw parsed;
