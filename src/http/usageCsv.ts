@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import type { Plugin } from "graphql-yoga";
@@ -71,16 +72,13 @@ export const csvColumns = (withCost: boolean): string[] => [
 
 const ACCOUNT_TYPES = { MANAGER: "Manager", SUB_ACCOUNT: "SubAccount" } as const;
 
-/** The global id of an account, as the API shows it. */
-const globalIdOf = (kind: keyof typeof ACCOUNT_TYPES, id: string) => Buffer.from(`${ACCOUNT_TYPES[kind]}:${id}`).toString("base64");
-
 function csvRows(lines: readonly ExportLine[], period: ReportPeriod, withCost: boolean): string {
   let out = "";
   for (const line of lines) {
     const { start, end } = clippedBucket(line.bucket, period);
     const { account } = line;
     // Our own values (dates, ids, enum names, decimals) cannot start a formula or hold a separator.
-    out += `${start.toISOString()},${end.toISOString()},${globalIdOf(account.kind, account.id)},${ACCOUNT_TYPES[account.kind]},${csvCell(account.email)},${csvCell(account.organizationName ?? "")},${line.product},${line.quantity},${line.records}`;
+    out += `${start.toISOString()},${end.toISOString()},${encodeGlobalID(ACCOUNT_TYPES[account.kind], account.id)},${ACCOUNT_TYPES[account.kind]},${csvCell(account.email)},${csvCell(account.organizationName ?? "")},${line.product},${line.quantity},${line.records}`;
     out += withCost ? `,${formatMicros(line.cost)},${CURRENCY}\r\n` : "\r\n";
   }
   return out;

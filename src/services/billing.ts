@@ -1,6 +1,4 @@
 // Billing: charges, top-ups and transfers (DOMAIN.md: Billing). Choices
-import { assertMayPerform } from "../auth/actions.js";
-import type { Viewer } from "../auth/viewer.js";
 // where DOMAIN.md is silent:
 // - A manager's totalSpent is its own usage (usage recorded on the manager
 //   itself); rollup charges count in the sub-account's totalSpent while they
@@ -21,6 +19,10 @@ import type { Viewer } from "../auth/viewer.js";
 // with a conditional UPDATE, so the invariants hold across processes.
 // recordUsage does the same in one SQL statement, which holds a shared
 // balance's lock for far less time (usageCharges.ts).
+
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { assertMayPerform } from "../auth/actions.js";
+import type { Viewer } from "../auth/viewer.js";
 import type { prisma, Tx } from "../db/client.js";
 import { hasOwnBalance, MAX_USAGE_QUANTITY, payingAccountId, TOP_UP_WINDOW_MS, topUpRetryAfterSeconds, treeManagerId } from "../domain/billing.js";
 import { InsufficientFundsError, RateLimitedError, ValidationError } from "../domain/errors.js";
@@ -30,7 +32,7 @@ import { InputChecker, LIMITS } from "../domain/text.js";
 import type { Account, Prisma, Product, UsageRecord } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { accountData, globalIdOf, moneyData, recordEvent } from "./events.js";
+import { accountData, moneyData, recordEvent } from "./events.js";
 import { callerOf, claimIdempotencyKey, storeIdempotentResult } from "./idempotency.js";
 import type { AccountRef } from "./ids.js";
 import { NUMBER_CHARGE_KEY_PREFIX } from "./phoneNumberCharges.js";
@@ -221,7 +223,7 @@ export async function topUpBalance(viewer: Viewer, { id: accountId, kind }: Acco
       action: "balance.topUp",
       account,
       details: { amount: formatMicros(amountMicros), ledgerEntryId: entry.id },
-      event: { type: "BALANCE_TOPPED_UP", data: { amount: moneyData(amountMicros) }, privileged: { ledgerEntryId: globalIdOf("LedgerEntry", entry.id) } },
+      event: { type: "BALANCE_TOPPED_UP", data: { amount: moneyData(amountMicros) }, privileged: { ledgerEntryId: encodeGlobalID("LedgerEntry", entry.id) } },
     });
     return { account: await reloadAccount(tx, accountId), entry };
   });
@@ -294,7 +296,7 @@ export async function transferBalance(viewer: Viewer, input: { from: AccountRef;
     const transferEvent = (direction: "OUT" | "IN", counterparty: Account, entryId: string) => ({
       type: "BALANCE_TRANSFERRED" as const,
       data: { direction, amount: moneyData(amountMicros) },
-      privileged: { counterparty: accountData(counterparty).id, ledgerEntryId: globalIdOf("LedgerEntry", entryId) },
+      privileged: { counterparty: accountData(counterparty).id, ledgerEntryId: encodeGlobalID("LedgerEntry", entryId) },
     });
     await recordAudit(tx, viewer, {
       action: "balance.transferOut",

@@ -36,20 +36,17 @@ export const moneyData = (micros: bigint) => ({ amount: formatMicros(micros), cu
 /** An account as events show it. */
 export function accountData(account: Pick<Account, "id" | "kind" | "email" | "organizationName" | "status">) {
   return {
-    id: globalIdOf(account.kind === "MANAGER" ? "Manager" : "SubAccount", account.id),
+    id: encodeGlobalID(account.kind === "MANAGER" ? "Manager" : "SubAccount", account.id),
     email: account.email,
     organizationName: account.organizationName,
     status: account.status,
   };
 }
 
-/** A row's global id, as the API shows it. */
-export const globalIdOf = (typename: string, id: string) => encodeGlobalID(typename, id);
-
 /** An API key as events show it: never its secret or hash. */
 export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "expiresAt">) {
   return {
-    id: globalIdOf("ApiKey", key.id),
+    id: encodeGlobalID("ApiKey", key.id),
     name: key.name,
     prefix: key.prefix,
     createdAt: key.createdAt.toISOString(),
@@ -60,7 +57,7 @@ export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "created
 
 /** A phone number as events show it (its monthly price is pricing, and is not in it). */
 export function phoneNumberData(number: Pick<PhoneNumber, "id" | "number" | "status" | "friendlyName">) {
-  return { id: globalIdOf("PhoneNumber", number.id), number: number.number, status: number.status, friendlyName: number.friendlyName };
+  return { id: encodeGlobalID("PhoneNumber", number.id), number: number.number, status: number.status, friendlyName: number.friendlyName };
 }
 
 /** The event of an account's move to status `to` (a manager is suspended or reactivated, never closed). */

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachablePhoneNumbers, within } from "../auth/rowFilters.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -7,7 +8,7 @@ import { InputChecker } from "../domain/text.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { accountData, globalIdOf, moneyData, phoneNumberData, recordCreditLimitRefusal } from "./events.js";
+import { accountData, moneyData, phoneNumberData, recordCreditLimitRefusal } from "./events.js";
 import type { AccountRef } from "./ids.js";
 import { chargeNumberProvisioning } from "./phoneNumberCharges.js";
 import { inTransaction, isUniqueViolation, lockReachableAccount } from "./transactions.js";
@@ -86,7 +87,7 @@ export async function provisionPhoneNumber(viewer: Viewer, input: ProvisionPhone
         event: {
           type: "PHONE_NUMBER_PROVISIONED",
           data: { phoneNumber: phoneNumberData(phoneNumber) },
-          privileged: { charge: { usageRecordId: globalIdOf("UsageRecord", charge.id), cost: moneyData(charge.costMicros) } },
+          privileged: { charge: { usageRecordId: encodeGlobalID("UsageRecord", charge.id), cost: moneyData(charge.costMicros) } },
         },
       });
       return phoneNumber;

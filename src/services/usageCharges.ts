@@ -30,6 +30,7 @@
 // found with the rules themselves. test/billing/pricing.test.ts charges every
 // kind of rate card against the price list the API shows.
 
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import pg from "pg";
 import { reachableAccountsSql, reachableAccountsSqlValues } from "../auth/rowFilters.js";
 import { actorOf, type Viewer } from "../auth/viewer.js";
@@ -42,7 +43,7 @@ import { unitPriceOf } from "../domain/pricing.js";
 import type { Account, Product, UsageRecord } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
 import { assertAccountActive, findReachableAccount } from "./accounts.js";
-import { globalIdOf, recordCreditLimitRefusal } from "./events.js";
+import { recordCreditLimitRefusal } from "./events.js";
 import { callerOf, findTakenKey, hashInput, replayedResult } from "./idempotency.js";
 import { type AccountRef, newId } from "./ids.js";
 import { loadPriceList } from "./pricing.js";
@@ -326,7 +327,7 @@ export async function chargeRecordedUsage(
           accountKind: kind,
           eventId: newId(),
           eventData: JSON.stringify({
-            usageRecord: { id: globalIdOf("UsageRecord", usageRecordId), product, quantity, idempotencyKey, occurredAt: occurredAt.toISOString() },
+            usageRecord: { id: encodeGlobalID("UsageRecord", usageRecordId), product, quantity, idempotencyKey, occurredAt: occurredAt.toISOString() },
           }),
           limitEventId: newId(),
         }),

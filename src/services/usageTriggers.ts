@@ -46,6 +46,7 @@
 //   charged account, and none (the platform) when another account's charge
 //   crossed it, so no account learns another's key prefix.
 
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachableUsageTriggers, within } from "../auth/rowFilters.js";
 import { actorOf, type Viewer } from "../auth/viewer.js";
@@ -58,7 +59,7 @@ import { InputChecker } from "../domain/text.js";
 import type { Account, Prisma, Product, UsageTrigger, UsageTriggerAction, UsageTriggerCondition, UsageTriggerPeriod } from "../generated/prisma/client.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { accountData, globalIdOf, moneyData } from "./events.js";
+import { accountData, moneyData } from "./events.js";
 import { type AccountRef, newId } from "./ids.js";
 import { inTransaction, lockAccount, lockReachableAccount } from "./transactions.js";
 
@@ -76,7 +77,7 @@ export interface CreateUsageTriggerInput {
 /** A trigger as events show it (its threshold is an aggregate, not a price: every reader sees it). */
 export function triggerData(t: Pick<UsageTrigger, "id" | "condition" | "thresholdMicros" | "product" | "period" | "action" | "lastFiredAt" | "createdAt">) {
   return {
-    id: globalIdOf("UsageTrigger", t.id),
+    id: encodeGlobalID("UsageTrigger", t.id),
     condition: t.condition,
     threshold: moneyData(t.thresholdMicros),
     product: t.product,
@@ -211,7 +212,7 @@ export async function deleteUsageTrigger(viewer: Viewer, id: string) {
       details: { usageTriggerId: trigger.id },
       event: { type: "USAGE_TRIGGER_DELETED", data: { trigger: triggerData(trigger) } },
     });
-    return { deletedId: globalIdOf("UsageTrigger", trigger.id) };
+    return { deletedId: encodeGlobalID("UsageTrigger", trigger.id) };
   });
 }
 
@@ -350,7 +351,7 @@ export async function checkUsageTriggers(run: SqlRunner, viewer: Viewer, charge:
     JSON.stringify({
       subAccount: accountData({ ...account, status: "SUSPENDED" }),
       reason: "USAGE_TRIGGER",
-      triggerId: globalIdOf("UsageTrigger", suspending.id),
+      triggerId: encodeGlobalID("UsageTrigger", suspending.id),
     }),
   ]);
   return { suspended: suspended ?? null };

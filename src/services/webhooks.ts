@@ -2,6 +2,7 @@
 // (DOMAIN.md "Events and webhooks"). The queue and the sending are in
 // src/webhooks/; this module is what the API changes.
 
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachableWebhookEndpoints, within } from "../auth/rowFilters.js";
 import { actorOf, type Viewer } from "../auth/viewer.js";
@@ -12,7 +13,7 @@ import type { EventType, Prisma, WebhookEndpoint } from "../generated/prisma/cli
 import { checkWebhookUrl, generateSigningSecret } from "../webhooks/outbound.js";
 import { findReachableAccount } from "./accounts.js";
 import { recordAudit } from "./audit.js";
-import { globalIdOf } from "./events.js";
+
 import type { AccountRef } from "./ids.js";
 import { inTransaction, lockReachableAccount } from "./transactions.js";
 
@@ -24,7 +25,7 @@ const URL_MAX_LENGTH = 2048;
 /** An endpoint as events show it: never its secret. */
 export function endpointData(endpoint: Pick<WebhookEndpoint, "id" | "url" | "description" | "eventTypes" | "enabled">) {
   return {
-    id: globalIdOf("WebhookEndpoint", endpoint.id),
+    id: encodeGlobalID("WebhookEndpoint", endpoint.id),
     url: endpoint.url,
     description: endpoint.description,
     eventTypes: endpoint.eventTypes,
@@ -142,7 +143,7 @@ export async function deleteWebhookEndpoint(viewer: Viewer, id: string): Promise
       details: { webhookEndpointId: id },
       event: { type: "WEBHOOK_ENDPOINT_DELETED", data: { endpoint: endpointData(endpoint) } },
     });
-    return { deletedId: globalIdOf("WebhookEndpoint", id) };
+    return { deletedId: encodeGlobalID("WebhookEndpoint", id) };
   });
 }
 
