@@ -7,7 +7,6 @@ import type { Counter } from "prom-client";
 import type { Authenticated } from "./auth/authenticate.js";
 import type { Context } from "./context.js";
 import { isDatabaseUnavailable, serviceUnavailable } from "./db/availability.js";
-import { useEventWakeups } from "./events/wakeups.js";
 import { useRequestBodyLimit } from "./http/bodyLimit.js";
 import { authenticateCaller } from "./http/callers.js";
 import { useCompiledExecution } from "./http/compiledExecution.js";
@@ -93,7 +92,6 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
       useRoleSchemaErrors(schema),
       useArgumentRules(schema),
       useCompiledExecution(),
-      useEventWakeups(),
       useUnexpectedErrorReporting(metrics.errorsByCode),
       ...metrics.plugins,
       // Last: it rebuilds the GraphiQL page's response from the headers the others set.

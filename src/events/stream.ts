@@ -12,7 +12,7 @@
 // client that reconnects misses nothing and gets nothing twice.
 //
 // Wake-ups only make the stream prompt: this process's own writes wake it at
-// once (yoga.ts, after each mutation), other processes' through wakeups.ts
+// once (schema/mutation.ts, after each mutation), other processes' through wakeups.ts
 // (Redis or Postgres NOTIFY), and a poll every POLL_INTERVAL_MS catches
 // anything a wake-up lost.
 

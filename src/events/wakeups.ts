@@ -3,8 +3,8 @@
 // or doubled wake-up costs latency at worst, never an event.
 //
 // - This process's own writes wake its readers (the subscriptions' stream,
-//   the webhook queue) at once (yoga.ts calls
-//   `eventsCommitted` after each mutation and after the purge job).
+//   the webhook queue) at once: every mutation (schema/mutation.ts) and the
+//   purge job call `eventsCommitted`.
 // - Other processes hear of them through Redis when REDIS_URL is set (Yoga's
 //   own Redis event target, one channel), else through Postgres
 //   LISTEN/NOTIFY on a real Postgres server. The embedded database serves one
@@ -14,8 +14,6 @@
 //   database-wide lock at commit and a burst of charges must not queue on it.
 
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
-import { getOperationAST } from "graphql";
-import type { Plugin } from "graphql-yoga";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { pool } from "../db/client.js";
@@ -118,16 +116,6 @@ async function postgresWakeups(databaseUrl: string): Promise<WakeupChannel> {
     async close() {
       closed = true;
       await client?.end().catch(() => {});
-    },
-  };
-}
-
-/** Wakes the event streams after every mutation this process executes (its events have committed by then). */
-export function useEventWakeups(): Plugin {
-  return {
-    onExecute({ args }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== "mutation") return;
-      return { onExecuteDone: () => eventsCommitted() };
     },
   };
 }

@@ -4,6 +4,7 @@ import { type Action, authScopesOf } from "../auth/actions.js";
 import type { Context } from "../context.js";
 import { type DomainError, ValidationError } from "../domain/errors.js";
 import { unstorableTextIn } from "../domain/text.js";
+import { eventsCommitted } from "../events/wakeups.js";
 import { forgetRequestReads } from "../read/requestCache.js";
 import { type BuilderTypes, builder } from "./builder.js";
 import { resultOf, resultUnion } from "./errors.js";
@@ -51,6 +52,8 @@ export function defineMutation<In extends object>(
         });
         // Rows cached by earlier fields of this request may have just changed.
         forgetRequestReads(ctx);
+        // Its events have committed (a refusal may have written one too, e.g. at the credit limit): wake their readers.
+        eventsCommitted();
         const code = (result as { __typename?: string; code?: string }).__typename && (result as { code?: string }).code;
         if (code) ctx.typedErrors.push(code);
         return result as never;
