@@ -92,6 +92,18 @@ export function reachableEvents(viewer: Viewer): Prisma.EventWhereInput {
   }
 }
 
+/** The same rule as reachableEvents, on an event row in memory (the live stream filters each row it read once for all subscribers). */
+export function reachesEvent(viewer: Viewer, event: { accountId: string | null; treeManagerId: string | null }): boolean {
+  switch (viewer.role) {
+    case "OPERATOR":
+      return true;
+    case "MANAGER":
+      return event.treeManagerId === viewer.accountId || event.accountId === viewer.accountId;
+    case "SUB_ACCOUNT":
+      return event.accountId === viewer.accountId;
+  }
+}
+
 /** Webhook endpoints of reachable accounts. */
 export function reachableWebhookEndpoints(viewer: Viewer): Prisma.WebhookEndpointWhereInput {
   return viewer.role === "OPERATOR" ? {} : { account: reachableAccounts(viewer) };

@@ -1,9 +1,10 @@
 import { parsePrismaCursor } from "@pothos/plugin-prisma";
 import { GraphQLError } from "graphql";
 import { Repeater } from "graphql-yoga";
+import { reachesEvent } from "../../auth/rowFilters.js";
 import type { Viewer } from "../../auth/viewer.js";
 import { prisma } from "../../db/client.js";
-import { type EventFilter, eventStream, type StreamedEvent } from "../../events/stream.js";
+import { eventStream, type StreamedEvent } from "../../events/stream.js";
 import type { EventType } from "../../generated/prisma/client.js";
 import { builder } from "../builder.js";
 import { parseGlobalId, UUID_PATTERN } from "../globalIds.js";
@@ -13,18 +14,6 @@ import { EventTypeEnum } from "./enums.js";
 
 /** How often, at most, a subscription checks that its key still authenticates (a revoked key, a closed account end it). */
 const REAUTHENTICATE_EVERY_MS = 5_000;
-
-/** The event rows a viewer may receive: the row rules of Account.events and node (auth/rowFilters.ts reachableEvents), in memory. */
-function reachOf(viewer: Viewer): EventFilter {
-  switch (viewer.role) {
-    case "OPERATOR":
-      return () => true;
-    case "MANAGER":
-      return (event) => event.treeManagerId === viewer.accountId || event.accountId === viewer.accountId;
-    case "SUB_ACCOUNT":
-      return (event) => event.accountId === viewer.accountId;
-  }
-}
 
 /** The event row an `after` names: an Event id or an EventEdge cursor, of an event the viewer reaches; else BAD_USER_INPUT. */
 async function afterPosition(after: string, viewer: Viewer) {
@@ -90,11 +79,10 @@ builder.subscriptionField("events", (t) =>
     },
     subscribe: async (_root, { types, after }, ctx) => {
       const wanted = types?.length ? new Set<EventType>(types) : undefined;
-      const reach = reachOf(ctx.viewer);
       const from = after ? await afterPosition(after, ctx.viewer) : undefined;
       return whileAuthenticated(
         ctx.viewer,
-        eventStream.subscribe((event) => reach(event) && (!wanted || wanted.has(event.type)), from),
+        eventStream.subscribe((event) => reachesEvent(ctx.viewer, event) && (!wanted || wanted.has(event.type)), from),
       );
     },
     resolve: (event) => event as never,
