@@ -26,6 +26,7 @@ import { runSql } from "../db/sql.js";
 import type { AccountKind, Role } from "../generated/prisma/client.js";
 import { logger } from "../observability/logger.js";
 import { eventPayloadFor, recordEvent } from "../services/events.js";
+import { endpointData } from "../services/webhooks.js";
 import { deliver, signedHeaders } from "./outbound.js";
 
 const BATCH = 500;
@@ -294,7 +295,7 @@ export class WebhookDeliverer {
       await recordEvent(tx, null, disabled.account, {
         type: "WEBHOOK_ENDPOINT_DISABLED",
         data: {
-          endpoint: { id: encodeGlobalID("WebhookEndpoint", disabled.id), url: disabled.url, enabled: false },
+          endpoint: endpointData(disabled),
           failingSince: failingSince.toISOString(),
         },
       });
