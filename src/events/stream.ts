@@ -48,9 +48,17 @@ const BATCH = 500;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 const COLUMNS = `"id", "type", "accountId", "treeManagerId", "actorRole", "actorApiKeyPrefix", "viaActAs", "data", "privilegedData", "occurredAt", "txid"::text AS "txid"`;
 
+/**
+ * The log's one reading rule (above), for every reader of it (this stream,
+ * the webhook dispatcher): the events of table alias `e` after the position
+ * (`txid`, `id`), committed for sure.
+ */
+export const committedAfter = (e: string, txid: string, id: string) =>
+  `(${e}."txid", ${e}."id") > (${txid}, ${id}) AND ${e}."txid" < pg_snapshot_xmin(pg_current_snapshot())`;
+
 /** Events after `from`, up to `through` when given, that have committed: the order and bound explained above. */
-const READ_AFTER = `SELECT ${COLUMNS} FROM "events"
-  WHERE ("txid", "id") > ($1::xid8, $2::uuid) AND "txid" < pg_snapshot_xmin(pg_current_snapshot())
+const READ_AFTER = `SELECT ${COLUMNS} FROM "events" e
+  WHERE ${committedAfter("e", "$1::xid8", "$2::uuid")}
   ORDER BY "txid", "id" LIMIT ${BATCH}`;
 const READ_BETWEEN = `SELECT ${COLUMNS} FROM "events"
   WHERE ("txid", "id") > ($1::xid8, $2::uuid) AND ("txid", "id") <= ($3::xid8, $4::uuid)

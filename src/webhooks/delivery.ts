@@ -23,6 +23,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { eventSettings } from "../config.js";
 import { prisma } from "../db/client.js";
 import { runSql } from "../db/sql.js";
+import { committedAfter } from "../events/stream.js";
 import type { AccountKind, Role } from "../generated/prisma/client.js";
 import { logger } from "../observability/logger.js";
 import { eventPayloadFor, recordEvent } from "../services/events.js";
@@ -44,7 +45,7 @@ const DISPATCH = `
     SELECT "txid", "eventId" FROM "webhook_dispatch_cursor" WHERE "id" = 1 FOR UPDATE SKIP LOCKED
   ), batch AS (
     SELECT e."id", e."txid", e."type", e."accountId", e."treeManagerId", e."occurredAt" FROM "events" e, cursor c
-    WHERE (e."txid", e."id") > (c."txid", c."eventId") AND e."txid" < pg_snapshot_xmin(pg_current_snapshot())
+    WHERE ${committedAfter("e", 'c."txid"', 'c."eventId"')}
     ORDER BY e."txid", e."id" LIMIT ${BATCH}
   ), queued AS (
     INSERT INTO "webhook_deliveries" ("id", "endpointId", "eventId")
