@@ -12,9 +12,10 @@ export interface AuditedChange {
   /**
    * The event the change publishes (DOMAIN.md: every change that writes an
    * audit event writes an event): required here, so that no audited change
-   * can leave it out.
+   * can leave it out by accident. `null` says, at the call, that the change
+   * is no news about the account (a redelivery of a webhook).
    */
-  event: NewEvent;
+  event: NewEvent | null;
 }
 
 /**
@@ -31,5 +32,5 @@ export async function recordAudit(tx: Tx, viewer: Viewer, { action, account, det
       details: (details ?? undefined) as never,
     },
   });
-  await recordEvent(tx, viewer, account, event);
+  if (event) await recordEvent(tx, viewer, account, event);
 }

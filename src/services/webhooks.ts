@@ -5,7 +5,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachableWebhookEndpoints, within } from "../auth/rowFilters.js";
-import { actorOf, type Viewer } from "../auth/viewer.js";
+import type { Viewer } from "../auth/viewer.js";
 import { eventSettings } from "../config.js";
 import { AccountNotActiveError, LimitExceededError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
@@ -163,15 +163,11 @@ export async function redeliverWebhookEvent(viewer: Viewer, endpointId: string, 
     if (!event) throw new NotFoundError("The event");
     if (!endpoint.enabled) throw ValidationError.of("endpointId", "The endpoint is disabled; enable it first");
     const delivery = await tx.webhookDelivery.create({ data: { endpointId, eventId } });
-    // Audited like every change, but no event of its own: a redelivery is not news about the account.
-    await tx.auditEvent.create({
-      data: {
-        action: "webhookEvent.redeliver",
-        ...actorOf(viewer),
-        accountId: endpoint.accountId,
-        treeManagerId: endpoint.account.kind === "MANAGER" ? endpoint.accountId : endpoint.account.managerId,
-        details: { webhookEndpointId: endpointId, eventId, webhookDeliveryId: delivery.id },
-      },
+    await recordAudit(tx, viewer, {
+      action: "webhookEvent.redeliver",
+      account: endpoint.account,
+      details: { webhookEndpointId: endpointId, eventId, webhookDeliveryId: delivery.id },
+      event: null,
     });
     return delivery;
   });
