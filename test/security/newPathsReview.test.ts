@@ -97,11 +97,15 @@ function keysIn(value: unknown): string[] {
 /** What a sub-account must never find in an event's data. */
 const PRIVILEGED_KEYS = ["unitPrice", "cost", "rates", "ledgerEntryId", "counterparty", "from", "charge", "usageRecordId"];
 
-/** The id of the newest event of `type` about an account (read as the operator). */
+/**
+ * The id of the newest event of `type` about the account itself (read as the operator). A manager's list also holds its
+ * sub-accounts' events, so the newest of a type there may be about one of them.
+ */
 async function newestEventId(accountId: string, type: string): Promise<string> {
   const { nodes } = await eventsOf(OPERATOR_TOKEN, accountId, [type]);
-  if (!nodes[0]) throw new Error(`no ${type} event on ${accountId}`);
-  return nodes[0].id;
+  const own = nodes.find((event) => event.account?.id === accountId);
+  if (!own) throw new Error(`no ${type} event on ${accountId}`);
+  return own.id;
 }
 
 let w: World;
