@@ -21,10 +21,11 @@ import { logger } from "./observability/logger.js";
 import { boundedCode, createGatewayMetrics } from "./observability/metrics.js";
 import { QUERY_LIMITS, useArgumentRules } from "./schema/argumentRules.js";
 import { schema } from "./schema/index.js";
-import { buildRoleSchemas, useRoleSchemaErrors } from "./schema/roleSchemas.js";
+import { audienceOf, createSchemaSelector, useRoleSchemaErrors } from "./schema/roleSchemas.js";
 
-// Built once per process: each role is served the schema it may use.
-const roleSchemas = buildRoleSchemas(schema);
+// Built once per process: each role is served the schema it may use, and a
+// restricted key its role's less what its permissions do not cover.
+const schemas = createSchemaSelector(schema);
 
 export interface AppOptions {
   operatorToken: string;
@@ -54,7 +55,7 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
     schema: async ({ request, req }): Promise<GraphQLSchema> => {
       const caller = await authenticateCaller(request, req?.socket?.remoteAddress, { operatorToken, limiter });
       callers.set(request, caller);
-      return roleSchemas[caller.viewer.role];
+      return schemas.forAudience(audienceOf(caller.viewer));
     },
     context: ({ request }): Context => {
       const { viewer, account } = callers.get(request)!;
@@ -89,8 +90,11 @@ export function createApp({ operatorToken, production, rateLimits = DEFAULT_RATE
         costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: production },
       }),
-      useRoleSchemaErrors(schema),
-      useArgumentRules(schema),
+      useRoleSchemaErrors(schemas, (request) => {
+        const caller = callers.get(request);
+        return caller && audienceOf(caller.viewer);
+      }),
+      useArgumentRules(schemas),
       useCompiledExecution(),
       useUnexpectedErrorReporting(metrics.errorsByCode),
       ...metrics.plugins,

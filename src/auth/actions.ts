@@ -1,5 +1,5 @@
 import { ForbiddenError } from "../domain/errors.js";
-import type { AccountViewer, OperatorViewer, Viewer } from "./viewer.js";
+import { type AccountViewer, holds, type OperatorViewer, type Viewer } from "./viewer.js";
 
 // Authorization as data: every change the API can make is a named action,
 // with the roles that may perform it and the API key permission it will
@@ -9,7 +9,8 @@ import type { AccountViewer, OperatorViewer, Viewer } from "./viewer.js";
 //   names its action, so a role's schema leaves out what it may not use
 //   (schema/roleSchemas.ts) and scope-auth refuses it at run time;
 // - the services call `assertMayPerform` before they touch a row, a second
-//   line behind the schema;
+//   line behind the schema; it also checks the permission of a restricted
+//   key, whose schema leaves out the actions its permissions do not cover;
 // - tests walk the table (test/security/actions.test.ts).
 //
 // Which rows an action may touch is the row filters' business
@@ -18,7 +19,12 @@ import type { AccountViewer, OperatorViewer, Viewer } from "./viewer.js";
 
 export type Role = Viewer["role"];
 
-/** The permissions an API key may be restricted to (the contract's ApiKeyPermission). */
+/**
+ * The permissions an API key may be restricted to (the contract's
+ * ApiKeyPermission). Writes are named by the actions below; what each
+ * read permission covers is declared on the schema's fields and types
+ * (`permission`, schema/permissionsPlugin.ts).
+ */
 export type Permission =
   | "ACCOUNTS_READ"
   | "ACCOUNTS_WRITE"
@@ -29,6 +35,19 @@ export type Permission =
   | "USAGE_WRITE"
   | "EVENTS_READ"
   | "WEBHOOKS_WRITE";
+
+/** Every permission, in the contract's order. */
+export const PERMISSIONS: readonly Permission[] = [
+  "ACCOUNTS_READ",
+  "ACCOUNTS_WRITE",
+  "KEYS_WRITE",
+  "NUMBERS_WRITE",
+  "BILLING_READ",
+  "BILLING_WRITE",
+  "USAGE_WRITE",
+  "EVENTS_READ",
+  "WEBHOOKS_WRITE",
+];
 
 export interface ActionRule {
   /** What it does, as it reads after "may": "create managers". */
@@ -89,13 +108,18 @@ const ROLE_NAMES: Record<Role, string> = { OPERATOR: "an operator", MANAGER: "a 
 /** The viewers of the roles an action allows (so a manager-only action leaves an account viewer). */
 type ViewerAllowed<A extends Action> = (typeof ACTIONS)[A]["roles"][number] extends infer R ? (R extends "OPERATOR" ? OperatorViewer : AccountViewer) : never;
 
-/** Throws the contract's ForbiddenError unless the viewer may perform the action. */
+/** Throws the contract's ForbiddenError unless the viewer's role may perform the action and its key holds the action's permission. */
 export function assertMayPerform<A extends Action>(viewer: Viewer, action: A): asserts viewer is ViewerAllowed<A> {
-  if (roleMayPerform(viewer.role, action)) return;
   const rule = ACTIONS[action];
-  const who = rule.roles.map((role) => ROLE_NAMES[role]).join(" or ");
-  throw new ForbiddenError(`Only ${who} may ${rule.does}`);
+  if (!roleMayPerform(viewer.role, action)) {
+    const who = rule.roles.map((role) => ROLE_NAMES[role]).join(" or ");
+    throw new ForbiddenError(`Only ${who} may ${rule.does}`);
+  }
+  if (!holds(viewer, rule.permission)) throw new ForbiddenError(missingPermissionMessage(rule.permission));
 }
+
+/** What a restricted key is told when it lacks a permission (the same words in the schema's FORBIDDEN errors). */
+export const missingPermissionMessage = (permission: Permission) => `This API key lacks the ${permission} permission`;
 
 /** The Pothos auth scopes (schema/builder.ts) that grant exactly the action's roles. */
 export function authScopesOf(action: Action): { operator?: true; manager?: true; subAccount?: true } {

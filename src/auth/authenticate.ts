@@ -5,6 +5,7 @@ import { runSql } from "../db/sql.js";
 import type { Account, AccountStatus } from "../generated/prisma/client.js";
 import { tableOf } from "../read/tables.js";
 import { parseGlobalId } from "../schema/globalIds.js";
+import type { Permission } from "./actions.js";
 import { hashSecret, looksLikeApiKeySecret, secretsEqual } from "./secrets.js";
 import type { Viewer } from "./viewer.js";
 
@@ -36,7 +37,7 @@ export async function settleKeyUsage(): Promise<void> {
 let keyLookup: string | undefined;
 const keyLookupSql = () =>
   (keyLookup ??= `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
-       k."expiresAt" AS "keyExpiresAt",
+       k."expiresAt" AS "keyExpiresAt", CASE WHEN k."restricted" THEN k."permissions"::text[] END AS "keyPermissions",
        m."status" AS "managerStatus", ${tableOf("Account").columns}
      FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
      WHERE k."secretHash" = $1`);
@@ -68,7 +69,9 @@ const actAsLookupSql = () =>
  * A manager key (or the operator token) acting as one of its sub-accounts
  * (DOMAIN.md "Acting as a sub-account"): the request runs as that
  * sub-account, with its rights and schema, and keeps the caller's key for
- * what is recorded (actorOf) and for rate limits. A sub-account key, an id
+ * what is recorded (actorOf), for rate limits, and for its permissions
+ * (a restricted manager key acts with the intersection of both rights:
+ * the sub-account's role, the key's permissions). A sub-account key, an id
  * that is not a SubAccount of the caller's tree, or a closed one is the same
  * 401 as a bad key, so the header cannot probe for accounts.
  */
@@ -109,6 +112,8 @@ async function authenticateBearer(authorization: string | null, operatorToken: s
       keyRevokedAt: Date | null;
       keyLastUsedAt: Date | null;
       keyExpiresAt: Date | null;
+      /** Null for an unrestricted key. */
+      keyPermissions: Permission[] | null;
       managerStatus: AccountStatus | null;
     }
   >(keyLookupSql(), [hashSecret(secret)]);
@@ -133,7 +138,7 @@ async function authenticateBearer(authorization: string | null, operatorToken: s
       .finally(() => pendingKeyUsage.delete(write));
     pendingKeyUsage.add(write);
   }
-  const { keyId, keyPrefix, keyRevokedAt: _revoked, keyLastUsedAt: _lastUsed, keyExpiresAt, managerStatus, ...account } = row;
+  const { keyId, keyPrefix, keyRevokedAt: _revoked, keyLastUsedAt: _lastUsed, keyExpiresAt, keyPermissions, managerStatus, ...account } = row;
   return {
     viewer: {
       role: account.kind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT",
@@ -141,7 +146,7 @@ async function authenticateBearer(authorization: string | null, operatorToken: s
       managerId: account.managerId,
       accountStatus: account.status,
       managerStatus: managerStatus ?? account.status,
-      apiKey: { id: keyId, prefix: keyPrefix, expiresAt: keyExpiresAt },
+      apiKey: { id: keyId, prefix: keyPrefix, expiresAt: keyExpiresAt, permissions: keyPermissions && new Set(keyPermissions) },
     },
     account,
   };

@@ -2,6 +2,8 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import type { Plugin } from "graphql-yoga";
+import { missingPermissionMessage } from "../auth/actions.js";
+import { holds } from "../auth/viewer.js";
 import { isDatabaseUnavailable, serviceUnavailable } from "../db/availability.js";
 import { CURRENCY, formatMicros } from "../domain/money.js";
 import { logger } from "../observability/logger.js";
@@ -25,7 +27,8 @@ import type { RequestLimiter } from "./rateLimit.js";
 // limited exactly like /graphql (the same bearer check and Act-As-Account
 // header, 401 and budgets), with the same reach and field rules: a manager's
 // tree, or one account; no cost column for a sub-account (or a manager
-// acting as one).
+// acting as one, or a key restricted without BILLING_READ); a restricted key
+// without ACCOUNTS_READ gets 403.
 //
 //   ?from=<date-time>&to=<date-time>&groupBy=DAY|MONTH&account=<Manager or SubAccount id>
 //
@@ -178,6 +181,8 @@ export function useUsageCsvExport({ operatorToken, limiter }: UsageCsvOptions): 
   async function answer(request: Request, url: URL, server: NodeServerContext, fetchAPI: FetchAPI): Promise<Response> {
     if (request.method !== "GET") throw refusal(405, "METHOD_NOT_ALLOWED", "Only GET is allowed here", { allow: "GET" });
     const { viewer } = await authenticateCaller(request, server.req?.socket?.remoteAddress, { operatorToken, limiter });
+    // The report's lines are ACCOUNTS_READ, as Manager.usageReport is (its costs BILLING_READ: exportSubject).
+    if (!holds(viewer, "ACCOUNTS_READ")) throw refusal(403, "FORBIDDEN", missingPermissionMessage("ACCOUNTS_READ"));
 
     const parsed = parseParameters(url);
     if (parsed instanceof GraphQLError) throw parsed;

@@ -26,7 +26,7 @@ import { unstorableTextIn } from "../domain/text.js";
 import { forEachSelectedField, responseKey } from "../read/selections.js";
 import { UUID_PATTERN } from "./globalIds.js";
 import { reachableIds } from "./node.js";
-import { hiddenError, hiddenFromRole } from "./roleSchemas.js";
+import { audienceOf, hiddenError, hiddenFromRole, type SchemaSelector } from "./roleSchemas.js";
 
 // Every rule on an argument is judged here, once per operation, on the
 // values the resolvers will really receive: the variables coerced the way
@@ -240,11 +240,11 @@ function withInputCode(error: GraphQLError): GraphQLError {
  * ill-formed text or an overly expensive query is a clear error that runs no
  * SQL, never a silent clamp or an unexpected error in a resolver.
  */
-export function useArgumentRules(fullSchema: GraphQLSchema): Plugin {
-  /** A variable that sets an input field the caller's role does not have gets that FORBIDDEN error, as a literal would. */
-  const variableError = (error: GraphQLError) => {
-    const hidden = hiddenFromRole(fullSchema, error.message);
-    return hidden ? hiddenError(hidden, error) : withInputCode(error);
+export function useArgumentRules(selector: SchemaSelector): Plugin {
+  /** A variable that sets an input field the caller's schema does not have gets that FORBIDDEN error, as a literal would. */
+  const variableError = (error: GraphQLError, context: Context) => {
+    const hidden = hiddenFromRole(selector.full, error.message);
+    return hidden ? hiddenError(hidden, error, selector, audienceOf(context.viewer)) : withInputCode(error);
   };
   return {
     async onExecute({ args, setResultAndStopExecution }) {
@@ -255,7 +255,7 @@ export function useArgumentRules(fullSchema: GraphQLSchema): Plugin {
         (args.variableValues ?? {}) as Record<string, unknown>,
       );
       if (variableErrors.length) {
-        setResultAndStopExecution({ errors: variableErrors.map(variableError) });
+        setResultAndStopExecution({ errors: variableErrors.map((error) => variableError(error, args.contextValue as unknown as Context)) });
         return;
       }
       if (!problems.length && cost <= QUERY_LIMITS.maxCost && cursors.length) {

@@ -10,6 +10,7 @@ import { prisma } from "../db/client.js";
 import { PAGE_SIZE } from "../domain/paging.js";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
+import "./permissionsPlugin.js";
 import "./readsPlugin.js";
 
 /** The error a field gives a role that may not read it: null plus FORBIDDEN. */
@@ -39,7 +40,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // "reads": what each field reads of its row and which SQL list it is (schema/readsPlugin.ts).
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin, "reads"],
+  // "permissions": what each field needs of a restricted API key (schema/permissionsPlugin.ts).
+  plugins: [ScopeAuthPlugin, "permissions", PrismaPlugin, RelayPlugin, DataloaderPlugin, "reads"],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: ({ viewer }) => ({

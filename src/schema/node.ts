@@ -1,8 +1,9 @@
 import { brandWithType } from "@pothos/core";
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import type { GraphQLResolveInfo } from "graphql";
+import type { Permission } from "../auth/actions.js";
 import { reachableAccounts, reachableApiKeys, reachableAuditEvents, within } from "../auth/rowFilters.js";
-import type { Viewer } from "../auth/viewer.js";
+import { holds, type Viewer } from "../auth/viewer.js";
 import type { Context } from "../context.js";
 import { prisma } from "../db/client.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -13,22 +14,39 @@ type Loader = (ids: string[], viewer: Viewer, query: object) => Promise<{ id: st
 
 /**
  * How `node` and `nodes` load each type: always through the type's row
- * filter, so an unreachable row comes back exactly like a missing one (null).
+ * filter, so an unreachable row comes back exactly like a missing one
+ * (null), and only for a key holding the permission that reads such rows
+ * (DOMAIN.md "Least-privilege keys"), else null too.
  */
-const loaders: Record<string, Loader> = {
-  Manager: (ids, viewer, query) =>
-    prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "MANAGER" }, reachableAccounts(viewer)) }),
-  SubAccount: (ids, viewer, query) =>
-    prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "SUB_ACCOUNT" }, reachableAccounts(viewer)) }),
-  ApiKey: (ids, viewer, query) => prisma.apiKey.findMany({ ...query, where: within<Prisma.ApiKeyWhereInput>({ id: { in: ids } }, reachableApiKeys(viewer)) }),
-  AuditEvent: (ids, viewer, query) =>
-    prisma.auditEvent.findMany({ ...query, where: within<Prisma.AuditEventWhereInput>({ id: { in: ids } }, reachableAuditEvents(viewer)) }),
+const loaders: Record<string, { permission: Permission; load: Loader }> = {
+  Manager: {
+    permission: "ACCOUNTS_READ",
+    load: (ids, viewer, query) =>
+      prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "MANAGER" }, reachableAccounts(viewer)) }),
+  },
+  SubAccount: {
+    permission: "ACCOUNTS_READ",
+    load: (ids, viewer, query) =>
+      prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "SUB_ACCOUNT" }, reachableAccounts(viewer)) }),
+  },
+  ApiKey: {
+    permission: "ACCOUNTS_READ",
+    load: (ids, viewer, query) => prisma.apiKey.findMany({ ...query, where: within<Prisma.ApiKeyWhereInput>({ id: { in: ids } }, reachableApiKeys(viewer)) }),
+  },
+  AuditEvent: {
+    permission: "ACCOUNTS_READ",
+    load: (ids, viewer, query) =>
+      prisma.auditEvent.findMany({ ...query, where: within<Prisma.AuditEventWhereInput>({ id: { in: ids } }, reachableAuditEvents(viewer)) }),
+  },
 };
 
-/** Registers the loader of a node type defined in another module (phone numbers, billing). */
-export function registerNodeLoader(typename: string, loader: Loader): void {
-  loaders[typename] = loader;
+/** Registers the loader of a node type defined in another module (phone numbers, billing), with the permission that reads its rows. */
+export function registerNodeLoader(typename: string, permission: Permission, load: Loader): void {
+  loaders[typename] = { permission, load };
 }
+
+/** The permission `node` needs to load a type's rows (for tests that walk the table). */
+export const nodePermissionOf = (typename: string): Permission | undefined => loaders[typename]?.permission;
 
 /**
  * The ids among `ids` that the viewer may reach as rows of `typename`, by the
@@ -37,7 +55,7 @@ export function registerNodeLoader(typename: string, loader: Loader): void {
 export async function reachableIds(typename: string, ids: string[], viewer: Viewer): Promise<Set<string> | undefined> {
   const loader = loaders[typename];
   if (!loader) return undefined;
-  return new Set((await loader(ids, viewer, { select: { id: true } })).map((row) => row.id));
+  return new Set((await loader.load(ids, viewer, { select: { id: true } })).map((row) => row.id));
 }
 
 export const MAX_NODES_PER_REQUEST = 100;
@@ -47,14 +65,16 @@ async function loadNodes(globalIds: readonly string[], ctx: Context, info: Graph
   const parsed = globalIds.map(parseGlobalId);
   const byType = new Map<string, string[]>();
   for (const p of parsed) {
-    // A type the caller's (role-scoped) schema leaves out resolves to null, like a missing row.
-    if (p && loaders[p.typename] && info.schema.getType(p.typename)) byType.set(p.typename, [...(byType.get(p.typename) ?? []), p.id]);
+    // A type the caller's schema leaves out, or whose rows its key may not read, resolves to null, like a missing row.
+    const loader = p && loaders[p.typename];
+    if (p && loader && info.schema.getType(p.typename) && holds(ctx.viewer, loader.permission))
+      byType.set(p.typename, [...(byType.get(p.typename) ?? []), p.id]);
   }
   const found = new Map<string, object>();
   await Promise.all(
     [...byType].map(async ([typename, ids]) => {
       const query = queryFromInfo({ context: ctx, info, typeName: typename });
-      for (const row of await loaders[typename]!(ids, ctx.viewer, query)) {
+      for (const row of await loaders[typename]!.load(ids, ctx.viewer, query)) {
         brandWithType(row, typename as never);
         found.set(`${typename}:${row.id}`, row);
       }

@@ -1,7 +1,9 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema, type GraphQLType, getNamedType } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { type Action, type Role, roleMayPerform } from "../auth/actions.js";
+import { LRUCache } from "lru-cache";
+import { ACTIONS, type Action, PERMISSIONS, type Permission, type Role, roleMayPerform } from "../auth/actions.js";
+import { permissionsOf, type Viewer } from "../auth/viewer.js";
 
 export type { Role };
 export const ROLES: readonly Role[] = ["OPERATOR", "MANAGER", "SUB_ACCOUNT"];
@@ -14,17 +16,29 @@ const SCOPE_ROLES: Record<string, readonly Role[]> = {
   privileged: ["OPERATOR", "MANAGER"],
 };
 
+/** A role, and the permissions its key is restricted to (null: unrestricted). */
+export interface Audience {
+  role: Role;
+  permissions: ReadonlySet<Permission> | null;
+}
+
 /**
- * Whether a type or field with these Pothos options is part of a role's
- * schema: its `authScopes` (any of them) must grant the role. Options
- * without static scopes are for everyone; dynamic ones are decided at run time.
+ * Whether a type or field with these extensions is part of an audience's
+ * schema. Its role: the type's `visibleTo`, the action a mutation or input
+ * field names (auth/actions.ts), or its Pothos `authScopes` (any of them
+ * must grant the role; options without static scopes are for everyone,
+ * dynamic ones are decided at run time). Its permissions: the permission
+ * the field or type declares (schema/permissionsPlugin.ts), or its action's.
  */
-function grants(extensions: GrantExtensions | null | undefined, role: Role): boolean {
+function grants(extensions: GrantExtensions | null | undefined, { role, permissions }: Audience): boolean {
+  const own = { ...extensions?.pothosOptions?.extensions, ...extensions };
+  const action = own.action as Action | undefined;
+  const permission = (own.permission as Permission | undefined) ?? (action && ACTIONS[action].permission);
+  if (permission && permissions && !permissions.has(permission)) return false;
   // Types a role can never receive say which roles they are for.
-  const visibleTo = (extensions?.visibleTo ?? extensions?.pothosOptions?.extensions?.visibleTo) as readonly Role[] | undefined;
+  const visibleTo = own.visibleTo as readonly Role[] | undefined;
   if (visibleTo) return visibleTo.includes(role);
-  // Mutations and input fields name their action (auth/actions.ts): the table decides.
-  const action = (extensions?.action ?? extensions?.pothosOptions?.extensions?.action) as Action | undefined;
+  // Mutations and input fields name their action: the table decides.
   if (action) return roleMayPerform(role, action);
   const scopes = extensions?.pothosOptions?.authScopes;
   if (!scopes || typeof scopes !== "object") return true;
@@ -35,31 +49,80 @@ function grants(extensions: GrantExtensions | null | undefined, role: Role): boo
 interface GrantExtensions {
   visibleTo?: unknown;
   action?: unknown;
-  pothosOptions?: { extensions?: { visibleTo?: unknown; action?: unknown }; authScopes?: unknown };
+  permission?: unknown;
+  pothosOptions?: { extensions?: { visibleTo?: unknown; action?: unknown; permission?: unknown }; authScopes?: unknown };
 }
 
 /**
- * The schema a role sees: the full schema less every type and field whose
- * scope-auth rule excludes the role, and whatever only they reached. So a
- * sub-account's introspection has no pricing, ledger or manager-only
- * operation, and naming one fails validation. The field rules stay on in
- * the resolvers as a second line.
+ * The schema an audience sees: the full schema less every type and field
+ * its role may not use or its key's permissions do not cover, and whatever
+ * only they reached. So a sub-account's introspection has no pricing,
+ * ledger or manager-only operation, a key without EVENTS_READ has no event
+ * anywhere, and naming one fails validation. The field rules and the
+ * permissions stay on in the resolvers as a second line.
  */
-export function schemaForRole(schema: GraphQLSchema, role: Role): GraphQLSchema {
+export function schemaForAudience(schema: GraphQLSchema, audience: Audience): GraphQLSchema {
   const mapped = mapSchema(schema, {
-    [MapperKind.OBJECT_TYPE]: (type) => (grants(type.extensions, role) ? type : null),
-    [MapperKind.INTERFACE_TYPE]: (type) => (grants(type.extensions, role) ? type : null),
-    [MapperKind.COMPOSITE_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
-    [MapperKind.ROOT_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
-    [MapperKind.INPUT_OBJECT_FIELD]: (field) => (grants(field.extensions, role) ? field : null),
+    [MapperKind.OBJECT_TYPE]: (type) => (grants(type.extensions, audience) ? type : null),
+    [MapperKind.INTERFACE_TYPE]: (type) => (grants(type.extensions, audience) ? type : null),
+    [MapperKind.COMPOSITE_FIELD]: (field) => (grants(field.extensions, audience) ? field : null),
+    [MapperKind.ROOT_FIELD]: (field) => (grants(field.extensions, audience) ? field : null),
+    [MapperKind.INPUT_OBJECT_FIELD]: (field) => (grants(field.extensions, audience) ? field : null),
   });
   return pruneSchema(mapped);
 }
+
+/** The schema a role sees with an unrestricted key. */
+export const schemaForRole = (schema: GraphQLSchema, role: Role): GraphQLSchema => schemaForAudience(schema, { role, permissions: null });
 
 /** One schema per role, built once. */
 export function buildRoleSchemas(schema: GraphQLSchema): Record<Role, GraphQLSchema> {
   return Object.fromEntries(ROLES.map((role) => [role, schemaForRole(schema, role)])) as Record<Role, GraphQLSchema>;
 }
+
+/**
+ * Distinct restricted audiences kept built. There are 3 roles × 2^9
+ * permission sets; a platform uses a handful, and one evicted is rebuilt on
+ * its next request (a few milliseconds), so the bound only caps memory.
+ */
+const RESTRICTED_SCHEMAS_KEPT = 64;
+
+/** The schema of each caller, and its role's for explaining what it leaves out. */
+export interface SchemaSelector {
+  /** The full schema, as printed (every role's, unrestricted). */
+  readonly full: GraphQLSchema;
+  forAudience(audience: Audience): GraphQLSchema;
+  forRole(role: Role): GraphQLSchema;
+}
+
+/**
+ * The schema of each caller: its role's, built once, or for a restricted
+ * key its role's less what its permissions do not cover, built once per
+ * distinct (role, permissions) and kept in a bounded cache. Each schema is
+ * one object per audience, so documents compiled against it
+ * (http/compiledExecution.ts) are never run for another.
+ */
+export function createSchemaSelector(schema: GraphQLSchema): SchemaSelector {
+  const roles = buildRoleSchemas(schema);
+  const restricted = new LRUCache<string, GraphQLSchema>({ max: RESTRICTED_SCHEMAS_KEPT });
+  return {
+    full: schema,
+    forRole: (role) => roles[role],
+    forAudience: ({ role, permissions }) => {
+      if (!permissions) return roles[role];
+      const key = `${role}:${PERMISSIONS.filter((p) => permissions.has(p)).join(",")}`;
+      let built = restricted.get(key);
+      if (!built) {
+        built = schemaForAudience(schema, { role, permissions });
+        restricted.set(key, built);
+      }
+      return built;
+    },
+  };
+}
+
+/** The audience of a request's caller: its role and its key's permissions. */
+export const audienceOf = (viewer: Viewer): Audience => ({ role: viewer.role, permissions: permissionsOf(viewer) });
 
 const MISSING_FIELD = /^Cannot query field "(\w+)" on type "(\w+)"/;
 const MISSING_TYPE = /^Unknown type "(\w+)"/;
@@ -81,26 +144,51 @@ export function hiddenFromRole(fullSchema: GraphQLSchema, message: string): stri
   return type && fullSchema.getType(type[1]!) ? type[1] : undefined;
 }
 
-/** The FORBIDDEN error for what a role's schema leaves out. */
-export const hiddenError = (hidden: string, error: GraphQLError) =>
-  new GraphQLError(`${hidden} is not available to your role`, { nodes: error.nodes, extensions: { code: "FORBIDDEN" } });
+/**
+ * The permission a restricted key lacks for what its schema leaves out
+ * ("Account.events", "Event"), when its role's schema has it: the field's
+ * own, its mutation's action's, or the one its type needs.
+ */
+function permissionFor(roleSchema: GraphQLSchema, hidden: string): Permission | undefined {
+  const [typeName, fieldName] = hidden.split(".");
+  const type = roleSchema.getType(typeName!);
+  if (!type) return undefined;
+  if (!fieldName) return (type.extensions as GrantExtensions).permission as Permission | undefined;
+  const field = "getFields" in type ? (type.getFields() as Record<string, { type?: GraphQLType; extensions?: GrantExtensions }>)[fieldName] : undefined;
+  if (!field) return undefined;
+  const own = { ...field.extensions?.pothosOptions?.extensions, ...field.extensions };
+  if (own.permission) return own.permission as Permission;
+  if (own.action) return ACTIONS[own.action as Action].permission;
+  return field.type ? ((getNamedType(field.type).extensions as GrantExtensions).permission as Permission | undefined) : undefined;
+}
+
+/**
+ * The FORBIDDEN error for what the caller's schema leaves out: the
+ * permission its key lacks, when it is that, else its role.
+ */
+export function hiddenError(hidden: string, error: GraphQLError, selector: SchemaSelector, audience: Audience | undefined): GraphQLError {
+  const permission = audience?.permissions ? permissionFor(selector.forRole(audience.role), hidden) : undefined;
+  const message = permission ? `${hidden} needs the ${permission} permission, which this API key lacks` : `${hidden} is not available to your role`;
+  return new GraphQLError(message, { nodes: error.nodes, extensions: { code: "FORBIDDEN", ...(permission && { permission }) } });
+}
 
 /**
  * Names the reason when validation fails on a field or type that exists but
- * not in the caller's role schema: the request still fails before anything
+ * not in the caller's schema: the request still fails before anything
  * runs, and the error carries the contract's FORBIDDEN code instead of a bare
  * "Cannot query field". Fields that exist for no role keep graphql-js's error.
  * (Variables naming a hidden input field are told the same by argumentRules.ts.)
  */
-export function useRoleSchemaErrors(fullSchema: GraphQLSchema): Plugin {
+export function useRoleSchemaErrors(selector: SchemaSelector, audienceOfRequest: (request: Request) => Audience | undefined): Plugin {
   return {
-    onValidate() {
+    onValidate({ context }) {
       return ({ result, setResult }) => {
         if (!result.length) return;
+        const audience = audienceOfRequest((context as { request: Request }).request);
         setResult(
           result.map((error) => {
-            const hidden = hiddenFromRole(fullSchema, error.message);
-            return hidden ? hiddenError(hidden, error) : error;
+            const hidden = hiddenFromRole(selector.full, error.message);
+            return hidden ? hiddenError(hidden, error, selector, audience) : error;
           }),
         );
       };

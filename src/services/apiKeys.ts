@@ -1,7 +1,7 @@
-import { assertMayPerform } from "../auth/actions.js";
+import { assertMayPerform, PERMISSIONS, type Permission } from "../auth/actions.js";
 import { reachableApiKeys, within } from "../auth/rowFilters.js";
 import { generateApiKeySecret } from "../auth/secrets.js";
-import type { Viewer } from "../auth/viewer.js";
+import { permissionsOf, type Viewer } from "../auth/viewer.js";
 import { AccountNotActiveError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker, LIMITS } from "../domain/text.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -46,10 +46,40 @@ function assertOutlivedByCaller(viewer: Viewer, expiresAt: Date | null): void {
 }
 
 /**
- * A new key for a reachable account: a manager for itself and its
- * sub-accounts, a sub-account for itself, the operator for anyone.
+ * No escalation through permissions (DOMAIN.md "Least-privilege keys"): a
+ * restricted key creates or rolls only keys restricted to some of its own
+ * permissions, never an unrestricted one. `permissions` null: unrestricted.
  */
-export async function createApiKey(viewer: Viewer, { id: accountId, kind }: AccountRef, name: string, expiresAt: Date | null = null) {
+function assertCoveredByCaller(viewer: Viewer, permissions: readonly Permission[] | null): void {
+  const own = permissionsOf(viewer);
+  if (!own) return;
+  if (!permissions) {
+    throw new ForbiddenError("This API key is restricted; the keys it creates or rolls must be restricted to some of its permissions too");
+  }
+  const wider = permissions.filter((p) => !own.has(p));
+  if (wider.length) throw new ForbiddenError(`This API key lacks ${wider.join(", ")}; the keys it creates or rolls may hold only its own permissions`);
+}
+
+/** A key's permissions as stored: each once, in the contract's order (null: unrestricted). */
+const normalizedPermissions = (permissions: readonly Permission[] | null): Permission[] | null =>
+  permissions && PERMISSIONS.filter((p) => permissions.includes(p));
+
+/** A stored key's permissions: null when it is unrestricted. */
+export const permissionsOfKey = (key: { restricted: boolean; permissions: readonly Permission[] }): Permission[] | null =>
+  key.restricted ? normalizedPermissions(key.permissions) : null;
+
+/**
+ * A new key for a reachable account: a manager for itself and its
+ * sub-accounts, a sub-account for itself, the operator for anyone;
+ * restricted to `permissions` unless that is null.
+ */
+export async function createApiKey(
+  viewer: Viewer,
+  { id: accountId, kind }: AccountRef,
+  name: string,
+  expiresAt: Date | null = null,
+  permissions: readonly Permission[] | null = null,
+) {
   assertMayPerform(viewer, "apiKey:create");
   const check = new InputChecker();
   const keyName = check.name(name, "name", LIMITS.apiKeyName)!;
@@ -58,6 +88,8 @@ export async function createApiKey(viewer: Viewer, { id: accountId, kind }: Acco
     check.check(expiresAt.getTime() <= Date.now() + MAX_KEY_LIFETIME_MS, "expiresAt", "must be within 10 years");
   }
   check.done();
+  const restrictedTo = normalizedPermissions(permissions);
+  assertCoveredByCaller(viewer, restrictedTo);
   assertOutlivedByCaller(viewer, expiresAt);
   const key = generateApiKeySecret();
   return inTransaction(async (tx) => {
@@ -66,7 +98,15 @@ export async function createApiKey(viewer: Viewer, { id: accountId, kind }: Acco
     if (account.status === "CLOSED") throw new AccountNotActiveError("CLOSED");
     await assertRoomForKey(tx, accountId);
     const apiKey = await tx.apiKey.create({
-      data: { accountId, name: keyName, prefix: key.prefix, secretHash: key.hash, expiresAt },
+      data: {
+        accountId,
+        name: keyName,
+        prefix: key.prefix,
+        secretHash: key.hash,
+        expiresAt,
+        restricted: restrictedTo !== null,
+        permissions: restrictedTo ?? [],
+      },
     });
     await recordAudit(tx, viewer, {
       action: "apiKey.create",
@@ -98,11 +138,11 @@ export async function revokeApiKey(viewer: Viewer, id: string) {
 
 /**
  * Rolls a key (Stripe's "roll key"): a new secret under a new key with the
- * same name, account and expiry, and the current secret keeps working for
+ * same name, account, permissions and expiry, and the current secret keeps working for
  * `expireCurrentInSeconds` more (0: not at all), then is the same 401 as an
  * unknown key. Both are listed in apiKeys. A revoked or expired key cannot
- * be rolled (ValidationError); nor, by a key that expires, one that would
- * outlive it (ForbiddenError).
+ * be rolled (ValidationError); nor, by a key that expires or is restricted,
+ * one that would outlive it or holds more (ForbiddenError).
  */
 export async function rollApiKey(viewer: Viewer, id: string, expireCurrentInSeconds: number) {
   assertMayPerform(viewer, "apiKey:roll");
@@ -118,6 +158,7 @@ export async function rollApiKey(viewer: Viewer, id: string, expireCurrentInSeco
     const now = Date.now();
     if (current.revokedAt) throw ValidationError.of("id", "A revoked key cannot be rolled");
     if (current.expiresAt && current.expiresAt.getTime() <= now) throw ValidationError.of("id", "An expired key cannot be rolled");
+    assertCoveredByCaller(viewer, permissionsOfKey(current));
     assertOutlivedByCaller(viewer, current.expiresAt);
     await assertRoomForKey(tx, current.accountId);
     const overlapEnds = new Date(now + expireCurrentInSeconds * 1000);
@@ -126,7 +167,15 @@ export async function rollApiKey(viewer: Viewer, id: string, expireCurrentInSeco
       data: { expiresAt: current.expiresAt && current.expiresAt < overlapEnds ? current.expiresAt : overlapEnds },
     });
     const apiKey = await tx.apiKey.create({
-      data: { accountId: current.accountId, name: current.name, prefix: key.prefix, secretHash: key.hash, expiresAt: current.expiresAt },
+      data: {
+        accountId: current.accountId,
+        name: current.name,
+        prefix: key.prefix,
+        secretHash: key.hash,
+        expiresAt: current.expiresAt,
+        restricted: current.restricted,
+        permissions: current.permissions,
+      },
     });
     await recordAudit(tx, viewer, {
       action: "apiKey.roll",

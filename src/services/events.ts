@@ -44,7 +44,7 @@ export function accountData(account: Pick<Account, "id" | "kind" | "email" | "or
 }
 
 /** An API key as events show it: never its secret or hash. */
-export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "expiresAt">) {
+export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "expiresAt" | "restricted" | "permissions">) {
   return {
     id: encodeGlobalID("ApiKey", key.id),
     name: key.name,
@@ -52,6 +52,7 @@ export function apiKeyData(key: Pick<ApiKey, "id" | "name" | "prefix" | "created
     createdAt: key.createdAt.toISOString(),
     revokedAt: key.revokedAt?.toISOString() ?? null,
     expiresAt: key.expiresAt?.toISOString() ?? null,
+    permissions: key.restricted ? [...key.permissions] : null,
   };
 }
 
@@ -96,16 +97,18 @@ export async function recordEvent(tx: Tx | Prisma, viewer: Viewer | null, accoun
  * endpoint reads as its account's role): `data` for a sub-account,
  * `data` with `privilegedData` for managers and operators; with the caller
  * that caused it (a sub-account does not see its manager's key prefixes, as
- * with audit events).
+ * with audit events). A manager's key without BILLING_READ reads it
+ * without the privileged part too (`withBilling` false).
  */
 export function eventPayloadFor(
   readerRole: Role,
   event: { data: unknown; privilegedData: unknown; actorRole: string | null; actorApiKeyPrefix: string | null; viaActAs?: boolean },
+  withBilling = true,
 ): Record<string, unknown> {
   const data = (event.data ?? {}) as Record<string, unknown>;
   const prefix = readerRole === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix;
   const actor = event.actorRole ? { role: event.actorRole, apiKeyPrefix: prefix, viaActAs: event.viaActAs ?? false } : null;
-  if (readerRole === "SUB_ACCOUNT") return { ...data, actor };
+  if (readerRole === "SUB_ACCOUNT" || !withBilling) return { ...data, actor };
   return { ...data, ...((event.privilegedData ?? {}) as Record<string, unknown>), actor };
 }
 

@@ -16,7 +16,7 @@
 // - A period is cut into at most MAX_BUCKETS buckets; without a grouping it
 //   is one bucket of any length.
 import { reachableAccounts, within } from "../auth/rowFilters.js";
-import type { Viewer } from "../auth/viewer.js";
+import { holds, type Viewer } from "../auth/viewer.js";
 import { prisma } from "../db/client.js";
 import type { Product } from "../generated/prisma/client.js";
 import { Product as PRODUCTS } from "../generated/prisma/enums.js";
@@ -177,7 +177,8 @@ export interface ExportSubject {
  * alike.
  */
 export async function exportSubject(viewer: Viewer, named: AccountRef | null): Promise<ExportSubject | "required" | undefined> {
-  const withCost = viewer.role !== "SUB_ACCOUNT";
+  // Costs for managers and operators, and for a restricted key only with BILLING_READ (as Manager.usageReport's cost).
+  const withCost = viewer.role !== "SUB_ACCOUNT" && holds(viewer, "BILLING_READ");
   const scopeOf = (kind: AccountRef["kind"]): ReportScope => (kind === "MANAGER" ? "TREE" : "ACCOUNT");
   if (named == null) {
     if (viewer.role === "OPERATOR") return "required";

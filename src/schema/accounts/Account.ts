@@ -42,6 +42,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     // Plain SQL, batched per request (read/lists.ts).
     apiKeys: t.connection(
       {
+        permission: "ACCOUNTS_READ",
         type: ApiKeyRef,
         description: "The account's API keys, newest first. Revoked keys only with `includeRevoked`.",
         args: {
@@ -55,6 +56,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     ),
     auditEvents: t.prismaConnection(
       {
+        permission: "ACCOUNTS_READ",
         type: AuditEventRef,
         description: "Audit events about this account (for a manager: about it and all its sub-accounts), newest first, whoever acted.",
         cursor: "id",
@@ -67,6 +69,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     ),
     events: t.prismaConnection(
       {
+        permission: "EVENTS_READ",
         type: EventRef,
         description:
           "What happened to this account (for a manager: to it and its whole tree, also to purged sub-accounts), newest first. Each event's `data` follows the reader's field rules.",
@@ -80,6 +83,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     ),
     usageTriggers: t.prismaConnection(
       {
+        permission: "WEBHOOKS_WRITE",
         type: UsageTriggerRef,
         description: "The usage triggers watching this account, newest first.",
         cursor: "id",
@@ -92,6 +96,7 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
     ),
     webhookEndpoints: t.prismaConnection(
       {
+        permission: "WEBHOOKS_WRITE",
         type: WebhookEndpointRef,
         description: "The account's webhook endpoints, newest first.",
         cursor: "id",

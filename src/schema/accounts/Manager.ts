@@ -34,6 +34,7 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
     }),
     subAccounts: t.connection(
       {
+        permission: "ACCOUNTS_READ",
         type: SubAccountRef,
         description:
           "The manager's sub-accounts, newest first by default. Closed ones are left out unless `includeClosed` is true or `filter.status` names CLOSED.",

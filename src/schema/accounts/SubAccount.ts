@@ -26,6 +26,7 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
     }),
     manager: t.field({
       type: ManagerRef,
+      permission: "ACCOUNTS_READ",
       nullable: true,
       reads: ["managerId"],
       description: "The manager of this sub-account. Managers and operators only: a sub-account gets null with FORBIDDEN.",

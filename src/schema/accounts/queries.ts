@@ -13,6 +13,7 @@ builder.queryField("managers", (t) =>
   t.prismaConnection(
     {
       type: ManagerRef,
+      permission: "ACCOUNTS_READ",
       description: "All managers, newest first. Operators only: anyone else gets a FORBIDDEN error.",
       authScopes: { operator: true },
       cursor: "id",

@@ -3,13 +3,19 @@ import * as apiKeys from "../../services/apiKeys.js";
 import { builder } from "../builder.js";
 import { decodeAccountRef, decodeIdOrThrow } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
-import { ApiKeyRef } from "./ApiKey.js";
+import { ApiKeyPermissionEnum, ApiKeyRef } from "./ApiKey.js";
 
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   description: "A new API key for an account.",
   fields: (t) => ({
     accountId: t.id({ required: true, description: "Global id of the account (Manager or SubAccount) the key will authenticate as." }),
     name: t.string({ required: true, description: "A name to recognise the key by, up to 100 characters." }),
+    permissions: t.field({
+      type: [ApiKeyPermissionEnum],
+      required: false,
+      description:
+        "Restrict the key to these permissions; null: everything the account's role may do. A restricted key creates only keys restricted to some of its own permissions (else ForbiddenError).",
+    }),
     expiresAt: t.field({
       type: "DateTime",
       required: false,
@@ -36,7 +42,8 @@ defineMutation("createApiKey", {
     [E.ValidationError, E.NotFoundError, E.ForbiddenError, E.AccountNotActiveError],
     "The result of createApiKey.",
   ),
-  resolve: (input, ctx) => apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name, input.expiresAt ?? null),
+  resolve: (input, ctx) =>
+    apiKeys.createApiKey(ctx.viewer, decodeAccountRef(String(input.accountId)), input.name, input.expiresAt ?? null, input.permissions ?? null),
 });
 
 const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
@@ -72,7 +79,7 @@ const RollApiKeyInput = builder.inputType("RollApiKeyInput", {
 const RollApiKeySuccess = builder.objectRef<{ apiKey: object; secret: string; previous: object }>("RollApiKeySuccess").implement({
   description: "The new key, its secret, and the key it replaces.",
   fields: (t) => ({
-    apiKey: t.field({ type: ApiKeyRef, description: "The new key: the same name, account and expiry.", resolve: (r) => r.apiKey as never }),
+    apiKey: t.field({ type: ApiKeyRef, description: "The new key: the same name, account, permissions and expiry.", resolve: (r) => r.apiKey as never }),
     secret: t.exposeString("secret", { description: "The new secret. Shown this once; only a hash is kept." }),
     previous: t.field({ type: ApiKeyRef, description: "The rolled key, its `expiresAt` now the end of the overlap.", resolve: (r) => r.previous as never }),
   }),
@@ -81,7 +88,7 @@ const RollApiKeySuccess = builder.objectRef<{ apiKey: object; secret: string; pr
 defineMutation("rollApiKey", {
   action: "apiKey:roll",
   description:
-    "Roll an API key: a new secret with the same name and expiry, while the current one keeps working for `expireCurrentInSeconds` (so deployments can switch over without downtime).",
+    "Roll an API key: a new secret with the same name, permissions and expiry, while the current one keeps working for `expireCurrentInSeconds` (so deployments can switch over without downtime).",
   input: RollApiKeyInput,
   result: sharedResult(
     "RollApiKey",

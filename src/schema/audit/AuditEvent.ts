@@ -8,6 +8,7 @@ import { RoleEnum } from "../enums.js";
 
 export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["AuditEvent"], AuditEvent> = builder.prismaNode("AuditEvent", {
   description: "A record of one successful change: what was done, by whom, to which account, when.",
+  extensions: { permission: "ACCOUNTS_READ" },
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
@@ -19,7 +20,12 @@ export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
         "Prefix of the API key that made the change; null for the operator, and null for a sub-account reading an event its manager caused (the manager's keys are not its data).",
       resolve: (event, _args, ctx) => (ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix),
     }),
-    account: t.relation("account", { type: AccountRef, nullable: true, description: "The account acted upon; null once it is purged." }),
+    account: t.relation("account", {
+      permission: "ACCOUNTS_READ",
+      type: AccountRef,
+      nullable: true,
+      description: "The account acted upon; null once it is purged.",
+    }),
     viaActAs: t.exposeBoolean("viaActAs", {
       description: "The change was made by a manager (or the operator) acting as this sub-account; actorRole and the key prefix are the caller's.",
     }),

@@ -54,6 +54,7 @@ export const BalanceRef = builder.objectRef<BalanceSource>("Balance").implement(
     }),
     ledger: t.prismaConnection(
       {
+        permission: "BILLING_READ",
         type: LedgerEntryRef,
         description:
           "Movements of this balance, newest first; for a rollup sub-account, the entries on its manager's balance that it caused. Managers and operators only.",
@@ -69,6 +70,7 @@ export const BalanceRef = builder.objectRef<BalanceSource>("Balance").implement(
 
 builder.prismaInterfaceField("Account", "balance", (t) =>
   t.field({
+    permission: "ACCOUNTS_READ",
     type: BalanceRef,
     description: "The account's balance, credit limit and total spent.",
     // What billing reads of the row (domain/billing.ts balanceView, ledgerOf); the manager's balance comes from its row.

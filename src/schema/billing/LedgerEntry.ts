@@ -17,6 +17,7 @@ import { UsageRecordRef } from "./UsageRecord.js";
 export const LedgerEntryRef = builder.prismaNode("LedgerEntry", {
   description: "One movement of one balance. Managers and operators only.",
   authScopes: { privileged: true },
+  extensions: { permission: "BILLING_READ" },
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
@@ -24,18 +25,19 @@ export const LedgerEntryRef = builder.prismaNode("LedgerEntry", {
     amount: t.field({ type: MoneyRef, description: "Signed amount: debits are negative.", resolve: (e) => money(e.amountMicros) }),
     balanceAfter: t.field({ type: MoneyRef, description: "The balance right after this entry.", resolve: (e) => money(e.balanceAfterMicros) }),
     account: t.relation("causedByAccount", {
+      permission: "ACCOUNTS_READ",
       type: AccountRef,
       nullable: true,
       description:
         "The account whose activity caused the entry (the charged account, the topped-up account, or a transfer's other side); null once that account is purged.",
     }),
-    usageRecord: t.relation("usageRecord", { type: UsageRecordRef, nullable: true, description: "The usage a CHARGE was for." }),
+    usageRecord: t.relation("usageRecord", { permission: "ACCOUNTS_READ", type: UsageRecordRef, nullable: true, description: "The usage a CHARGE was for." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the entry was written." }),
   }),
 });
 
 export const LedgerEntryConnection = sharedConnection(LedgerEntryRef, "LedgerEntry", "ledger entries");
 
-registerNodeLoader("LedgerEntry", (ids, viewer, query) =>
+registerNodeLoader("LedgerEntry", "BILLING_READ", (ids, viewer, query) =>
   prisma.ledgerEntry.findMany({ ...query, where: within<Prisma.LedgerEntryWhereInput>({ id: { in: ids } }, reachableLedgerEntries(viewer)) }),
 );

@@ -23,6 +23,7 @@ const RateRef = builder.objectRef<PriceList["rates"][number]>("Rate").implement(
 export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement({
   description: "The prices an account pays: one effective rate per product. Managers and operators only.",
   authScopes: { privileged: true },
+  extensions: { permission: "BILLING_READ" },
   fields: (t) => ({
     source: t.field({ type: PricingSourceEnum, description: "Where the account's prices come from.", resolve: (p) => p.source }),
     rates: t.field({ type: [RateRef], description: "One effective rate per product.", resolve: (p) => p.rates }),
@@ -31,6 +32,7 @@ export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement(
 
 builder.prismaObjectField(ManagerRef, "pricing", (t) =>
   t.field({
+    permission: "BILLING_READ",
     type: PriceListRef,
     description: "The manager's effective prices: negotiated rates over the platform defaults. Managers and operators only.",
     // What services/pricing.ts loadPriceLists reads of the row.
@@ -42,6 +44,7 @@ builder.prismaObjectField(ManagerRef, "pricing", (t) =>
 
 builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
   t.field({
+    permission: "BILLING_READ",
     type: PriceListRef,
     nullable: true,
     description:
@@ -54,6 +57,7 @@ builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
 
 builder.prismaObjectField(PhoneNumberRef, "monthlyPrice", (t) =>
   t.field({
+    permission: "BILLING_READ",
     type: MoneyRef,
     nullable: true,
     description: "The effective PHONE_NUMBER_MONTHLY rate of the number's account. Managers and operators only: a sub-account gets null with FORBIDDEN.",

@@ -13,7 +13,7 @@ export const UsageRecordRef = builder.prismaNode("UsageRecord", {
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
-    account: t.relation("account", { type: AccountRef, description: "The account whose usage this is." }),
+    account: t.relation("account", { permission: "ACCOUNTS_READ", type: AccountRef, description: "The account whose usage this is." }),
     product: t.expose("product", { type: ProductEnum, description: "What was used." }),
     quantity: t.exposeInt("quantity", { description: "How many units." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the usage happened (as reported; default: when it was recorded)." }),
@@ -22,6 +22,7 @@ export const UsageRecordRef = builder.prismaNode("UsageRecord", {
     }),
     cost: t.field({
       type: MoneyRef,
+      permission: "BILLING_READ",
       nullable: true,
       description: "What the usage cost (quantity x unit price). Managers and operators only: a sub-account gets null with FORBIDDEN.",
       authScopes: { privileged: true },
@@ -50,6 +51,7 @@ builder.prismaInterfaceField("Account", "usageRecords", (t) =>
     "usageRecords",
     {
       description: "The account's own usage, newest first (a manager's list holds its own usage, not its sub-accounts'). Costs are for managers and operators.",
+      permission: "ACCOUNTS_READ",
       cursor: "id",
       totalCount: true,
       args: {
@@ -66,6 +68,6 @@ builder.prismaInterfaceField("Account", "usageRecords", (t) =>
   ),
 );
 
-registerNodeLoader("UsageRecord", (ids, viewer, query) =>
+registerNodeLoader("UsageRecord", "ACCOUNTS_READ", (ids, viewer, query) =>
   prisma.usageRecord.findMany({ ...query, where: within<Prisma.UsageRecordWhereInput>({ id: { in: ids } }, reachableUsageRecords(viewer)) }),
 );

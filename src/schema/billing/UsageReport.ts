@@ -2,6 +2,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import DataLoader from "dataloader";
 import { type GraphQLCompositeType, GraphQLError, type GraphQLResolveInfo, getNamedType } from "graphql";
 import { reachableUsageRecords, within } from "../../auth/rowFilters.js";
+import { holds } from "../../auth/viewer.js";
 import type { Context } from "../../context.js";
 import { prisma } from "../../db/client.js";
 import { sumMicros } from "../../domain/money.js";
@@ -32,6 +33,7 @@ import { SubAccountRef } from "../accounts/SubAccount.js";
 import { builder } from "../builder.js";
 import { MoneyRef, money } from "../money.js";
 import { registerNodeLoader } from "../node.js";
+import { missingPermissionError } from "../permissionsPlugin.js";
 import { ProductEnum } from "./enums.js";
 import { UsageGroupingEnum, UsageLineRef } from "./UsageSummary.js";
 
@@ -57,6 +59,7 @@ const UsageReportLineRef = builder.objectRef<ReportLine>("UsageReportLine").impl
     }),
     account: t.field({
       type: AccountRef,
+      permission: "ACCOUNTS_READ",
       description: "The account whose usage this is: the manager itself or one of its sub-accounts.",
       // Read once per request for the whole page (read/accounts.ts); the line's account is in the report's reach.
       resolve: async (l, _args, ctx) => (await accountRows(ctx).load(l.accountId)) as Account,
@@ -70,6 +73,7 @@ const UsageReportLineRef = builder.objectRef<ReportLine>("UsageReportLine").impl
       type: MoneyRef,
       nullable: true,
       description: "What the line's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      permission: "BILLING_READ",
       authScopes: { privileged: true },
       resolve: (l) => money(l.costMicros),
     }),
@@ -84,6 +88,7 @@ const UsageReportTotalsRef = builder.objectRef<ReportTotal[]>("UsageReportTotals
       type: MoneyRef,
       nullable: true,
       description: "What all the period's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      permission: "BILLING_READ",
       authScopes: { privileged: true },
       resolve: (totals) => money(sumMicros(totals.map((l) => l.costMicros))),
     }),
@@ -145,7 +150,7 @@ export const UsageReportConnection = builder.connectionObject(
   UsageReportEdge,
 );
 
-registerNodeLoader("UsageReport", (ids, viewer, query) =>
+registerNodeLoader("UsageReport", "ACCOUNTS_READ", (ids, viewer, query) =>
   prisma.usageRecord.findMany({ ...query, where: within<Prisma.UsageRecordWhereInput>({ id: { in: ids } }, reachableUsageRecords(viewer)) }),
 );
 
@@ -197,8 +202,12 @@ type ReportArgs = PeriodArgs & PageArgsInput & { sort?: ReportSort | null };
 function resolveReport(scope: ReportScope) {
   return async (parent: Account, args: ReportArgs, ctx: Context, info: GraphQLResolveInfo) => {
     const sort = args.sort ?? DEFAULT_REPORT_SORT;
-    if (ctx.viewer.role === "SUB_ACCOUNT" && sortRevealsCost(sort)) {
-      throw new GraphQLError(`\`sort: ${sort}\` orders lines by what they cost, which is for managers and operators`, { extensions: { code: "FORBIDDEN" } });
+    if (sortRevealsCost(sort)) {
+      if (ctx.viewer.role === "SUB_ACCOUNT") {
+        throw new GraphQLError(`\`sort: ${sort}\` orders lines by what they cost, which is for managers and operators`, { extensions: { code: "FORBIDDEN" } });
+      }
+      // Ordering by cost tells costs: a restricted key needs BILLING_READ for it, as for the cost itself.
+      if (!holds(ctx.viewer, "BILLING_READ")) throw missingPermissionError("BILLING_READ");
     }
     const page = pageArgsOf(args);
     const period = reportPeriod(args);
@@ -218,6 +227,7 @@ const PERIOD_RULES = `\`from\` defaults to the start of the current UTC month, \
 builder.prismaObjectField(ManagerRef, "usageReport", (t) =>
   t.connection(
     {
+      permission: "ACCOUNTS_READ",
       type: UsageReportLineRef,
       description: `The whole tree's usage (the manager's own and every sub-account's, closed ones too) over a period: one line per account, product and bucket where there was usage, with the period's count and totals. ${PERIOD_RULES} One statement however many sub-accounts the tree has; costs for managers and operators. Also as CSV: GET /reports/usage.csv.`,
       args: {
@@ -238,6 +248,7 @@ builder.prismaObjectField(ManagerRef, "usageReport", (t) =>
 builder.prismaObjectField(SubAccountRef, "usageReport", (t) =>
   t.connection(
     {
+      permission: "ACCOUNTS_READ",
       type: UsageReportLineRef,
       description: `The sub-account's own usage over a period, as \`Manager.usageReport\` lists it: one line per product and bucket where there was usage, with the period's count and totals. ${PERIOD_RULES} Costs, and sorting by cost, for managers and operators only.`,
       args: {

@@ -17,6 +17,7 @@ export const UsageLineRef = builder.objectRef<UsageTotals>("UsageLine").implemen
       type: MoneyRef,
       nullable: true,
       description: "What the usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      permission: "BILLING_READ",
       authScopes: { privileged: true },
       resolve: (l) => money(l.costMicros),
     }),
@@ -62,6 +63,7 @@ const UsageBucketRef = builder.objectRef<UsageBucketValue>("UsageBucket").implem
       type: MoneyRef,
       nullable: true,
       description: "What the bucket's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      permission: "BILLING_READ",
       authScopes: { privileged: true },
       resolve: (b) => totalCostOf(b.lines),
     }),
@@ -97,6 +99,7 @@ const UsageSummaryRef = builder.objectRef<UsageSummaryValue>("UsageSummary").imp
       type: MoneyRef,
       nullable: true,
       description: "What all the period's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
+      permission: "BILLING_READ",
       authScopes: { privileged: true },
       resolve: async (s, _args, ctx) => totalCostOf(await summaryLines(ctx, s)),
     }),
@@ -132,6 +135,7 @@ const UsageSummaryRef = builder.objectRef<UsageSummaryValue>("UsageSummary").imp
 
 builder.prismaInterfaceField("Account", "usageSummary", (t) =>
   t.field({
+    permission: "ACCOUNTS_READ",
     type: UsageSummaryRef,
     description:
       "The account's own usage from `from` (inclusive) to `to` (exclusive), per product, and with `groupBy` per UTC day or month (`buckets`). Batched: a whole tree's summaries cost one statement per period (and grouping).",

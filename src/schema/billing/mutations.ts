@@ -45,7 +45,7 @@ const SetPricingSuccess = builder.objectRef<{ account: Account; pricing: PriceLi
   description: "The account and its effective prices after the change.",
   fields: (t) => ({
     account: t.field({ type: AccountRef, description: "The account.", resolve: (r) => r.account as never }),
-    pricing: t.field({ type: PriceListRef, description: "Its effective prices.", resolve: (r) => r.pricing }),
+    pricing: t.field({ type: PriceListRef, permission: "BILLING_READ", description: "Its effective prices.", resolve: (r) => r.pricing }),
   }),
 });
 
@@ -71,7 +71,7 @@ const SetPlatformPricingInput = builder.inputType("SetPlatformPricingInput", {
 
 const SetPlatformPricingSuccess = builder.objectRef<PriceList>("SetPlatformPricingSuccess").implement({
   description: "The platform's default prices after the change.",
-  fields: (t) => ({ pricing: t.field({ type: PriceListRef, description: "The platform's default prices.", resolve: (p) => p }) }),
+  fields: (t) => ({ pricing: t.field({ type: PriceListRef, permission: "BILLING_READ", description: "The platform's default prices.", resolve: (p) => p }) }),
 });
 
 defineMutation("setPlatformPricing", {
@@ -99,6 +99,7 @@ const TopUpBalanceSuccess = builder.objectRef<{ account: AccountWithManager; ent
     balance: t.field({ type: BalanceRef, description: "The account's balance.", resolve: (r) => balanceOf(r.account) }),
     entry: t.field({
       type: LedgerEntryRef,
+      permission: "BILLING_READ",
       nullable: true,
       description: "The TOP_UP ledger entry. Managers and operators only: null (with FORBIDDEN) for a sub-account caller.",
       authScopes: { privileged: true },

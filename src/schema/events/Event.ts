@@ -1,5 +1,6 @@
 import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
 import { reachableEvents, within } from "../../auth/rowFilters.js";
+import { holds } from "../../auth/viewer.js";
 import { prisma } from "../../db/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import type { Event, Prisma } from "../../generated/prisma/client.js";
@@ -11,6 +12,8 @@ import { registerNodeLoader } from "../node.js";
 import { EventTypeEnum } from "./enums.js";
 
 export const EventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["Event"], Event> = builder.prismaNode("Event", {
+  // Every field that leads to events needs it too (schema/permissionsPlugin.ts).
+  extensions: { permission: "EVENTS_READ" },
   description:
     "Something that happened to an account, recorded in the transaction of the change itself. Readable under the same rules as its account: a manager sees its tree's, a sub-account its own.",
   id: { field: "id" },
@@ -18,19 +21,24 @@ export const EventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTy
   fields: (t) => ({
     type: t.expose("type", { type: EventTypeEnum, description: "What happened." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
-    account: t.relation("account", { type: AccountRef, nullable: true, description: "The account it is about; null once that account is purged." }),
+    account: t.relation("account", {
+      permission: "ACCOUNTS_READ",
+      type: AccountRef,
+      nullable: true,
+      description: "The account it is about; null once that account is purged.",
+    }),
     data: t.field({
       type: "JSONObject",
       description:
-        "The objects it is about as they were (global ids, Money as exact decimal strings), and `actor`: the role and key prefix that caused it (null when the platform did). Under the reader's field rules: a sub-account's events carry no price, cost, ledger entry, or key prefix of its manager.",
+        "The objects it is about as they were (global ids, Money as exact decimal strings), and `actor`: the role and key prefix that caused it (null when the platform did). Under the reader's field rules: a sub-account's events carry no price, cost, ledger entry, or key prefix of its manager; nor do a manager's read with a key restricted without BILLING_READ.",
       // The payload columns are read whole: which parts a reader gets is decided here.
       reads: ["data", "privilegedData", "actorRole", "actorApiKeyPrefix", "viaActAs"],
-      resolve: (event, _args, ctx) => eventPayloadFor(ctx.viewer.role, event),
+      resolve: (event, _args, ctx) => eventPayloadFor(ctx.viewer.role, event, holds(ctx.viewer, "BILLING_READ")),
     }),
   }),
 });
 
-registerNodeLoader("Event", (ids, viewer, query) =>
+registerNodeLoader("Event", "EVENTS_READ", (ids, viewer, query) =>
   prisma.event.findMany({ ...query, where: within<Prisma.EventWhereInput>({ id: { in: ids } }, reachableEvents(viewer)) }),
 );
 

@@ -71,6 +71,7 @@ builder.subscriptionType({
 builder.subscriptionField("events", (t) =>
   t.field({
     type: EventRef,
+    permission: "EVENTS_READ",
     description:
       "What the caller may see, as it commits, under the same row and field rules as `Account.events` (a manager: its tree; a sub-account: itself; no price for a sub-account). With `after` (the `id` of the last event received, or an EventEdge cursor), first replays in commit order what committed since, then continues live: a client that reconnects with the last id it got misses nothing and gets nothing twice. Ends when the key is revoked or expires, or its account is closed.",
     args: {

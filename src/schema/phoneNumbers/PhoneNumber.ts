@@ -27,6 +27,7 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
     friendlyName: t.exposeString("friendlyName", { nullable: true, description: "A name to recognise the number by, up to 100 characters." }),
     account: t.field({
       type: AccountRef,
+      permission: "ACCOUNTS_READ",
       description: "The account that holds the number (its new owner after a transfer; the last one once released).",
       reads: ["accountId"],
       // The holder of a reachable number is reachable (auth/rowFilters.ts).
@@ -47,6 +48,7 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
     {
       type: PhoneNumberRef,
       description: "The account's phone numbers, newest first. Released numbers only with `includeReleased`.",
+      permission: "ACCOUNTS_READ",
       args: {
         includeReleased: t.arg.boolean({ defaultValue: false, description: "Also list RELEASED numbers." }),
       },
@@ -58,6 +60,6 @@ builder.prismaInterfaceField(AccountRef, "phoneNumbers", (t) =>
   ),
 );
 
-registerNodeLoader("PhoneNumber", (ids, viewer, query) =>
+registerNodeLoader("PhoneNumber", "ACCOUNTS_READ", (ids, viewer, query) =>
   prisma.phoneNumber.findMany({ ...query, where: within<Prisma.PhoneNumberWhereInput>({ id: { in: ids } }, reachablePhoneNumbers(viewer)) }),
 );

@@ -47,11 +47,14 @@ export const UsageTriggerActionEnum = builder.enumType("UsageTriggerAction", {
 export const UsageTriggerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTypes["UsageTrigger"], UsageTrigger> = builder.prismaNode("UsageTrigger", {
   description:
     "A threshold on one account's spend or balance, checked in the transaction of every charge that could cross it. Readable like its account (a sub-account: its own); thresholds are aggregates, not prices.",
+  // Managed and read with WEBHOOKS_WRITE, like webhook endpoints.
+  extensions: { permission: "WEBHOOKS_WRITE" },
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
     account: t.field({
       type: AccountRef,
+      permission: "ACCOUNTS_READ",
       description: "The account it watches.",
       reads: ["accountId"],
       // The account of a reachable trigger is reachable (auth/rowFilters.ts).
@@ -77,7 +80,7 @@ export const UsageTriggerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & P
   }),
 });
 
-registerNodeLoader("UsageTrigger", (ids, viewer, query) =>
+registerNodeLoader("UsageTrigger", "WEBHOOKS_WRITE", (ids, viewer, query) =>
   prisma.usageTrigger.findMany({ ...query, where: within<Prisma.UsageTriggerWhereInput>({ id: { in: ids } }, reachableUsageTriggers(viewer)) }),
 );
 

@@ -24,11 +24,16 @@ export const WebhookDeliveryRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
   "WebhookDelivery",
   {
     description: "One event sent (or to be sent) to one endpoint, with its attempts.",
+    extensions: { permission: "WEBHOOKS_WRITE" },
     id: { field: "id" },
     findUnique: (id) => ({ id }),
     fields: (t) => ({
-      endpoint: t.relation("endpoint", { type: WebhookEndpointRef, description: "Where it goes." }),
-      event: t.relation("event", { type: EventRef, description: "What it carries: the event as the endpoint's account may read it." }),
+      endpoint: t.relation("endpoint", { permission: "WEBHOOKS_WRITE", type: WebhookEndpointRef, description: "Where it goes." }),
+      event: t.relation("event", {
+        permission: "EVENTS_READ",
+        type: EventRef,
+        description: "What it carries: the event as the endpoint's account may read it.",
+      }),
       status: t.expose("status", { type: WebhookDeliveryStatusEnum, description: "Where it stands." }),
       attempts: t.exposeInt("attempts", { description: "Requests sent so far." }),
       lastAttemptAt: t.expose("lastAttemptAt", { type: "DateTime", nullable: true, description: "When the last request was sent." }),
@@ -50,11 +55,14 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
   {
     description:
       "A URL that receives the events its account may see, of the chosen types, as signed POSTs (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once and in order.",
+    // There is no WEBHOOKS_READ: the permission that manages endpoints reads them (and their deliveries).
+    extensions: { permission: "WEBHOOKS_WRITE" },
     id: { field: "id" },
     findUnique: (id) => ({ id }),
     fields: (t) => ({
       account: t.field({
         type: AccountRef,
+        permission: "ACCOUNTS_READ",
         description: "The account whose events it receives (a manager's: its whole tree).",
         reads: ["accountId"],
         // The account of a reachable endpoint is reachable (auth/rowFilters.ts).
@@ -74,6 +82,7 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
       createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
       deliveries: t.prismaConnection(
         {
+          permission: "WEBHOOKS_WRITE",
           type: WebhookDeliveryRef,
           description: "Its deliveries, newest first, with their attempts.",
           cursor: "id",
@@ -95,9 +104,9 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
 
 export const WebhookEndpointConnection: SharedConnection = sharedConnection(WebhookEndpointRef, "WebhookEndpoint", "webhook endpoints");
 
-registerNodeLoader("WebhookEndpoint", (ids, viewer, query) =>
+registerNodeLoader("WebhookEndpoint", "WEBHOOKS_WRITE", (ids, viewer, query) =>
   prisma.webhookEndpoint.findMany({ ...query, where: within<Prisma.WebhookEndpointWhereInput>({ id: { in: ids } }, reachableWebhookEndpoints(viewer)) }),
 );
-registerNodeLoader("WebhookDelivery", (ids, viewer, query) =>
+registerNodeLoader("WebhookDelivery", "WEBHOOKS_WRITE", (ids, viewer, query) =>
   prisma.webhookDelivery.findMany({ ...query, where: within<Prisma.WebhookDeliveryWhereInput>({ id: { in: ids } }, reachableWebhookDeliveries(viewer)) }),
 );
