@@ -16,16 +16,18 @@ type Loader = (ids: string[], viewer: Viewer, query: object) => Promise<{ id: st
  * How `node` and `nodes` load each type: always through the type's row
  * filter, so an unreachable row comes back exactly like a missing one
  * (null), and only for a key holding the permission that reads such rows
- * (DOMAIN.md "Least-privilege keys"), else null too.
+ * (DOMAIN.md "Least-privilege keys"), else null too. Accounts need none:
+ * any key may name an account it reaches (it does in every input), and
+ * what it reads of one (all but its id) needs ACCOUNTS_READ field by field.
  */
-const loaders: Record<string, { permission: Permission; load: Loader }> = {
+const loaders: Record<string, { permission: Permission | null; load: Loader }> = {
   Manager: {
-    permission: "ACCOUNTS_READ",
+    permission: null,
     load: (ids, viewer, query) =>
       prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "MANAGER" }, reachableAccounts(viewer)) }),
   },
   SubAccount: {
-    permission: "ACCOUNTS_READ",
+    permission: null,
     load: (ids, viewer, query) =>
       prisma.account.findMany({ ...query, where: within<Prisma.AccountWhereInput>({ id: { in: ids }, kind: "SUB_ACCOUNT" }, reachableAccounts(viewer)) }),
   },
@@ -46,7 +48,7 @@ export function registerNodeLoader(typename: string, permission: Permission, loa
 }
 
 /** The permission `node` needs to load a type's rows (for tests that walk the table). */
-export const nodePermissionOf = (typename: string): Permission | undefined => loaders[typename]?.permission;
+export const nodePermissionOf = (typename: string): Permission | null | undefined => loaders[typename]?.permission;
 
 /**
  * The ids among `ids` that the viewer may reach as rows of `typename`, by the
@@ -67,7 +69,7 @@ async function loadNodes(globalIds: readonly string[], ctx: Context, info: Graph
   for (const p of parsed) {
     // A type the caller's schema leaves out, or whose rows its key may not read, resolves to null, like a missing row.
     const loader = p && loaders[p.typename];
-    if (p && loader && info.schema.getType(p.typename) && holds(ctx.viewer, loader.permission))
+    if (p && loader && info.schema.getType(p.typename) && (!loader.permission || holds(ctx.viewer, loader.permission)))
       byType.set(p.typename, [...(byType.get(p.typename) ?? []), p.id]);
   }
   const found = new Map<string, object>();

@@ -12,7 +12,6 @@ const ViewerRef = builder.objectRef<Viewer>("Viewer").implement({
     role: t.field({ type: RoleEnum, description: "The caller's role.", resolve: (v) => v.role }),
     account: t.field({
       type: AccountRef,
-      permission: "ACCOUNTS_READ",
       nullable: true,
       description: "The caller's own account; null for the operator.",
       // Through the per-request row cache: the root of most trees, read on most requests.

@@ -32,13 +32,18 @@ export const AccountRef: PrismaInterfaceRef<BuilderTypes, PrismaModelTypes & Pri
   resolveType: (account) => (account.kind === "MANAGER" ? "Manager" : "SubAccount"),
   fields: (t) => ({
     email: t.expose("email", {
+      permission: "ACCOUNTS_READ",
       type: "EmailAddress",
       description: "Contact email, stored lowercased; unique within its tree (a manager and its sub-accounts) and among managers.",
     }),
-    organizationName: t.exposeString("organizationName", { nullable: true, description: "Name of the organization behind the account." }),
-    status: t.expose("status", { type: AccountStatusEnum, description: "The account's own lifecycle status." }),
-    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the account was created." }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the account was last changed." }),
+    organizationName: t.exposeString("organizationName", {
+      permission: "ACCOUNTS_READ",
+      nullable: true,
+      description: "Name of the organization behind the account.",
+    }),
+    status: t.expose("status", { permission: "ACCOUNTS_READ", type: AccountStatusEnum, description: "The account's own lifecycle status." }),
+    createdAt: t.expose("createdAt", { permission: "ACCOUNTS_READ", type: "DateTime", description: "When the account was created." }),
+    updatedAt: t.expose("updatedAt", { permission: "ACCOUNTS_READ", type: "DateTime", description: "When the account was last changed." }),
     // Plain SQL, batched per request (read/lists.ts).
     apiKeys: t.connection(
       {

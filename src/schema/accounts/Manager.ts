@@ -27,9 +27,11 @@ export const ManagerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Prisma
   findUnique: (id) => ({ id, kind: "MANAGER" }),
   fields: (t) => ({
     subAccountLimit: t.exposeInt("subAccountLimit", {
+      permission: "ACCOUNTS_READ",
       description: "How many sub-accounts that are not closed this manager may have (default 1000; set by operators).",
     }),
     autoDeleteClosedSubAccounts: t.exposeBoolean("autoDeleteClosedSubAccounts", {
+      permission: "ACCOUNTS_READ",
       description: "Whether closed sub-accounts are purged with their data 30 days after closing (default true).",
     }),
     subAccounts: t.connection(

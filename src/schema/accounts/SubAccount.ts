@@ -18,6 +18,7 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
   findUnique: (id) => ({ id, kind: "SUB_ACCOUNT" }),
   fields: (t) => ({
     managerEmail: t.field({
+      permission: "ACCOUNTS_READ",
       type: "EmailAddress",
       // Read from the manager's row (read/accounts.ts managerRowOf).
       reads: ["managerId"],
@@ -26,7 +27,6 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
     }),
     manager: t.field({
       type: ManagerRef,
-      permission: "ACCOUNTS_READ",
       nullable: true,
       reads: ["managerId"],
       description: "The manager of this sub-account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
@@ -36,12 +36,15 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       resolve: (sub, _args, ctx) => managerRowOf(ctx, sub),
     }),
     rollupBilling: t.exposeBoolean("rollupBilling", {
+      permission: "ACCOUNTS_READ",
       description: "True: charges are debited from the manager's balance. Fixed at creation.",
     }),
     allowCustomPricing: t.exposeBoolean("allowCustomPricing", {
+      permission: "ACCOUNTS_READ",
       description: "Whether an operator-set custom rate card applies instead of the manager's rates.",
     }),
     creditLimit: t.field({
+      permission: "ACCOUNTS_READ",
       type: MoneyRef,
       nullable: true,
       description: "Cap on `totalSpent`; null means no cap.",
@@ -49,20 +52,33 @@ export const SubAccountRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       resolve: (sub) => moneyOrNull(sub.creditLimitMicros),
     }),
     totalSpent: t.field({
+      permission: "ACCOUNTS_READ",
       type: MoneyRef,
       description: "Running total of all the sub-account's charges.",
       reads: ["totalSpentMicros"],
       resolve: (sub) => money(sub.totalSpentMicros),
     }),
     effectiveStatus: t.field({
+      permission: "ACCOUNTS_READ",
       type: AccountStatusEnum,
       description: "The status the sub-account acts with: SUSPENDED while its manager is suspended, else its own status.",
       reads: ["status", "managerId"],
       resolve: async (sub, _args, ctx) => effectiveStatus(sub.status, (await managerRowOf(ctx, sub))?.status),
     }),
-    suspendedAt: t.expose("suspendedAt", { type: "DateTime", nullable: true, description: "When the sub-account was suspended; null unless SUSPENDED." }),
-    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "When the sub-account was closed; null unless CLOSED." }),
+    suspendedAt: t.expose("suspendedAt", {
+      permission: "ACCOUNTS_READ",
+      type: "DateTime",
+      nullable: true,
+      description: "When the sub-account was suspended; null unless SUSPENDED.",
+    }),
+    closedAt: t.expose("closedAt", {
+      permission: "ACCOUNTS_READ",
+      type: "DateTime",
+      nullable: true,
+      description: "When the sub-account was closed; null unless CLOSED.",
+    }),
     scheduledDeletionAt: t.field({
+      permission: "ACCOUNTS_READ",
       type: "DateTime",
       nullable: true,
       description: "When a closed sub-account will be purged: closedAt + 30 days while the manager's auto-delete is on, else null.",

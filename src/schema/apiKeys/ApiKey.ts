@@ -9,11 +9,11 @@ import { type SharedConnection, sharedConnection } from "../connections.js";
 
 export const ApiKeyPermissionEnum = builder.enumType("ApiKeyPermission", {
   description:
-    "What a restricted API key may do. A restricted key's schema is its role's less what its permissions do not cover: introspection does not show the rest, and naming it is FORBIDDEN. A permission its role never has (e.g. BILLING_READ for a sub-account) grants nothing.",
+    "What a restricted API key may do. A restricted key's schema is its role's less what its permissions do not cover: introspection does not show the rest, and naming it is FORBIDDEN. Permissions do not imply one another (a write does not read). A permission its role never has (e.g. BILLING_READ for a sub-account) grants nothing.",
   values: {
     ACCOUNTS_READ: {
       description:
-        "Read the account (or tree) itself, and its lists: sub-accounts, API keys, phone numbers, balances' available amounts, usage records, summaries and reports (quantities), audit events.",
+        "Read accounts: every field of an account but its id (which any key may name and read), and its lists: sub-accounts, API keys, phone numbers, balance, usage records, summaries and reports (quantities), audit events.",
     },
     ACCOUNTS_WRITE: { description: "Create, update, suspend, reactivate and close sub-accounts; update the manager." },
     KEYS_WRITE: { description: "Create, roll and revoke API keys (never with more permissions, or a later expiry, than the key itself)." },
@@ -35,7 +35,6 @@ export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaT
     prefix: t.exposeString("prefix", { description: "The first characters of the secret, for recognising a key; never the secret." }),
     account: t.field({
       type: AccountRef,
-      permission: "ACCOUNTS_READ",
       description: "The account the key authenticates as.",
       reads: ["accountId"],
       // The account of a reachable key is reachable (auth/rowFilters.ts).

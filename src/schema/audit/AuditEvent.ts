@@ -21,7 +21,6 @@ export const AuditEventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & Pri
       resolve: (event, _args, ctx) => (ctx.viewer.role === "SUB_ACCOUNT" && event.actorRole !== "SUB_ACCOUNT" ? null : event.actorApiKeyPrefix),
     }),
     account: t.relation("account", {
-      permission: "ACCOUNTS_READ",
       type: AccountRef,
       nullable: true,
       description: "The account acted upon; null once it is purged.",

@@ -25,7 +25,6 @@ export const LedgerEntryRef = builder.prismaNode("LedgerEntry", {
     amount: t.field({ type: MoneyRef, description: "Signed amount: debits are negative.", resolve: (e) => money(e.amountMicros) }),
     balanceAfter: t.field({ type: MoneyRef, description: "The balance right after this entry.", resolve: (e) => money(e.balanceAfterMicros) }),
     account: t.relation("causedByAccount", {
-      permission: "ACCOUNTS_READ",
       type: AccountRef,
       nullable: true,
       description:

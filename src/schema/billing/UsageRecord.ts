@@ -13,7 +13,7 @@ export const UsageRecordRef = builder.prismaNode("UsageRecord", {
   id: { field: "id" },
   findUnique: (id) => ({ id }),
   fields: (t) => ({
-    account: t.relation("account", { permission: "ACCOUNTS_READ", type: AccountRef, description: "The account whose usage this is." }),
+    account: t.relation("account", { type: AccountRef, description: "The account whose usage this is." }),
     product: t.expose("product", { type: ProductEnum, description: "What was used." }),
     quantity: t.exposeInt("quantity", { description: "How many units." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the usage happened (as reported; default: when it was recorded)." }),

@@ -59,7 +59,6 @@ const UsageReportLineRef = builder.objectRef<ReportLine>("UsageReportLine").impl
     }),
     account: t.field({
       type: AccountRef,
-      permission: "ACCOUNTS_READ",
       description: "The account whose usage this is: the manager itself or one of its sub-accounts.",
       // Read once per request for the whole page (read/accounts.ts); the line's account is in the report's reach.
       resolve: async (l, _args, ctx) => (await accountRows(ctx).load(l.accountId)) as Account,

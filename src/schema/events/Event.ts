@@ -22,7 +22,6 @@ export const EventRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaTy
     type: t.expose("type", { type: EventTypeEnum, description: "What happened." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
     account: t.relation("account", {
-      permission: "ACCOUNTS_READ",
       type: AccountRef,
       nullable: true,
       description: "The account it is about; null once that account is purged.",

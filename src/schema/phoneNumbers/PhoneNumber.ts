@@ -27,7 +27,6 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
     friendlyName: t.exposeString("friendlyName", { nullable: true, description: "A name to recognise the number by, up to 100 characters." }),
     account: t.field({
       type: AccountRef,
-      permission: "ACCOUNTS_READ",
       description: "The account that holds the number (its new owner after a transfer; the last one once released).",
       reads: ["accountId"],
       // The holder of a reachable number is reachable (auth/rowFilters.ts).

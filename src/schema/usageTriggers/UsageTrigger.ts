@@ -54,7 +54,6 @@ export const UsageTriggerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & P
   fields: (t) => ({
     account: t.field({
       type: AccountRef,
-      permission: "ACCOUNTS_READ",
       description: "The account it watches.",
       reads: ["accountId"],
       // The account of a reachable trigger is reachable (auth/rowFilters.ts).

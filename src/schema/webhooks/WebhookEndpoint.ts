@@ -62,7 +62,6 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
     fields: (t) => ({
       account: t.field({
         type: AccountRef,
-        permission: "ACCOUNTS_READ",
         description: "The account whose events it receives (a manager's: its whole tree).",
         reads: ["accountId"],
         // The account of a reachable endpoint is reachable (auth/rowFilters.ts).
