@@ -48,11 +48,19 @@ export async function createSubAccount(
   return { id: r.subAccount.id, email: r.subAccount.email, token: key.secret, keyId: key.id };
 }
 
-export async function createApiKey(token: string, accountId: string, name = "test key"): Promise<{ id: string; secret: string }> {
+/** A permission a key may be restricted to, as the schema's `ApiKeyPermission` enum names it. */
+export type ApiKeyPermission = ReturnType<typeof graphql.scalar<"ApiKeyPermission">>;
+
+export async function createApiKey(
+  token: string,
+  accountId: string,
+  name = "test key",
+  options: { permissions?: readonly ApiKeyPermission[]; expiresAt?: string } = {},
+): Promise<{ id: string; secret: string }> {
   const data = await gqlData(
     graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
       __typename ... on CreateApiKeySuccess { secret apiKey { id } } ... on Error { code message } } }`),
-    { token, variables: { input: { accountId, name } } },
+    { token, variables: { input: { accountId, name, permissions: options.permissions ? [...options.permissions] : undefined, expiresAt: options.expiresAt } } },
   );
   const r = data.createApiKey;
   if (r.__typename !== "CreateApiKeySuccess") throw new Error(`createApiKey failed: ${JSON.stringify(r)}`);
