@@ -34,7 +34,9 @@ const CreateUsageTriggerInput = builder.inputType("CreateUsageTriggerInput", {
 
 const CreateUsageTriggerSuccess = builder.objectRef<{ trigger: object }>("CreateUsageTriggerSuccess").implement({
   description: "The new trigger.",
-  fields: (t) => ({ trigger: t.field({ type: UsageTriggerRef, description: "The new trigger.", resolve: (r) => r.trigger as never }) }),
+  fields: (t) => ({
+    trigger: t.field({ type: UsageTriggerRef, permission: "WEBHOOKS_WRITE", description: "The new trigger.", resolve: (r) => r.trigger as never }),
+  }),
 });
 
 defineMutation("createUsageTrigger", {

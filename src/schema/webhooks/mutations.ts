@@ -23,7 +23,7 @@ const CreateWebhookEndpointInput = builder.inputType("CreateWebhookEndpointInput
 const CreateWebhookEndpointSuccess = builder.objectRef<{ endpoint: object; signingSecret: string }>("CreateWebhookEndpointSuccess").implement({
   description: "The new endpoint and its signing secret.",
   fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, description: "The new endpoint.", resolve: (r) => r.endpoint as never }),
+    endpoint: t.field({ type: WebhookEndpointRef, permission: "WEBHOOKS_WRITE", description: "The new endpoint.", resolve: (r) => r.endpoint as never }),
     signingSecret: t.exposeString("signingSecret", {
       description: "The Standard Webhooks secret (`whsec_...`) the deliveries are signed with; verify with any Standard Webhooks library. Shown this once.",
     }),
@@ -61,7 +61,7 @@ const UpdateWebhookEndpointInput = builder.inputType("UpdateWebhookEndpointInput
 
 const UpdateWebhookEndpointSuccess = builder.objectRef<object>("UpdateWebhookEndpointSuccess").implement({
   description: "The endpoint as changed.",
-  fields: (t) => ({ endpoint: t.field({ type: WebhookEndpointRef, description: "The endpoint.", resolve: (e) => e as never }) }),
+  fields: (t) => ({ endpoint: t.field({ type: WebhookEndpointRef, permission: "WEBHOOKS_WRITE", description: "The endpoint.", resolve: (e) => e as never }) }),
 });
 
 defineMutation("updateWebhookEndpoint", {
@@ -111,7 +111,9 @@ const RedeliverWebhookEventInput = builder.inputType("RedeliverWebhookEventInput
 
 const RedeliverWebhookEventSuccess = builder.objectRef<object>("RedeliverWebhookEventSuccess").implement({
   description: "The new delivery, queued at the end of the endpoint's queue.",
-  fields: (t) => ({ delivery: t.field({ type: WebhookDeliveryRef, description: "The queued delivery.", resolve: (d) => d as never }) }),
+  fields: (t) => ({
+    delivery: t.field({ type: WebhookDeliveryRef, permission: "WEBHOOKS_WRITE", description: "The queued delivery.", resolve: (d) => d as never }),
+  }),
 });
 
 defineMutation("redeliverWebhookEvent", {
