@@ -53,7 +53,10 @@ export interface ActionRule {
   /** What it does, as it reads after "may": "create managers". */
   does: string;
   roles: readonly Role[];
+  /** The permission a restricted key needs for it (the contract's ApiKeyPermission comments). */
   permission: Permission;
+  /** What else it needs: an endpoint receives events, so making one reads them (EVENTS_READ). */
+  alsoNeeds?: readonly Permission[];
 }
 
 const OPERATOR = ["OPERATOR"] as const;
@@ -86,10 +89,10 @@ export const ACTIONS = {
   "balance:topUp": { does: "top up balances", roles: EVERYONE, permission: "BILLING_WRITE" },
   "balance:transfer": { does: "transfer funds between balances", roles: PRIVILEGED, permission: "BILLING_WRITE" },
   "usage:record": { does: "record usage", roles: EVERYONE, permission: "USAGE_WRITE" },
-  "webhookEndpoint:create": { does: "create webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
-  "webhookEndpoint:update": { does: "change webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "webhookEndpoint:create": { does: "create webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE", alsoNeeds: ["EVENTS_READ"] },
+  "webhookEndpoint:update": { does: "change webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE", alsoNeeds: ["EVENTS_READ"] },
   "webhookEndpoint:delete": { does: "delete webhook endpoints", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
-  "webhookEvent:redeliver": { does: "redeliver webhook events", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
+  "webhookEvent:redeliver": { does: "redeliver webhook events", roles: EVERYONE, permission: "WEBHOOKS_WRITE", alsoNeeds: ["EVENTS_READ"] },
   "usageTrigger:create": { does: "create usage triggers", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
   /** SUSPEND triggers: managers (and operators) on sub-accounts only (DOMAIN.md "Usage triggers"). */
   "usageTrigger:suspend": { does: "create usage triggers that suspend", roles: PRIVILEGED, permission: "WEBHOOKS_WRITE" },
@@ -97,6 +100,12 @@ export const ACTIONS = {
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;
+
+/** Every permission a restricted key needs for an action. */
+export function permissionsOfAction(action: Action): readonly Permission[] {
+  const rule: ActionRule = ACTIONS[action];
+  return [rule.permission, ...(rule.alsoNeeds ?? [])];
+}
 
 /** Whether a role may perform the action at all (its rows are the row filters' business). */
 export function roleMayPerform(role: Role, action: Action): boolean {
@@ -115,7 +124,8 @@ export function assertMayPerform<A extends Action>(viewer: Viewer, action: A): a
     const who = rule.roles.map((role) => ROLE_NAMES[role]).join(" or ");
     throw new ForbiddenError(`Only ${who} may ${rule.does}`);
   }
-  if (!holds(viewer, rule.permission)) throw new ForbiddenError(missingPermissionMessage(rule.permission));
+  const lacking = permissionsOfAction(action).find((permission) => !holds(viewer, permission));
+  if (lacking) throw new ForbiddenError(missingPermissionMessage(lacking));
 }
 
 /** What a restricted key is told when it lacks a permission (the same words in the schema's FORBIDDEN errors). */

@@ -33,11 +33,15 @@ export async function settleKeyUsage(): Promise<void> {
   await Promise.all([...pendingKeyUsage]);
 }
 
-/** The key lookup's text, built once (the datamodel is read on first use). */
+/**
+ * The key lookup's text, built once (the datamodel is read on first use). A
+ * restricted key's permissions are NULL for an unrestricted one only: a
+ * restricted row whose list were NULL holds nothing (it fails closed).
+ */
 let keyLookup: string | undefined;
 const keyLookupSql = () =>
   (keyLookup ??= `SELECT k."id" AS "keyId", k."prefix" AS "keyPrefix", k."revokedAt" AS "keyRevokedAt", k."lastUsedAt" AS "keyLastUsedAt",
-       k."expiresAt" AS "keyExpiresAt", CASE WHEN k."restricted" THEN k."permissions"::text[] END AS "keyPermissions",
+       k."expiresAt" AS "keyExpiresAt", CASE WHEN k."restricted" THEN COALESCE(k."permissions"::text[], '{}') END AS "keyPermissions",
        m."status" AS "managerStatus", ${tableOf("Account").columns}
      FROM "api_keys" k JOIN "accounts" t ON t."id" = k."accountId" LEFT JOIN "accounts" m ON m."id" = t."managerId"
      WHERE k."secretHash" = $1`);

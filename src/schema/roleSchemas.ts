@@ -1,8 +1,8 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
-import { GraphQLError, type GraphQLSchema, type GraphQLType, getNamedType } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type GraphQLType, getNamedType, isUnionType, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
-import { ACTIONS, type Action, PERMISSIONS, type Permission, type Role, roleMayPerform } from "../auth/actions.js";
+import { type Action, PERMISSIONS, type Permission, permissionsOfAction, type Role, roleMayPerform } from "../auth/actions.js";
 import { permissionsOf, type Viewer } from "../auth/viewer.js";
 
 export type { Role };
@@ -33,8 +33,8 @@ export interface Audience {
 function grants(extensions: GrantExtensions | null | undefined, { role, permissions }: Audience): boolean {
   const own = { ...extensions?.pothosOptions?.extensions, ...extensions };
   const action = own.action as Action | undefined;
-  const permission = (own.permission as Permission | undefined) ?? (action && ACTIONS[action].permission);
-  if (permission && permissions && !permissions.has(permission)) return false;
+  const needed = own.permission ? [own.permission as Permission] : action ? permissionsOfAction(action) : [];
+  if (permissions && needed.some((p) => !permissions.has(p))) return false;
   // Types a role can never receive say which roles they are for.
   const visibleTo = own.visibleTo as readonly Role[] | undefined;
   if (visibleTo) return visibleTo.includes(role);
@@ -145,31 +145,78 @@ export function hiddenFromRole(fullSchema: GraphQLSchema, message: string): stri
 }
 
 /**
- * The permission a restricted key lacks for what its schema leaves out
- * ("Account.events", "Event"), when its role's schema has it: the field's
- * own, its mutation's action's, or the one its type needs.
+ * The permissions a restricted key needs for what its schema leaves out
+ * ("Account.events", "Event", "CreateApiKeyInput"), as its role's schema
+ * has it: the field's own, its mutation's action's, or its type's; for an
+ * input or payload type, its mutation's.
  */
-function permissionFor(roleSchema: GraphQLSchema, hidden: string): Permission | undefined {
+function permissionsFor(roleSchema: GraphQLSchema, hidden: string): readonly Permission[] {
   const [typeName, fieldName] = hidden.split(".");
   const type = roleSchema.getType(typeName!);
-  if (!type) return undefined;
-  if (!fieldName) return (type.extensions as GrantExtensions).permission as Permission | undefined;
+  if (!type) return [];
+  if (!fieldName) {
+    const own = (type.extensions as GrantExtensions).permission as Permission | undefined;
+    if (own) return [own];
+    // An input or payload type is its mutation's: it needs what the mutation does.
+    const mutation = Object.values(roleSchema.getMutationType()?.getFields() ?? {}).find((m) => {
+      const result = getNamedType(m.type);
+      return m.args.some((a) => getNamedType(a.type) === type) || result === type || (isUnionType(result) && result.getTypes().includes(type as never));
+    });
+    return mutation ? permissionsFor(roleSchema, `Mutation.${mutation.name}`) : [];
+  }
   const field = "getFields" in type ? (type.getFields() as Record<string, { type?: GraphQLType; extensions?: GrantExtensions }>)[fieldName] : undefined;
-  if (!field) return undefined;
+  if (!field) return [];
   const own = { ...field.extensions?.pothosOptions?.extensions, ...field.extensions };
-  if (own.permission) return own.permission as Permission;
-  if (own.action) return ACTIONS[own.action as Action].permission;
-  return field.type ? ((getNamedType(field.type).extensions as GrantExtensions).permission as Permission | undefined) : undefined;
+  if (own.permission) return [own.permission as Permission];
+  if (own.action) return permissionsOfAction(own.action as Action);
+  const rows = field.type && ((getNamedType(field.type).extensions as GrantExtensions).permission as Permission | undefined);
+  return rows ? [rows] : [];
 }
 
 /**
  * The FORBIDDEN error for what the caller's schema leaves out: the
  * permission its key lacks, when it is that, else its role.
  */
-export function hiddenError(hidden: string, error: GraphQLError, selector: SchemaSelector, audience: Audience | undefined): GraphQLError {
-  const permission = audience?.permissions ? permissionFor(selector.forRole(audience.role), hidden) : undefined;
-  const message = permission ? `${hidden} needs the ${permission} permission, which this API key lacks` : `${hidden} is not available to your role`;
+export function hiddenError(hidden: string, error: { nodes?: GraphQLError["nodes"] }, selector: SchemaSelector, audience: Audience | undefined): GraphQLError {
+  const restricted = audience?.permissions;
+  const roleSchema = audience && selector.forRole(audience.role);
+  const inRoleSchema =
+    roleSchema && (hidden.includes(".") ? permissionsFor(roleSchema, hidden).length > 0 || hasField(roleSchema, hidden) : !!roleSchema.getType(hidden));
+  const permission = restricted && roleSchema ? permissionsFor(roleSchema, hidden).find((p) => !restricted.has(p)) : undefined;
+  const message = permission
+    ? `${hidden} needs the ${permission} permission, which this API key lacks`
+    : restricted && inRoleSchema
+      ? `${hidden} is not covered by this API key's permissions`
+      : `${hidden} is not available to your role`;
   return new GraphQLError(message, { nodes: error.nodes, extensions: { code: "FORBIDDEN", ...(permission && { permission }) } });
+}
+
+function hasField(schema: GraphQLSchema, hidden: string): boolean {
+  const [typeName, fieldName] = hidden.split(".");
+  const type = schema.getType(typeName!);
+  return !!type && "getFields" in type && !!(type.getFields() as Record<string, unknown>)[fieldName!];
+}
+
+const ROOTS = { query: "Query", mutation: "Mutation", subscription: "Subscription" } as const;
+
+/**
+ * Operations whose root type the caller's schema lacks altogether (a key
+ * that may make no change has no Mutation type; one without EVENTS_READ no
+ * Subscription): graphql-js would refuse them only at execution, as "Schema
+ * is not configured", with no code. They are FORBIDDEN at validation, naming
+ * the first root field the caller may not use.
+ */
+function missingRoots(document: DocumentNode, schema: GraphQLSchema, selector: SchemaSelector, audience: Audience | undefined): GraphQLError[] {
+  const errors: GraphQLError[] = [];
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || schema.getRootType(definition.operation)) continue;
+    const root = ROOTS[definition.operation];
+    if (!selector.full.getRootType(definition.operation)) continue;
+    const first = definition.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"));
+    const named = first?.kind === Kind.FIELD && hasField(selector.full, `${root}.${first.name.value}`) ? `${root}.${first.name.value}` : root;
+    errors.push(hiddenError(named, { nodes: [first ?? definition] }, selector, audience));
+  }
+  return errors;
 }
 
 /**
@@ -181,16 +228,18 @@ export function hiddenError(hidden: string, error: GraphQLError, selector: Schem
  */
 export function useRoleSchemaErrors(selector: SchemaSelector, audienceOfRequest: (request: Request) => Audience | undefined): Plugin {
   return {
-    onValidate({ context }) {
+    onValidate({ context, params }) {
       return ({ result, setResult }) => {
-        if (!result.length) return;
         const audience = audienceOfRequest((context as { request: Request }).request);
-        setResult(
-          result.map((error) => {
+        const roots = missingRoots(params.documentAST, params.schema, selector, audience);
+        if (!result.length && !roots.length) return;
+        setResult([
+          ...roots,
+          ...result.map((error) => {
             const hidden = hiddenFromRole(selector.full, error.message);
             return hidden ? hiddenError(hidden, error, selector, audience) : error;
           }),
-        );
+        ]);
       };
     },
   };

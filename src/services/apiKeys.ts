@@ -65,8 +65,8 @@ const normalizedPermissions = (permissions: readonly Permission[] | null): Permi
   permissions && PERMISSIONS.filter((p) => permissions.includes(p));
 
 /** A stored key's permissions: null when it is unrestricted. */
-export const permissionsOfKey = (key: { restricted: boolean; permissions: readonly Permission[] }): Permission[] | null =>
-  key.restricted ? normalizedPermissions(key.permissions) : null;
+export const permissionsOfKey = (key: { restricted: boolean; permissions: readonly Permission[] | null }): Permission[] | null =>
+  key.restricted ? normalizedPermissions(key.permissions ?? []) : null;
 
 /**
  * A new key for a reachable account: a manager for itself and its

@@ -5,7 +5,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { assertMayPerform } from "../auth/actions.js";
 import { reachableWebhookEndpoints, within } from "../auth/rowFilters.js";
-import type { Viewer } from "../auth/viewer.js";
+import { holds, type Viewer } from "../auth/viewer.js";
 import { eventSettings } from "../config.js";
 import { AccountNotActiveError, LimitExceededError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { InputChecker } from "../domain/text.js";
@@ -73,7 +73,15 @@ export async function createWebhookEndpoint(viewer: Viewer, accountRef: AccountR
       throw new LimitExceededError(`An account can have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints`, MAX_ENDPOINTS_PER_ACCOUNT);
     }
     const created = await tx.webhookEndpoint.create({
-      data: { accountId: account.id, url, description: description ?? null, eventTypes: [...new Set(input.eventTypes ?? [])], secret: signingSecret },
+      data: {
+        accountId: account.id,
+        url,
+        description: description ?? null,
+        eventTypes: [...new Set(input.eventTypes ?? [])],
+        secret: signingSecret,
+        // A key without BILLING_READ does not set up a feed of prices and costs.
+        includesBillingData: holds(viewer, "BILLING_READ"),
+      },
     });
     await recordAudit(tx, viewer, {
       action: "webhookEndpoint.create",
@@ -120,6 +128,8 @@ export async function updateWebhookEndpoint(viewer: Viewer, id: string, input: U
       data.failingSince = null;
     }
     if (!Object.keys(data).length) return endpoint;
+    // The endpoint now sends what the key that last changed it may read.
+    if (holds(viewer, "BILLING_READ") !== endpoint.includesBillingData) data.includesBillingData = holds(viewer, "BILLING_READ");
     const updated = await tx.webhookEndpoint.update({ where: { id }, data });
     await recordAudit(tx, viewer, {
       action: "webhookEndpoint.update",

@@ -81,7 +81,8 @@ const CLAIM = `
 /** The next deliveries of an endpoint's queue, in order, with their events and the reading role of the endpoint's account. */
 const QUEUE = `
   SELECT d."id", d."attempts", d."nextAttemptAt", e."id" AS "eventId", e."type", e."occurredAt", e."accountId" AS "eventAccountId",
-    ea."kind" AS "eventAccountKind", e."data", e."privilegedData", e."actorRole", e."actorApiKeyPrefix", e."viaActAs", a."kind" AS "readerKind"
+    ea."kind" AS "eventAccountKind", e."data", e."privilegedData", e."actorRole", e."actorApiKeyPrefix", e."viaActAs", a."kind" AS "readerKind",
+    w."includesBillingData"
   FROM "webhook_deliveries" d
   JOIN "events" e ON e."id" = d."eventId"
   JOIN "webhook_endpoints" w ON w."id" = d."endpointId"
@@ -127,12 +128,15 @@ interface QueuedDelivery {
   actorApiKeyPrefix: string | null;
   viaActAs: boolean;
   readerKind: AccountKind;
+  /** False when the key that made or last changed the endpoint lacked BILLING_READ. */
+  includesBillingData: boolean;
 }
 
 /**
  * The body of a delivery: the event as the endpoint's account may read it
  * (DOMAIN.md: a sub-account's webhook bodies carry no price, cost or ledger
- * entry), in the shape of the API's Event type.
+ * entry), and as the key that set the endpoint up could (no privileged part
+ * without BILLING_READ), in the shape of the API's Event type.
  */
 export function deliveryBody(delivery: QueuedDelivery): string {
   const readerRole: Role = delivery.readerKind === "MANAGER" ? "MANAGER" : "SUB_ACCOUNT";
@@ -144,7 +148,7 @@ export function deliveryBody(delivery: QueuedDelivery): string {
     type: delivery.type,
     occurredAt: delivery.occurredAt.toISOString(),
     account,
-    data: eventPayloadFor(readerRole, delivery),
+    data: eventPayloadFor(readerRole, delivery, delivery.includesBillingData),
   });
 }
 

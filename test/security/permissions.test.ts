@@ -357,10 +357,13 @@ const MUTATIONS: Probe[] = [
     quantity: 1,
     idempotencyKey: unique("u"),
   })),
-  mutation("createWebhookEndpoint", BOTH, ["WEBHOOKS_WRITE"], async (kind) => ({ accountId: accountOf(kind).id, url: `${receiver.url}/hooks` })),
-  mutation("updateWebhookEndpoint", BOTH, ["WEBHOOKS_WRITE"], async (kind) => ({ id: await newEndpoint(accountOf(kind).id), description: unique("d") })),
+  mutation("createWebhookEndpoint", BOTH, ["WEBHOOKS_WRITE", "EVENTS_READ"], async (kind) => ({ accountId: accountOf(kind).id, url: `${receiver.url}/hooks` })),
+  mutation("updateWebhookEndpoint", BOTH, ["WEBHOOKS_WRITE", "EVENTS_READ"], async (kind) => ({
+    id: await newEndpoint(accountOf(kind).id),
+    description: unique("d"),
+  })),
   mutation("deleteWebhookEndpoint", BOTH, ["WEBHOOKS_WRITE"], async (kind) => ({ id: await newEndpoint(accountOf(kind).id) })),
-  mutation("redeliverWebhookEvent", BOTH, ["WEBHOOKS_WRITE"], async (kind) => ({
+  mutation("redeliverWebhookEvent", BOTH, ["WEBHOOKS_WRITE", "EVENTS_READ"], async (kind) => ({
     endpointId: await newEndpoint(accountOf(kind).id),
     eventId: globalId("Event", await eventOf(accountOf(kind).id)),
   })),

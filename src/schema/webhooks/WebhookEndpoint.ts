@@ -77,6 +77,10 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
       enabled: t.exposeBoolean("enabled", {
         description: "False once disabled (by a change, or after failing for 3 days): nothing is sent until enabled again.",
       }),
+      includesBillingData: t.exposeBoolean("includesBillingData", {
+        description:
+          "Whether a manager's deliveries carry events' prices, costs and ledger entries: false when the API key that created it, or last changed it, lacked BILLING_READ (a sub-account's never do).",
+      }),
       disabledAt: t.expose("disabledAt", { type: "DateTime", nullable: true, description: "When it was disabled." }),
       createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
       deliveries: t.prismaConnection(
