@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission } from "../../src/auth/actions.js";
 import { prisma } from "../../src/db/client.js";
 import { webhookDeliverer } from "../../src/webhooks/delivery.js";
-import { app, countStatements, OPERATOR_TOKEN } from "../helpers/app.js";
+import { app } from "../helpers/app.js";
 import {
   type ApiKeyPermission,
   createApiKey,
