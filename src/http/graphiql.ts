@@ -83,6 +83,33 @@ subscription Events($after: String) {
 }
 `;
 
+const RESTRICTED_KEY = `# A least-privilege key: it may do only what its permissions cover, and its
+# schema (introspection, validation) shows nothing else. This one records
+# usage and reads quantities, never prices. A restricted key creates only keys
+# with some of its own permissions.
+mutation CreateRestrictedKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    __typename
+    ... on CreateApiKeySuccess { secret apiKey { id name permissions expiresAt } }
+    ... on Error { code message }
+  }
+}
+`;
+
+const ACT_AS = `# A manager acting as one of its sub-accounts sees and does exactly what the
+# sub-account may (no prices); its changes are recorded as the manager's key,
+# with viaActAs. Add to the Headers below, beside Authorization:
+#   "Act-As-Account": "<a sub-account id>"
+query ActAs {
+  viewer {
+    role
+    actingAs
+    apiKey { name prefix permissions }
+    account { id email ... on SubAccount { managerEmail balance { available { amount } } } }
+  }
+}
+`;
+
 export const graphiqlOptions: GraphiQLOptions = {
   title: "Account gateway",
   // The example tabs carry no headers: the page shares one key (see
@@ -104,6 +131,15 @@ export const graphiqlOptions: GraphiQLOptions = {
       variables: JSON.stringify({ input: { accountId: "<a sub-account id>", product: "SMS_OUTBOUND", quantity: 10, idempotencyKey: "try-1" } }, null, 2),
     },
     { query: EVENTS },
+    {
+      query: RESTRICTED_KEY,
+      variables: JSON.stringify(
+        { input: { accountId: "<your account id, or a sub-account's>", name: "usage reporter", permissions: ["USAGE_WRITE", "ACCOUNTS_READ"] } },
+        null,
+        2,
+      ),
+    },
+    { query: ACT_AS },
   ],
 };
 
