@@ -81,11 +81,13 @@ export function buildRoleSchemas(schema: GraphQLSchema): Record<Role, GraphQLSch
 }
 
 /**
- * Distinct restricted audiences kept built. There are 3 roles × 2^9
- * permission sets; a platform uses a handful, and one evicted is rebuilt on
- * its next request (a few milliseconds), so the bound only caps memory.
+ * Distinct restricted audiences kept built. There are 2^9 permission sets
+ * for a manager's key and 2^8 that differ for a sub-account's (BILLING_READ
+ * changes nothing there); a platform uses a handful. Each costs about 75 KiB
+ * and 30 ms to build (docs/benchmarks.md); one evicted is rebuilt on its next
+ * request, so the bound only caps memory.
  */
-const RESTRICTED_SCHEMAS_KEPT = 64;
+const RESTRICTED_SCHEMAS_KEPT = 256;
 
 /** The schema of each caller, and its role's for explaining what it leaves out. */
 export interface SchemaSelector {
@@ -104,13 +106,15 @@ export interface SchemaSelector {
  */
 export function createSchemaSelector(schema: GraphQLSchema): SchemaSelector {
   const roles = buildRoleSchemas(schema);
+  const namedBy = Object.fromEntries(ROLES.map((role) => [role, permissionsNamedIn(roles[role])])) as Record<Role, ReadonlySet<Permission>>;
   const restricted = new LRUCache<string, GraphQLSchema>({ max: RESTRICTED_SCHEMAS_KEPT });
   return {
     full: schema,
     forRole: (role) => roles[role],
     forAudience: ({ role, permissions }) => {
       if (!permissions) return roles[role];
-      const key = `${role}:${PERMISSIONS.filter((p) => permissions.has(p)).join(",")}`;
+      // Only the permissions the role's schema names tell two audiences apart.
+      const key = `${role}:${PERMISSIONS.filter((p) => permissions.has(p) && namedBy[role].has(p)).join(",")}`;
       let built = restricted.get(key);
       if (!built) {
         built = schemaForAudience(schema, { role, permissions });
@@ -119,6 +123,22 @@ export function createSchemaSelector(schema: GraphQLSchema): SchemaSelector {
       return built;
     },
   };
+}
+
+/** Every permission a schema's types, fields and mutations need somewhere. */
+function permissionsNamedIn(schema: GraphQLSchema): ReadonlySet<Permission> {
+  const named = new Set<Permission>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    const own = (type.extensions as GrantExtensions).permission as Permission | undefined;
+    if (own) named.add(own);
+    if (!("getFields" in type)) continue;
+    for (const field of Object.values(type.getFields() as Record<string, { extensions?: GrantExtensions }>)) {
+      const ext = { ...field.extensions?.pothosOptions?.extensions, ...field.extensions };
+      if (ext.permission) named.add(ext.permission as Permission);
+      if (ext.action) for (const p of permissionsOfAction(ext.action as Action)) named.add(p);
+    }
+  }
+  return named;
 }
 
 /** The audience of a request's caller: its role and its key's permissions. */

@@ -8,11 +8,12 @@
 // - every field that only managers and operators may read (prices, costs,
 //   ledgers) needs BILLING_READ;
 // - `node` reaches each type only with the permission its rows need.
-import { type GraphQLField, type GraphQLNamedType, getNamedType, isInterfaceType, isObjectType } from "graphql";
+import { type GraphQLField, type GraphQLNamedType, getNamedType, isInterfaceType, isObjectType, printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
-import { ACTIONS, type Action, type Permission, permissionsOfAction } from "../../src/auth/actions.js";
+import { ACTIONS, type Action, PERMISSIONS as ALL_PERMISSIONS, type Permission, permissionsOfAction } from "../../src/auth/actions.js";
 import { schema } from "../../src/schema/index.js";
 import { nodePermissionOf } from "../../src/schema/node.js";
+import { createSchemaSelector } from "../../src/schema/roleSchemas.js";
 
 interface Declared {
   permission?: Permission;
@@ -125,5 +126,20 @@ describe("the permission each field needs", () => {
       const typePermission = declared(type.extensions).permission;
       if (typePermission) expect(nodePermissionOf(type.name), type.name).toBe(typePermission);
     }
+  });
+});
+
+describe("the schemas of restricted keys", () => {
+  it("are built once per role and distinct permissions that matter to it: BILLING_READ changes nothing in a sub-account's", () => {
+    const selector = createSchemaSelector(schema);
+    const sub = (permissions: Permission[]) => selector.forAudience({ role: "SUB_ACCOUNT", permissions: new Set(permissions) });
+    const manager = (permissions: Permission[]) => selector.forAudience({ role: "MANAGER", permissions: new Set(permissions) });
+    expect(sub(["ACCOUNTS_READ", "USAGE_WRITE"])).toBe(sub(["USAGE_WRITE", "ACCOUNTS_READ"]));
+    expect(sub(["ACCOUNTS_READ", "BILLING_READ"])).toBe(sub(["ACCOUNTS_READ"]));
+    expect(manager(["ACCOUNTS_READ", "BILLING_READ"])).not.toBe(manager(["ACCOUNTS_READ"]));
+    expect(manager(["ACCOUNTS_READ"])).not.toBe(sub(["ACCOUNTS_READ"]));
+    // Unrestricted: the role's own schema.
+    expect(selector.forAudience({ role: "MANAGER", permissions: null })).toBe(selector.forRole("MANAGER"));
+    expect(printSchema(manager([...ALL_PERMISSIONS]))).toBe(printSchema(selector.forRole("MANAGER")));
   });
 });
