@@ -8,7 +8,7 @@
 // Options:
 //   --reset            empty a database that holds other data first (TRUNCATE!)
 //   --duration N       seconds per scenario (default 10)
-//   --only a,b,...     run only these scenario ids (peer250, peer1000, tree, filter, sort, usage, webhooks, sse, sizes, reports)
+//   --only a,b,...     run only these scenario ids (peer250, peer250r, peer1000, tree, filter, sort, usage, webhooks, sse, sizes, reports)
 //   --cpu-prof DIR     run the server under `node --cpu-prof` and write its profile into DIR
 //   --json FILE        also write the results as JSON
 //   --server-node-args=FLAGS  extra node flags for the server (e.g. --server-node-args=--max-semi-space-size=64)
@@ -211,6 +211,20 @@ if (lastPage.viewer.account.subAccounts.nodes.length !== 250 || lastPage.viewer.
   throw new Error("tree: the fourth page should end the 1000-tree");
 }
 
+// A least-privilege key (ACCOUNTS_READ only) reads the same tree: its schema is
+// built on its first request, then served like the role's. It expires within
+// the hour and is revoked at the end, so runs do not pile keys up.
+const treeManagerId = (await gql<{ viewer: { account: { id: string } } }>(world.treeManagerKey, "{ viewer { account { id } } }")).viewer.account.id;
+const readerKey = (
+  await gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+    world.treeManagerKey,
+    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeySuccess { secret apiKey { id } } ... on Error { message } } }`,
+    { input: { accountId: treeManagerId, name: "bench reader", permissions: ["ACCOUNTS_READ"], expiresAt: new Date(Date.now() + 3_600_000).toISOString() } },
+  )
+).createApiKey;
+const restrictedPeer = await gql<ManagerData<{ nodes: unknown[] }>>(readerKey.secret, Q_PEER250);
+if (JSON.stringify(restrictedPeer) !== JSON.stringify(peer250)) throw new Error("peer250r: a restricted key should read the same tree");
+
 interface Scenario {
   id: string;
   label: string;
@@ -231,6 +245,13 @@ const listScenario = (id: string, label: string, variables: Record<string, unkno
 });
 const scenarios: Scenario[] = [
   { id: "peer250", label: "(a) peer shape: 250 sub-accounts -> numbers", token: world.treeManagerKey, bodies: [body(Q_PEER250)], connections: 16 },
+  {
+    id: "peer250r",
+    label: "(a) the same with a key restricted to ACCOUNTS_READ",
+    token: readerKey.secret,
+    bodies: [body(Q_PEER250)],
+    connections: 16,
+  },
   {
     id: "peer1000",
     label: "(a') peer shape: 1000 sub-accounts -> numbers (4 aliased pages, 1 request)",
@@ -585,6 +606,7 @@ if (wanted("sizes")) {
 }
 
 stoppingServer = true;
+await gql(world.treeManagerKey, `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }`, { id: readerKey.apiKey.id });
 await stopServer(server);
 await db.end();
 
