@@ -95,7 +95,8 @@ export const ACTIONS = {
   "webhookEvent:redeliver": { does: "redeliver webhook events", roles: EVERYONE, permission: "WEBHOOKS_WRITE", alsoNeeds: ["EVENTS_READ"] },
   "usageTrigger:create": { does: "create usage triggers", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
   /** SUSPEND triggers: managers (and operators) on sub-accounts only (DOMAIN.md "Usage triggers"). */
-  "usageTrigger:suspend": { does: "create usage triggers that suspend", roles: PRIVILEGED, permission: "WEBHOOKS_WRITE" },
+  // Suspending is a change of the account's status: a restricted key needs ACCOUNTS_WRITE for it too.
+  "usageTrigger:suspend": { does: "create usage triggers that suspend", roles: PRIVILEGED, permission: "WEBHOOKS_WRITE", alsoNeeds: ["ACCOUNTS_WRITE"] },
   "usageTrigger:delete": { does: "delete usage triggers", roles: EVERYONE, permission: "WEBHOOKS_WRITE" },
 } as const satisfies Record<string, ActionRule>;
 

@@ -159,6 +159,30 @@ describe("rolling a restricted key", () => {
   });
 });
 
+describe("usage triggers that suspend", () => {
+  const CREATE_TRIGGER = `mutation($input: CreateUsageTriggerInput!) { createUsageTrigger(input: $input) {
+    __typename ... on CreateUsageTriggerSuccess { trigger { id action } } ... on Error { code message } } }`;
+  const suspending = () => ({ accountId: w.sibling.id, condition: "SPEND_REACHES", threshold: "900.00", period: "MONTHLY", action: "SUSPEND" });
+
+  it("need ACCOUNTS_WRITE besides WEBHOOKS_WRITE (suspending changes the account's status); NOTIFY triggers do not", async () => {
+    const webhooksOnly = await keyOf(w.manager.id, ["WEBHOOKS_WRITE"], w.manager.token);
+    const triggers = () => prisma.usageTrigger.count({ where: { accountId: dbId(w.sibling.id) } });
+    const before = await triggers();
+    const refused = (await data(webhooksOnly.secret, CREATE_TRIGGER, { input: suspending() })).createUsageTrigger;
+    expect(refused).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN", message: "This API key lacks the ACCOUNTS_WRITE permission" });
+    expect(await triggers()).toBe(before);
+    const notify = (await data(webhooksOnly.secret, CREATE_TRIGGER, { input: { ...suspending(), action: "NOTIFY" } })).createUsageTrigger;
+    expect(notify).toMatchObject({ __typename: "CreateUsageTriggerSuccess", trigger: { action: "NOTIFY" } });
+    const both = await keyOf(w.manager.id, ["WEBHOOKS_WRITE", "ACCOUNTS_WRITE"], w.manager.token);
+    const made = (await data(both.secret, CREATE_TRIGGER, { input: suspending() })).createUsageTrigger;
+    expect(made).toMatchObject({ __typename: "CreateUsageTriggerSuccess", trigger: { action: "SUSPEND" } });
+    // Deleting it takes the same two.
+    const del = `mutation($id: ID!) { deleteUsageTrigger(input: { id: $id }) { __typename ... on Error { code message } } }`;
+    expect((await data(webhooksOnly.secret, del, { id: made.trigger.id })).deleteUsageTrigger.__typename).toBe("ForbiddenError");
+    expect((await data(both.secret, del, { id: made.trigger.id })).deleteUsageTrigger.__typename).toBe("DeleteUsageTriggerSuccess");
+  });
+});
+
 describe("a restricted key's schema", () => {
   it("leaves out, for introspection, every type and field its permissions do not cover", async () => {
     const typeNames = async (secret: string) =>
