@@ -14,7 +14,7 @@ import { prisma } from "../../src/db/client.js";
 import { ForbiddenError } from "../../src/domain/errors.js";
 import { schema } from "../../src/schema/index.js";
 import * as apiKeys from "../../src/services/apiKeys.js";
-import { app, countStatements, OPERATOR_TOKEN } from "../helpers/app.js";
+import { app, countStatements, gql, OPERATOR_TOKEN } from "../helpers/app.js";
 import { type ApiKeyPermission, createApiKey, createWorld, setAccountPricing, topUp, unique, type World } from "../helpers/factories.js";
 import { graphql } from "../helpers/graphql.js";
 import { dbId } from "../helpers/ids.js";
@@ -24,14 +24,14 @@ import { type SseSubscription, subscribe } from "../helpers/sse.js";
 // biome-ignore lint/suspicious/noExplicitAny: run-time documents, see above
 type Loose = any;
 
-async function post(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}) {
-  const response = await app.fetch("http://gateway.test/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}`, ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: Loose; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+interface Answer {
+  status: number;
+  body: { data?: Loose; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
+
+/** One request as `token`, through the real HTTP layer (test/helpers/app.ts). */
+const post = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Answer> =>
+  gql<Loose, object>(query, { token, variables, headers });
 async function data(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> {
   const res = await post(token, query, variables, headers);
   if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);

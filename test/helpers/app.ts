@@ -32,12 +32,17 @@ export type Document<R, V> = string | TadaDocumentNode<R, V>;
 interface RequestOptions<V> {
   token?: string | null;
   variables?: V;
+  /** Sent as `Act-As-Account`: a manager key (or the operator token) acting as this sub-account. */
+  actAs?: string;
+  /** Any other request headers. */
+  headers?: Record<string, string>;
 }
 
 /** Sends one GraphQL request as `token` (omit it for an anonymous request). */
 export async function gql<R = unknown, V = Record<string, unknown>>(query: Document<R, V>, options: RequestOptions<V> = {}): Promise<GqlResponse<R>> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json", ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.actAs !== undefined) headers["act-as-account"] = options.actAs;
   const response = await app.fetch("http://gateway.test/graphql", {
     method: "POST",
     headers,

@@ -6,7 +6,7 @@ import { parse, validate } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import { graphiqlOptions } from "../../src/http/graphiql.js";
 import { schema } from "../../src/schema/index.js";
-import { app } from "../helpers/app.js";
+import { gql } from "../helpers/app.js";
 import { createWorld, type World } from "../helpers/factories.js";
 
 const tabs = graphiqlOptions.defaultTabs ?? [];
@@ -16,14 +16,10 @@ const tab = (operation: string) => {
   return { query: found.query, variables: found.variables ? (JSON.parse(found.variables) as Record<string, unknown>) : {} };
 };
 
+/** Runs a tab's document as `token`, through the real HTTP layer. */
 async function run(token: string, query: string, variables: object, headers: Record<string, string> = {}) {
-  const response = await app.fetch("http://gateway.test/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}`, ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
   // biome-ignore lint/suspicious/noExplicitAny: the tabs' documents are strings; their shape is stated by each assertion
-  return (await response.json()) as { data?: any; errors?: unknown[] };
+  return (await gql<any, object>(query, { token, variables, headers })).body;
 }
 
 let w: World;

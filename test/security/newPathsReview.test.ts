@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { dispatchOnce, webhookDeliverer } from "../../src/webhooks/delivery.js";
 import { checkWebhookUrl, deliver } from "../../src/webhooks/outbound.js";
-import { app, errorCodes, type GqlResponse, OPERATOR_TOKEN } from "../helpers/app.js";
+import { app, errorCodes, type GqlResponse, gql, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createSubAccount, createWorld, setAccountPricing, topUp, unique, type World } from "../helpers/factories.js";
 import { dbId } from "../helpers/ids.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -28,17 +28,9 @@ import { type Receiver, startReceiver } from "../helpers/receiver.js";
 // biome-ignore lint/suspicious/noExplicitAny: run-time documents, see above
 type Loose = any;
 
-/** One GraphQL request with any headers (Act-As-Account), through the real HTTP layer. */
-async function call<T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<GqlResponse<T>> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${options.token}` };
-  if (options.actAs !== undefined) headers["act-as-account"] = options.actAs;
-  const response = await app.fetch("http://gateway.test/graphql", {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ query, variables: options.variables ?? {} }),
-  });
-  return { status: response.status, body: (await response.json()) as GqlResponse<T>["body"], headers: response.headers };
-}
+/** One GraphQL request as `token` (acting as `actAs` when given), through the real HTTP layer. */
+const call = <T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<GqlResponse<T>> =>
+  gql<T, object>(query, options);
 async function data<T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<T> {
   const res = await call<T>(query, options);
   if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission } from "../../src/auth/actions.js";
 import { prisma } from "../../src/db/client.js";
 import { webhookDeliverer } from "../../src/webhooks/delivery.js";
-import { app } from "../helpers/app.js";
+import { gql } from "../helpers/app.js";
 import {
   type ApiKeyPermission,
   createApiKey,
@@ -45,14 +45,9 @@ interface Answer {
   body: { data?: Loose; errors?: { message: string; extensions?: { code?: string; permission?: string } }[] };
 }
 
-async function post(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await app.fetch("http://gateway.test/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}`, ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as Answer["body"] };
-}
+/** One request as `token`, through the real HTTP layer (test/helpers/app.ts). */
+const post = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Answer> =>
+  gql<Loose, object>(query, { token, variables, headers });
 
 async function data(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> {
   const res = await post(token, query, variables, headers);
