@@ -14,7 +14,7 @@ import { prisma } from "../../src/db/client.js";
 import { ForbiddenError } from "../../src/domain/errors.js";
 import { schema } from "../../src/schema/index.js";
 import * as apiKeys from "../../src/services/apiKeys.js";
-import { app, countStatements, gql, OPERATOR_TOKEN } from "../helpers/app.js";
+import { app, countStatements, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { type ApiKeyPermission, createApiKey, createWorld, setAccountPricing, topUp, unique, type World } from "../helpers/factories.js";
 import { graphql } from "../helpers/graphql.js";
 import { dbId } from "../helpers/ids.js";
@@ -32,11 +32,9 @@ interface Answer {
 /** One request as `token`, through the real HTTP layer (test/helpers/app.ts). */
 const post = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Answer> =>
   gql<Loose, object>(query, { token, variables, headers });
-async function data(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> {
-  const res = await post(token, query, variables, headers);
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return res.body.data;
-}
+/** Like post, but fails the test on any error; returns `data`. */
+const data = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> =>
+  gqlData<Loose, object>(query, { token, variables, headers });
 
 let w: World;
 const keyOf = (accountId: string, permissions?: ApiKeyPermission[], token?: string) =>

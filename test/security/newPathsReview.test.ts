@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { prisma } from "../../src/db/client.js";
 import { dispatchOnce, webhookDeliverer } from "../../src/webhooks/delivery.js";
 import { checkWebhookUrl, deliver } from "../../src/webhooks/outbound.js";
-import { app, errorCodes, type GqlResponse, gql, OPERATOR_TOKEN } from "../helpers/app.js";
+import { app, errorCodes, type GqlResponse, gql, gqlData, OPERATOR_TOKEN } from "../helpers/app.js";
 import { createApiKey, createSubAccount, createWorld, setAccountPricing, topUp, unique, type World } from "../helpers/factories.js";
 import { dbId } from "../helpers/ids.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -31,11 +31,8 @@ type Loose = any;
 /** One GraphQL request as `token` (acting as `actAs` when given), through the real HTTP layer. */
 const call = <T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<GqlResponse<T>> =>
   gql<T, object>(query, options);
-async function data<T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<T> {
-  const res = await call<T>(query, options);
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return res.body.data as T;
-}
+/** Like call, but fails the test on any error; returns `data`. */
+const data = <T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<T> => gqlData<T, object>(query, options);
 
 const RECORD_USAGE = `mutation($input: RecordUsageInput!) { recordUsage(input: $input) { __typename ... on Error { code message } } }`;
 const charge = (token: string, accountId: string, options: { quantity?: number; actAs?: string } = {}) =>

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS, type Permission } from "../../src/auth/actions.js";
 import { prisma } from "../../src/db/client.js";
 import { webhookDeliverer } from "../../src/webhooks/delivery.js";
-import { gql } from "../helpers/app.js";
+import { gql, gqlData } from "../helpers/app.js";
 import {
   type ApiKeyPermission,
   createApiKey,
@@ -49,11 +49,9 @@ interface Answer {
 const post = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Answer> =>
   gql<Loose, object>(query, { token, variables, headers });
 
-async function data(token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> {
-  const res = await post(token, query, variables, headers);
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return res.body.data;
-}
+/** Like post, but fails the test on any error; returns `data`. */
+const data = (token: string, query: string, variables: object = {}, headers: Record<string, string> = {}): Promise<Loose> =>
+  gqlData<Loose, object>(query, { token, variables, headers });
 
 // ------------------------------------------------------------------ cast
 

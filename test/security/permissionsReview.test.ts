@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Permission } from "../../src/auth/actions.js";
 import { prisma } from "../../src/db/client.js";
 import { dispatchOnce, webhookDeliverer } from "../../src/webhooks/delivery.js";
-import { app, type GqlResponse, gql } from "../helpers/app.js";
+import { app, type GqlResponse, gql, gqlData } from "../helpers/app.js";
 import { createWorld, provisionNumber, setAccountPricing, topUp, unique, type World } from "../helpers/factories.js";
 import { dbId, missingId } from "../helpers/ids.js";
 import { type Receiver, startReceiver } from "../helpers/receiver.js";
@@ -22,11 +22,8 @@ type Loose = any;
 /** One GraphQL request as `token` (acting as `actAs` when given), through the real HTTP layer. */
 const call = <T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<GqlResponse<T>> =>
   gql<T, object>(query, options);
-async function data<T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<T> {
-  const res = await call<T>(query, options);
-  if (res.status !== 200 || res.body.errors?.length) throw new Error(`request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
-  return res.body.data as T;
-}
+/** Like call, but fails the test on any error; returns `data`. */
+const data = <T = Loose>(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<T> => gqlData<T, object>(query, options);
 /** A request that must fail before anything runs: FORBIDDEN errors and no data at all. */
 async function refused(query: string, options: { token: string; variables?: object; actAs?: string }): Promise<GqlResponse> {
   const res = await call(query, options);
