@@ -31,12 +31,10 @@ export interface Audience {
  * the field or type declares (schema/permissionsPlugin.ts), or its action's.
  */
 function grants(extensions: GrantExtensions | null | undefined, { role, permissions }: Audience): boolean {
-  const own = { ...extensions?.pothosOptions?.extensions, ...extensions };
-  const action = own.action as Action | undefined;
-  const needed = own.permission ? [own.permission as Permission] : action ? permissionsOfAction(action) : [];
+  const { visibleTo, action, permission } = declared(extensions);
+  const needed = permission ? [permission] : action ? permissionsOfAction(action) : [];
   if (permissions && needed.some((p) => !permissions.has(p))) return false;
   // Types a role can never receive say which roles they are for.
-  const visibleTo = own.visibleTo as readonly Role[] | undefined;
   if (visibleTo) return visibleTo.includes(role);
   // Mutations and input fields name their action: the table decides.
   if (action) return roleMayPerform(role, action);
@@ -51,6 +49,16 @@ interface GrantExtensions {
   action?: unknown;
   permission?: unknown;
   pothosOptions?: { extensions?: { visibleTo?: unknown; action?: unknown; permission?: unknown }; authScopes?: unknown };
+}
+
+/** What a type or field declares for the role schemas, wherever Pothos put it. */
+function declared(extensions: GrantExtensions | null | undefined): { visibleTo?: readonly Role[]; action?: Action; permission?: Permission } {
+  const own = { ...extensions?.pothosOptions?.extensions, ...extensions };
+  return {
+    visibleTo: own.visibleTo as readonly Role[] | undefined,
+    action: own.action as Action | undefined,
+    permission: own.permission as Permission | undefined,
+  };
 }
 
 /**
@@ -129,13 +137,13 @@ export function createSchemaSelector(schema: GraphQLSchema): SchemaSelector {
 function permissionsNamedIn(schema: GraphQLSchema): ReadonlySet<Permission> {
   const named = new Set<Permission>();
   for (const type of Object.values(schema.getTypeMap())) {
-    const own = (type.extensions as GrantExtensions).permission as Permission | undefined;
+    const own = declared(type.extensions).permission;
     if (own) named.add(own);
     if (!("getFields" in type)) continue;
     for (const field of Object.values(type.getFields() as Record<string, { extensions?: GrantExtensions }>)) {
-      const ext = { ...field.extensions?.pothosOptions?.extensions, ...field.extensions };
-      if (ext.permission) named.add(ext.permission as Permission);
-      if (ext.action) for (const p of permissionsOfAction(ext.action as Action)) named.add(p);
+      const { permission, action } = declared(field.extensions);
+      if (permission) named.add(permission);
+      if (action) for (const p of permissionsOfAction(action)) named.add(p);
     }
   }
   return named;
@@ -175,7 +183,7 @@ function permissionsFor(roleSchema: GraphQLSchema, hidden: string): readonly Per
   const type = roleSchema.getType(typeName!);
   if (!type) return [];
   if (!fieldName) {
-    const own = (type.extensions as GrantExtensions).permission as Permission | undefined;
+    const own = declared(type.extensions).permission;
     if (own) return [own];
     // An input or payload type is its mutation's: it needs what the mutation does.
     const mutation = Object.values(roleSchema.getMutationType()?.getFields() ?? {}).find((m) => {
@@ -186,10 +194,10 @@ function permissionsFor(roleSchema: GraphQLSchema, hidden: string): readonly Per
   }
   const field = "getFields" in type ? (type.getFields() as Record<string, { type?: GraphQLType; extensions?: GrantExtensions }>)[fieldName] : undefined;
   if (!field) return [];
-  const own = { ...field.extensions?.pothosOptions?.extensions, ...field.extensions };
-  if (own.permission) return [own.permission as Permission];
-  if (own.action) return permissionsOfAction(own.action as Action);
-  const rows = field.type && ((getNamedType(field.type).extensions as GrantExtensions).permission as Permission | undefined);
+  const { permission, action } = declared(field.extensions);
+  if (permission) return [permission];
+  if (action) return permissionsOfAction(action);
+  const rows = field.type && declared(getNamedType(field.type).extensions as GrantExtensions).permission;
   return rows ? [rows] : [];
 }
 
