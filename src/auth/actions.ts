@@ -21,23 +21,11 @@ export type Role = Viewer["role"];
 
 /**
  * The permissions an API key may be restricted to (the contract's
- * ApiKeyPermission). Writes are named by the actions below; what each
- * read permission covers is declared on the schema's fields and types
- * (`permission`, schema/permissionsPlugin.ts).
+ * ApiKeyPermission), in its order. Writes are named by the actions below;
+ * what each read permission covers is declared on the schema's fields and
+ * types (`permission`, schema/permissionsPlugin.ts).
  */
-export type Permission =
-  | "ACCOUNTS_READ"
-  | "ACCOUNTS_WRITE"
-  | "KEYS_WRITE"
-  | "NUMBERS_WRITE"
-  | "BILLING_READ"
-  | "BILLING_WRITE"
-  | "USAGE_WRITE"
-  | "EVENTS_READ"
-  | "WEBHOOKS_WRITE";
-
-/** Every permission, in the contract's order. */
-export const PERMISSIONS: readonly Permission[] = [
+export const PERMISSIONS = [
   "ACCOUNTS_READ",
   "ACCOUNTS_WRITE",
   "KEYS_WRITE",
@@ -47,7 +35,9 @@ export const PERMISSIONS: readonly Permission[] = [
   "USAGE_WRITE",
   "EVENTS_READ",
   "WEBHOOKS_WRITE",
-];
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
 
 export interface ActionRule {
   /** What it does, as it reads after "may": "create managers". */

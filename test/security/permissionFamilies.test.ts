@@ -8,9 +8,10 @@
 // - every field that only managers and operators may read (prices, costs,
 //   ledgers) needs BILLING_READ;
 // - `node` reaches each type only with the permission its rows need.
-import { type GraphQLField, type GraphQLNamedType, getNamedType, isInterfaceType, isObjectType, printSchema } from "graphql";
+import { assertEnumType, type GraphQLField, type GraphQLNamedType, getNamedType, isInterfaceType, isObjectType, printSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { ACTIONS, type Action, PERMISSIONS as ALL_PERMISSIONS, type Permission, permissionsOfAction } from "../../src/auth/actions.js";
+import { prisma } from "../../src/db/client.js";
 import { schema } from "../../src/schema/index.js";
 import { nodePermissionOf } from "../../src/schema/node.js";
 import { createSchemaSelector } from "../../src/schema/roleSchemas.js";
@@ -126,6 +127,22 @@ describe("the permission each field needs", () => {
       const typePermission = declared(type.extensions).permission;
       if (typePermission) expect(nodePermissionOf(type.name), type.name).toBe(typePermission);
     }
+  });
+});
+
+describe("the permissions themselves", () => {
+  it("are the same nine in the schema's ApiKeyPermission, the database enum and the actions table, in one order", async () => {
+    const enumType = assertEnumType(schema.getType("ApiKeyPermission"));
+    // The printed schema sorts enum values by name; the contract's order is the table's and the database's.
+    expect(
+      enumType
+        .getValues()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual([...ALL_PERMISSIONS].sort());
+    for (const value of enumType.getValues()) expect(value.description, value.name).toBeTruthy();
+    const rows = await prisma.$queryRawUnsafe<{ value: string }[]>(`SELECT unnest(enum_range(NULL::"ApiKeyPermission"))::text AS value`);
+    expect(rows.map((r) => r.value)).toEqual([...ALL_PERMISSIONS]);
   });
 });
 
