@@ -71,6 +71,7 @@ const CLAIM = `
   WHERE w."id" IN (
     SELECT e."id" FROM "webhook_endpoints" e
     WHERE e."enabled" AND (e."leaseUntil" IS NULL OR e."leaseUntil" < now())
+      AND ($3::uuid[] IS NULL OR e."id" = ANY($3::uuid[]))
       AND EXISTS (SELECT 1 FROM "accounts" a WHERE a."id" = e."accountId" AND a."status" <> 'CLOSED')
       AND (SELECT d."nextAttemptAt" FROM "webhook_deliveries" d
            WHERE d."endpointId" = e."id" AND d."status" = 'PENDING' ORDER BY d."seq" LIMIT 1) <= now()
@@ -153,11 +154,22 @@ export function deliveryBody(delivery: QueuedDelivery): string {
 }
 
 export class WebhookDeliverer {
+  /**
+   * Only these endpoints (database ids), or every one (undefined, what a
+   * gateway process runs). Tests that share one Postgres between files use
+   * it, so one file's deliverer never takes another file's endpoints, whose
+   * retry settings it does not know.
+   */
+  readonly #only: readonly string[] | null;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
   readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(options: { onlyEndpoints?: readonly string[] } = {}) {
+    this.#only = options.onlyEndpoints ?? null;
+  }
 
   /** Starts polling (every process runs one; they share the queue). */
   start(): void {
@@ -200,7 +212,7 @@ export class WebhookDeliverer {
     }
     const room = CONCURRENT_ENDPOINTS - this.#inFlight.size;
     if (room <= 0 || this.#stopped) return;
-    const claimed = await runSql<ClaimedEndpoint>(CLAIM, [LEASE_MS, room]);
+    const claimed = await runSql<ClaimedEndpoint>(CLAIM, [LEASE_MS, room, this.#only]);
     for (const endpoint of claimed) {
       const work = this.#drain(endpoint)
         .catch((error) => logger.warn({ err: error, endpoint: endpoint.id }, "webhook delivery failed unexpectedly"))
