@@ -55,6 +55,15 @@ export const missingPermissionError = (permission: Permission) =>
 
 const permissionOf = (fieldConfig: { pothosOptions: object }) => (fieldConfig.pothosOptions as { permission?: Permission }).permission;
 
+/** A resolver (or subscriber) that first refuses a key without `permission`; the resolver itself when there is none. */
+function guarded<C>(resolve: GraphQLFieldResolver<unknown, C, object>, permission: Permission | undefined): GraphQLFieldResolver<unknown, C, object> {
+  if (!permission) return resolve;
+  return (parent, args, context, info) => {
+    if (!holds((context as Context).viewer, permission)) throw missingPermissionError(permission);
+    return resolve(parent, args, context, info);
+  };
+}
+
 export class PermissionsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
     const permission = permissionOf(fieldConfig);
@@ -62,21 +71,11 @@ export class PermissionsPlugin<Types extends SchemaTypes> extends BasePlugin<Typ
   }
 
   override wrapResolve(resolver: GraphQLFieldResolver<unknown, Types["Context"], object>, fieldConfig: PothosOutputFieldConfig<Types>) {
-    const permission = permissionOf(fieldConfig);
-    if (!permission) return resolver;
-    return (parent: unknown, args: object, context: Types["Context"], info: Parameters<typeof resolver>[3]) => {
-      if (!holds((context as Context).viewer, permission)) throw missingPermissionError(permission);
-      return resolver(parent, args, context, info);
-    };
+    return guarded(resolver, permissionOf(fieldConfig));
   }
 
   override wrapSubscribe(subscribe: GraphQLFieldResolver<unknown, Types["Context"], object> | undefined, fieldConfig: PothosOutputFieldConfig<Types>) {
-    const permission = permissionOf(fieldConfig);
-    if (!permission || !subscribe) return subscribe;
-    return (parent: unknown, args: object, context: Types["Context"], info: Parameters<typeof subscribe>[3]) => {
-      if (!holds((context as Context).viewer, permission)) throw missingPermissionError(permission);
-      return subscribe(parent, args, context, info);
-    };
+    return subscribe && guarded(subscribe, permissionOf(fieldConfig));
   }
 }
 

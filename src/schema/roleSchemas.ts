@@ -1,5 +1,5 @@
 import { MapperKind, mapSchema, pruneSchema } from "@graphql-tools/utils";
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type GraphQLType, getNamedType, isUnionType, Kind } from "graphql";
+import { type ASTNode, type DocumentNode, GraphQLError, type GraphQLSchema, type GraphQLType, getNamedType, isUnionType, Kind } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
 import { type Action, PERMISSIONS, type Permission, permissionsOfAction, type Role, roleMayPerform } from "../auth/actions.js";
@@ -31,9 +31,8 @@ export interface Audience {
  * the field or type declares (schema/permissionsPlugin.ts), or its action's.
  */
 function grants(extensions: GrantExtensions | null | undefined, { role, permissions }: Audience): boolean {
-  const { visibleTo, action, permission } = declared(extensions);
-  const needed = permission ? [permission] : action ? permissionsOfAction(action) : [];
-  if (permissions && needed.some((p) => !permissions.has(p))) return false;
+  if (permissions && permissionsNeeded(extensions).some((p) => !permissions.has(p))) return false;
+  const { visibleTo, action } = declared(extensions);
   // Types a role can never receive say which roles they are for.
   if (visibleTo) return visibleTo.includes(role);
   // Mutations and input fields name their action: the table decides.
@@ -49,6 +48,12 @@ interface GrantExtensions {
   action?: unknown;
   permission?: unknown;
   pothosOptions?: { extensions?: { visibleTo?: unknown; action?: unknown; permission?: unknown }; authScopes?: unknown };
+}
+
+/** The permissions a restricted key needs for a type or field: the one it declares, or its action's. */
+function permissionsNeeded(extensions: GrantExtensions | null | undefined): readonly Permission[] {
+  const { permission, action } = declared(extensions);
+  return permission ? [permission] : action ? permissionsOfAction(action) : [];
 }
 
 /** What a type or field declares for the role schemas, wherever Pothos put it. */
@@ -137,13 +142,10 @@ export function createSchemaSelector(schema: GraphQLSchema): SchemaSelector {
 function permissionsNamedIn(schema: GraphQLSchema): ReadonlySet<Permission> {
   const named = new Set<Permission>();
   for (const type of Object.values(schema.getTypeMap())) {
-    const own = declared(type.extensions).permission;
-    if (own) named.add(own);
+    for (const p of permissionsNeeded(type.extensions)) named.add(p);
     if (!("getFields" in type)) continue;
     for (const field of Object.values(type.getFields() as Record<string, { extensions?: GrantExtensions }>)) {
-      const { permission, action } = declared(field.extensions);
-      if (permission) named.add(permission);
-      if (action) for (const p of permissionsOfAction(action)) named.add(p);
+      for (const p of permissionsNeeded(field.extensions)) named.add(p);
     }
   }
   return named;
@@ -165,8 +167,8 @@ export function hiddenFromRole(fullSchema: GraphQLSchema, message: string): stri
   for (const pattern of [MISSING_FIELD, MISSING_INPUT_FIELD]) {
     const field = pattern.exec(message);
     if (!field) continue;
-    const type = fullSchema.getType(field[2]!);
-    return type && "getFields" in type && (type.getFields() as Record<string, unknown>)[field[1]!] ? `${field[2]}.${field[1]}` : undefined;
+    const name = `${field[2]}.${field[1]}`;
+    return hasField(fullSchema, name) ? name : undefined;
   }
   const type = MISSING_TYPE.exec(message);
   return type && fullSchema.getType(type[1]!) ? type[1] : undefined;
@@ -194,26 +196,28 @@ function permissionsFor(roleSchema: GraphQLSchema, hidden: string): readonly Per
   }
   const field = "getFields" in type ? (type.getFields() as Record<string, { type?: GraphQLType; extensions?: GrantExtensions }>)[fieldName] : undefined;
   if (!field) return [];
-  const { permission, action } = declared(field.extensions);
-  if (permission) return [permission];
-  if (action) return permissionsOfAction(action);
-  const rows = field.type && declared(getNamedType(field.type).extensions as GrantExtensions).permission;
-  return rows ? [rows] : [];
+  const own = permissionsNeeded(field.extensions);
+  return own.length || !field.type ? own : permissionsNeeded(getNamedType(field.type).extensions as GrantExtensions);
 }
 
 /**
  * The FORBIDDEN error for what the caller's schema leaves out: the
  * permission its key lacks, when it is that, else its role.
  */
-export function hiddenError(hidden: string, error: { nodes?: GraphQLError["nodes"] }, selector: SchemaSelector, audience: Audience | undefined): GraphQLError {
+export function hiddenError(
+  hidden: string,
+  error: { nodes?: readonly ASTNode[] | undefined },
+  selector: SchemaSelector,
+  audience: Audience | undefined,
+): GraphQLError {
   const restricted = audience?.permissions;
-  const roleSchema = audience && selector.forRole(audience.role);
-  const inRoleSchema =
-    roleSchema && (hidden.includes(".") ? permissionsFor(roleSchema, hidden).length > 0 || hasField(roleSchema, hidden) : !!roleSchema.getType(hidden));
-  const permission = restricted && roleSchema ? permissionsFor(roleSchema, hidden).find((p) => !restricted.has(p)) : undefined;
+  // Only a restricted key's schema leaves out what its role's has: else it is the role.
+  const roleSchema = restricted && selector.forRole(audience.role);
+  const inRoleSchema = roleSchema && (hidden.includes(".") ? hasField(roleSchema, hidden) : !!roleSchema.getType(hidden));
+  const permission = inRoleSchema ? permissionsFor(roleSchema, hidden).find((p) => !restricted.has(p)) : undefined;
   const message = permission
     ? `${hidden} needs the ${permission} permission, which this API key lacks`
-    : restricted && inRoleSchema
+    : inRoleSchema
       ? `${hidden} is not covered by this API key's permissions`
       : `${hidden} is not available to your role`;
   return new GraphQLError(message, { nodes: error.nodes, extensions: { code: "FORBIDDEN", ...(permission && { permission }) } });
@@ -234,17 +238,16 @@ const ROOTS = { query: "Query", mutation: "Mutation", subscription: "Subscriptio
  * is not configured", with no code. They are FORBIDDEN at validation, naming
  * the first root field the caller may not use.
  */
-function missingRoots(document: DocumentNode, schema: GraphQLSchema, selector: SchemaSelector, audience: Audience | undefined): GraphQLError[] {
-  const errors: GraphQLError[] = [];
+function missingRoots(document: DocumentNode, schema: GraphQLSchema, full: GraphQLSchema): { named: string; nodes: readonly ASTNode[] }[] {
+  const missing = [];
   for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION || schema.getRootType(definition.operation)) continue;
+    if (definition.kind !== Kind.OPERATION_DEFINITION || schema.getRootType(definition.operation) || !full.getRootType(definition.operation)) continue;
     const root = ROOTS[definition.operation];
-    if (!selector.full.getRootType(definition.operation)) continue;
     const first = definition.selectionSet.selections.find((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"));
-    const named = first?.kind === Kind.FIELD && hasField(selector.full, `${root}.${first.name.value}`) ? `${root}.${first.name.value}` : root;
-    errors.push(hiddenError(named, { nodes: [first ?? definition] }, selector, audience));
+    const named = first?.kind === Kind.FIELD && hasField(full, `${root}.${first.name.value}`) ? `${root}.${first.name.value}` : root;
+    missing.push({ named, nodes: [first ?? definition] });
   }
-  return errors;
+  return missing;
 }
 
 /**
@@ -258,11 +261,11 @@ export function useRoleSchemaErrors(selector: SchemaSelector, audienceOfRequest:
   return {
     onValidate({ context, params }) {
       return ({ result, setResult }) => {
-        const audience = audienceOfRequest((context as { request: Request }).request);
-        const roots = missingRoots(params.documentAST, params.schema, selector, audience);
+        const roots = missingRoots(params.documentAST, params.schema, selector.full);
         if (!result.length && !roots.length) return;
+        const audience = audienceOfRequest((context as { request: Request }).request);
         setResult([
-          ...roots,
+          ...roots.map(({ named, nodes }) => hiddenError(named, { nodes }, selector, audience)),
           ...result.map((error) => {
             const hidden = hiddenFromRole(selector.full, error.message);
             return hidden ? hiddenError(hidden, error, selector, audience) : error;
