@@ -129,7 +129,8 @@ export async function updateWebhookEndpoint(viewer: Viewer, id: string, input: U
     }
     if (!Object.keys(data).length) return endpoint;
     // The endpoint now sends what the key that last changed it may read.
-    if (holds(viewer, "BILLING_READ") !== endpoint.includesBillingData) data.includesBillingData = holds(viewer, "BILLING_READ");
+    const includesBillingData = holds(viewer, "BILLING_READ");
+    if (includesBillingData !== endpoint.includesBillingData) data.includesBillingData = includesBillingData;
     const updated = await tx.webhookEndpoint.update({ where: { id }, data });
     await recordAudit(tx, viewer, {
       action: "webhookEndpoint.update",
