@@ -38,6 +38,14 @@ export const accountRows = requestCache((ctx: Partial<Pick<Context, "callerAccou
   return loader;
 });
 
+/**
+ * The account a row belongs to (a key, a number, an endpoint, a trigger),
+ * through the per-request cache: a resolver for their `account` fields. The
+ * account of a reachable row is reachable (auth/rowFilters.ts).
+ */
+export const ownerAccountOf = async (row: { accountId: string }, _args: unknown, ctx: object): Promise<Account> =>
+  (await accountRows(ctx).load(row.accountId))!;
+
 /** The manager row of a sub-account (null for a manager), through the per-request cache. */
 export const managerRowOf = async (ctx: object, account: Pick<Account, "managerId">): Promise<Account | null> =>
   account.managerId ? accountRows(ctx).load(account.managerId) : null;

@@ -1,7 +1,7 @@
 import type { PrismaModelTypes, PrismaObjectRef } from "@pothos/plugin-prisma";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import type { ApiKey } from "../../generated/prisma/client.js";
-import { accountRows } from "../../read/accounts.js";
+import { ownerAccountOf } from "../../read/accounts.js";
 import { permissionsOfKey } from "../../services/apiKeys.js";
 import { AccountRef } from "../accounts/Account.js";
 import { type BuilderTypes, builder } from "../builder.js";
@@ -37,8 +37,7 @@ export const ApiKeyRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & PrismaT
       type: AccountRef,
       description: "The account the key authenticates as.",
       reads: ["accountId"],
-      // The account of a reachable key is reachable (auth/rowFilters.ts).
-      resolve: async (key, _args, ctx) => (await accountRows(ctx).load(key.accountId))!,
+      resolve: ownerAccountOf,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the key was created." }),
     lastUsedAt: t.expose("lastUsedAt", {

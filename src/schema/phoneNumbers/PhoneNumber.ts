@@ -1,7 +1,7 @@
 import { reachablePhoneNumbers, within } from "../../auth/rowFilters.js";
 import { prisma } from "../../db/client.js";
 import type { PhoneNumber, Prisma } from "../../generated/prisma/client.js";
-import { accountRows } from "../../read/accounts.js";
+import { ownerAccountOf } from "../../read/accounts.js";
 import { PHONE_NUMBERS } from "../../read/lists.js";
 import { AccountRef } from "../accounts/Account.js";
 import { builder } from "../builder.js";
@@ -29,8 +29,7 @@ export const PhoneNumberRef = builder.prismaNode("PhoneNumber", {
       type: AccountRef,
       description: "The account that holds the number (its new owner after a transfer; the last one once released).",
       reads: ["accountId"],
-      // The holder of a reachable number is reachable (auth/rowFilters.ts).
-      resolve: async (number, _args, ctx) => (await accountRows(ctx).load(number.accountId))!,
+      resolve: ownerAccountOf,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the number was provisioned." }),
     releasedAt: t.expose("releasedAt", { type: "DateTime", nullable: true, description: "When the number was released; null while ACTIVE." }),

@@ -3,7 +3,7 @@ import { reachableUsageTriggers, within } from "../../auth/rowFilters.js";
 import { prisma } from "../../db/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import type { Prisma, UsageTrigger } from "../../generated/prisma/client.js";
-import { accountRows } from "../../read/accounts.js";
+import { ownerAccountOf } from "../../read/accounts.js";
 import { AccountRef } from "../accounts/Account.js";
 import { ProductEnum } from "../billing/enums.js";
 import { type BuilderTypes, builder } from "../builder.js";
@@ -56,8 +56,7 @@ export const UsageTriggerRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes & P
       type: AccountRef,
       description: "The account it watches.",
       reads: ["accountId"],
-      // The account of a reachable trigger is reachable (auth/rowFilters.ts).
-      resolve: async (trigger, _args, ctx) => (await accountRows(ctx).load(trigger.accountId))!,
+      resolve: ownerAccountOf,
     }),
     condition: t.expose("condition", { type: UsageTriggerConditionEnum, description: "What it watches." }),
     threshold: t.field({

@@ -3,7 +3,7 @@ import { reachableWebhookDeliveries, reachableWebhookEndpoints, within } from ".
 import { prisma } from "../../db/client.js";
 import type PrismaTypes from "../../generated/pothos-types.js";
 import type { Prisma, WebhookDelivery, WebhookEndpoint } from "../../generated/prisma/client.js";
-import { accountRows } from "../../read/accounts.js";
+import { ownerAccountOf } from "../../read/accounts.js";
 import { AccountRef } from "../accounts/Account.js";
 import { type BuilderTypes, builder } from "../builder.js";
 import { NEWEST_FIRST, type SharedConnection, sharedConnection } from "../connections.js";
@@ -64,8 +64,7 @@ export const WebhookEndpointRef: PrismaObjectRef<BuilderTypes, PrismaModelTypes 
         type: AccountRef,
         description: "The account whose events it receives (a manager's: its whole tree).",
         reads: ["accountId"],
-        // The account of a reachable endpoint is reachable (auth/rowFilters.ts).
-        resolve: async (endpoint, _args, ctx) => (await accountRows(ctx).load(endpoint.accountId))!,
+        resolve: ownerAccountOf,
       }),
       url: t.field({ type: "URL", description: "Where events are POSTed (https; http and loopback only with WEBHOOK_ALLOW_INSECURE).", resolve: (e) => e.url }),
       description: t.exposeString("description", { nullable: true, description: "What it is for." }),
