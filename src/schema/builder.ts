@@ -18,6 +18,13 @@ export function forbiddenFieldError(): GraphQLError {
   return new GraphQLError("This field is not available to your role", { extensions: { code: "FORBIDDEN" } });
 }
 
+/**
+ * The options of every field of prices, costs and ledgers: managers and
+ * operators only (scope-auth; a sub-account's schema leaves them out), and
+ * for a restricted key only with BILLING_READ (schema/permissionsPlugin.ts).
+ */
+export const BILLING_DATA = { authScopes: { privileged: true }, permission: "BILLING_READ" } as const;
+
 // Plugin order matters: scope-auth first, so its checks wrap every other plugin's resolvers.
 export const builder = new SchemaBuilder<{
   Context: Context;

@@ -3,7 +3,7 @@ import { balanceView } from "../../domain/billing.js";
 import type { Account } from "../../generated/prisma/client.js";
 import { managerRowOf } from "../../read/accounts.js";
 import { ledgerOf } from "../../services/billing.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { NEWEST_FIRST } from "../connections.js";
 import { MoneyRef, money, moneyOrNull } from "../money.js";
 import { LedgerEntryConnection, LedgerEntryRef } from "./LedgerEntry.js";
@@ -54,11 +54,10 @@ export const BalanceRef = builder.objectRef<BalanceSource>("Balance").implement(
     }),
     ledger: t.prismaConnection(
       {
-        permission: "BILLING_READ",
+        ...BILLING_DATA,
         type: LedgerEntryRef,
         description:
           "Movements of this balance, newest first; for a rollup sub-account, the entries on its manager's balance that it caused. Managers and operators only.",
-        authScopes: { privileged: true },
         cursor: "id",
         totalCount: (b) => prisma.ledgerEntry.count({ where: ledgerOf(b.account) }),
         resolve: (query, b) => prisma.ledgerEntry.findMany({ ...query, where: ledgerOf(b.account), orderBy: NEWEST_FIRST }),

@@ -3,7 +3,7 @@ import { unitPriceOf } from "../../domain/pricing.js";
 import { accountRows } from "../../read/accounts.js";
 import { ManagerRef } from "../accounts/Manager.js";
 import { SubAccountRef } from "../accounts/SubAccount.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { MoneyRef, money } from "../money.js";
 import { PhoneNumberRef } from "../phoneNumbers/PhoneNumber.js";
 import { PricingSourceEnum, ProductEnum } from "./enums.js";
@@ -32,24 +32,22 @@ export const PriceListRef = builder.objectRef<PriceList>("PriceList").implement(
 
 builder.prismaObjectField(ManagerRef, "pricing", (t) =>
   t.field({
-    permission: "BILLING_READ",
+    ...BILLING_DATA,
     type: PriceListRef,
     description: "The manager's effective prices: negotiated rates over the platform defaults. Managers and operators only.",
     // What services/pricing.ts loadPriceLists reads of the row.
     reads: ["managerId", "allowCustomPricing"],
-    authScopes: { privileged: true },
     resolve: (manager, _args, ctx) => priceListLoader(ctx).load(manager),
   }),
 );
 
 builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
   t.field({
-    permission: "BILLING_READ",
+    ...BILLING_DATA,
     type: PriceListRef,
     nullable: true,
     description:
       "The sub-account's effective prices: its manager's, live, or its custom rates while allowCustomPricing is on. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-    authScopes: { privileged: true },
     reads: ["managerId", "allowCustomPricing"],
     resolve: (sub, _args, ctx) => priceListLoader(ctx).load(sub),
   }),
@@ -57,12 +55,11 @@ builder.prismaObjectField(SubAccountRef, "pricing", (t) =>
 
 builder.prismaObjectField(PhoneNumberRef, "monthlyPrice", (t) =>
   t.field({
-    permission: "BILLING_READ",
+    ...BILLING_DATA,
     type: MoneyRef,
     nullable: true,
     description: "The effective PHONE_NUMBER_MONTHLY rate of the number's account. Managers and operators only: a sub-account gets null with FORBIDDEN.",
     reads: ["accountId"],
-    authScopes: { privileged: true },
     resolve: async (number, _args, ctx) =>
       money(unitPriceOf(await priceListLoader(ctx).load((await accountRows(ctx).load(number.accountId))!), "PHONE_NUMBER_MONTHLY")),
   }),

@@ -2,7 +2,7 @@ import { reachableUsageRecords, within } from "../../auth/rowFilters.js";
 import { prisma } from "../../db/client.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { AccountRef } from "../accounts/Account.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { sharedConnection } from "../connections.js";
 import { MoneyRef, money } from "../money.js";
 import { registerNodeLoader } from "../node.js";
@@ -22,10 +22,9 @@ export const UsageRecordRef = builder.prismaNode("UsageRecord", {
     }),
     cost: t.field({
       type: MoneyRef,
-      permission: "BILLING_READ",
+      ...BILLING_DATA,
       nullable: true,
       description: "What the usage cost (quantity x unit price). Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      authScopes: { privileged: true },
       resolve: (record) => money(record.costMicros),
     }),
   }),

@@ -30,7 +30,7 @@ import {
 import { AccountRef } from "../accounts/Account.js";
 import { ManagerRef } from "../accounts/Manager.js";
 import { SubAccountRef } from "../accounts/SubAccount.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { MoneyRef, money } from "../money.js";
 import { registerNodeLoader } from "../node.js";
 import { missingPermissionError } from "../permissionsPlugin.js";
@@ -72,8 +72,7 @@ const UsageReportLineRef = builder.objectRef<ReportLine>("UsageReportLine").impl
       type: MoneyRef,
       nullable: true,
       description: "What the line's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      permission: "BILLING_READ",
-      authScopes: { privileged: true },
+      ...BILLING_DATA,
       resolve: (l) => money(l.costMicros),
     }),
   }),
@@ -87,8 +86,7 @@ const UsageReportTotalsRef = builder.objectRef<ReportTotal[]>("UsageReportTotals
       type: MoneyRef,
       nullable: true,
       description: "What all the period's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      permission: "BILLING_READ",
-      authScopes: { privileged: true },
+      ...BILLING_DATA,
       resolve: (totals) => money(sumMicros(totals.map((l) => l.costMicros))),
     }),
   }),

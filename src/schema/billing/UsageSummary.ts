@@ -2,7 +2,7 @@ import { sumMicros } from "../../domain/money.js";
 import type { SeriesRow } from "../../read/usageReport.js";
 import type { UsageTotals } from "../../services/billing.js";
 import { MAX_BUCKETS, PRODUCT_ORDER, periodBuckets, periodProblems, type ReportPeriod, reportPeriod } from "../../services/usageReports.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { MoneyRef, money } from "../money.js";
 import { ProductEnum } from "./enums.js";
 import { usageSeriesLoader, usageTotalsLoader } from "./loaders.js";
@@ -17,8 +17,7 @@ export const UsageLineRef = builder.objectRef<UsageTotals>("UsageLine").implemen
       type: MoneyRef,
       nullable: true,
       description: "What the usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      permission: "BILLING_READ",
-      authScopes: { privileged: true },
+      ...BILLING_DATA,
       resolve: (l) => money(l.costMicros),
     }),
   }),
@@ -63,8 +62,7 @@ const UsageBucketRef = builder.objectRef<UsageBucketValue>("UsageBucket").implem
       type: MoneyRef,
       nullable: true,
       description: "What the bucket's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      permission: "BILLING_READ",
-      authScopes: { privileged: true },
+      ...BILLING_DATA,
       resolve: (b) => totalCostOf(b.lines),
     }),
   }),
@@ -99,8 +97,7 @@ const UsageSummaryRef = builder.objectRef<UsageSummaryValue>("UsageSummary").imp
       type: MoneyRef,
       nullable: true,
       description: "What all the period's usage cost. Managers and operators only: a sub-account gets null with FORBIDDEN.",
-      permission: "BILLING_READ",
-      authScopes: { privileged: true },
+      ...BILLING_DATA,
       resolve: async (s, _args, ctx) => totalCostOf(await summaryLines(ctx, s)),
     }),
     groupBy: t.field({

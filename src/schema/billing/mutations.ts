@@ -5,7 +5,7 @@ import * as billing from "../../services/billing.js";
 import * as pricing from "../../services/pricing.js";
 import type { ChargedAccount } from "../../services/usageCharges.js";
 import { AccountRef } from "../accounts/Account.js";
-import { builder } from "../builder.js";
+import { BILLING_DATA, builder } from "../builder.js";
 import { decodeAccountRef } from "../globalIds.js";
 import { defineMutation, sharedResult } from "../mutation.js";
 import { BalanceRef, balanceOf } from "./Balance.js";
@@ -99,10 +99,9 @@ const TopUpBalanceSuccess = builder.objectRef<{ account: AccountWithManager; ent
     balance: t.field({ type: BalanceRef, description: "The account's balance.", resolve: (r) => balanceOf(r.account) }),
     entry: t.field({
       type: LedgerEntryRef,
-      permission: "BILLING_READ",
+      ...BILLING_DATA,
       nullable: true,
       description: "The TOP_UP ledger entry. Managers and operators only: null (with FORBIDDEN) for a sub-account caller.",
-      authScopes: { privileged: true },
       resolve: (r) => r.entry,
     }),
   }),
